@@ -117,7 +117,9 @@ class Engine:
             "utterance": _handle_utterance,
         }
         from .imaging.handlers import HANDLERS as imaging_handlers
+        from .speech.handlers import HANDLERS as speech_handlers
         self._handlers.update(imaging_handlers)
+        self._handlers.update(speech_handlers)
 
     # ---- public API ---------------------------------------------------------------------
     def run(self, request: Request) -> Iterator[Event]:

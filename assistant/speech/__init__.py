@@ -1,0 +1,1 @@
+"""Speech output (TTS worker, sentence chunker) and input (microphone, Whisper)."""
