@@ -141,23 +141,27 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
         raise BadInput(f"{name} could not be decoded: it may be damaged.") from None
 
 
-def blank_reason(img: Image.Image, tolerance: float = 3.0) -> str | None:
+def blank_reason(img: Image.Image, ink_threshold: int = 24, max_ink_pixels: int = 12) -> str | None:
     """A spoken explanation if `img` is (nearly) one flat colour, else None.
 
-    tolerance is the largest per-channel standard deviation (0-255) still called blank;
-    JPEG noise on a black capture stays well under 3, while a single line of text on a
-    plain page is far above it.
+    A pixel is "ink" when some channel differs from the image's median colour by more than
+    ink_threshold (0-255). JPEG noise and dithering on a flat capture stay under it, while a
+    single small word on an empty 1920x1080 screen gives hundreds of ink pixels; averaging
+    statistics (standard deviation) would miss that word, so we count pixels instead.
     """
-    small = np.asarray(img.convert("RGB").resize((128, 128), Image.Resampling.BOX), dtype=np.float32)
-    spread = float(small.reshape(-1, 3).std(axis=0).max())
-    if spread > tolerance:
+    rgb = img.convert("RGB")
+    if max(rgb.size) > 2048:  # bound the cost on huge images; BOX keeps thin strokes visible
+        factor = max(rgb.size) / 2048
+        rgb = rgb.resize((max(1, int(rgb.width / factor)), max(1, int(rgb.height / factor))), Image.Resampling.BOX)
+    pixels = np.asarray(rgb, dtype=np.int16).reshape(-1, 3)
+    median = np.median(pixels[:: max(1, len(pixels) // 20000)], axis=0)
+    ink = int((np.abs(pixels - median).max(axis=1) > ink_threshold).sum())
+    if ink > max_ink_pixels:
         return None
-    mean = tuple(int(round(v)) for v in small.reshape(-1, 3).mean(axis=0))
-    colour = colour_name(mean)
-    exact = spread < 0.5
+    spread = float(pixels.std(axis=0).max())
+    colour = colour_name(tuple(int(v) for v in median))
+    lead = f"it is entirely {colour}" if spread < 0.5 else f"it is almost entirely {colour}"
     if colour == "black":
-        lead = "it is entirely black" if exact else "it is almost entirely black"
         return (f"The image is blank: {lead}. "
                 "A screen curtain or privacy setting may be hiding the screen.")
-    lead = f"it is entirely {colour}" if exact else f"it is almost entirely {colour}"
     return f"The image is blank: {lead}, with nothing else to describe."
