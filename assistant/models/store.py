@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import tomllib
+
+import tomli_w
+
+from ..config import config_dir
 from ..errors import BadInput, ModelUnavailable
 from .registry import Preset, Registry
 
@@ -51,11 +56,38 @@ class ModelStore:
         self.cache_dir = Path(cache_dir) if cache_dir else None  # None → huggingface_hub default (HF_HOME)
 
     # ---- lookup ---------------------------------------------------------------------------
+    # The commit each preset resolved to at its first pull is locked, so a user's model never
+    # changes under them when the branch moves; `models pull` again to update deliberately.
+    def _lock_file(self) -> Path:
+        return config_dir() / "models.lock.toml"
+
+    def locked_revision(self, name: str) -> str | None:
+        path = self._lock_file()
+        if not path.exists():
+            return None
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8")).get(name)
+        except tomllib.TOMLDecodeError:
+            return None
+
+    def _lock(self, name: str, commit: str) -> None:
+        path = self._lock_file()
+        data = {}
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError:
+                data = {}
+        data[name] = commit
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+
     def _snapshot(self, preset: Preset, *, download: bool, tqdm_class=None) -> Path:
         from huggingface_hub import snapshot_download
 
+        revision = preset.revision if download else (self.locked_revision(preset.name) or preset.revision)
         path = snapshot_download(
-            preset.repo, revision=preset.revision, cache_dir=self.cache_dir,
+            preset.repo, revision=revision, cache_dir=self.cache_dir,
             allow_patterns=preset.allow or None, ignore_patterns=preset.ignore or None,
             local_files_only=not download, tqdm_class=tqdm_class,
         )
@@ -95,7 +127,9 @@ class ModelStore:
             return self.path(name)  # nothing to download
         tqdm_class = _progress_tqdm(progress) if progress else None
         try:
-            return self._snapshot(preset, download=True, tqdm_class=tqdm_class)
+            path = self._snapshot(preset, download=True, tqdm_class=tqdm_class)
+            self._lock(name, path.name)  # snapshot folders are named by commit hash
+            return path
         except Exception as exc:
             raise ModelUnavailable(
                 f"Could not download '{name}' ({preset.repo}): {type(exc).__name__}. "
