@@ -1,0 +1,346 @@
+"""Describe and answer questions with a transformers image-text-to-text model from a local folder.
+
+One generic path serves every family: AutoProcessor + chat template -> AutoModelForImageTextToText
+-> generate, streamed through TextIteratorStreamer. What differs between families (SmolVLM /
+Idefics3 tiling, Qwen2.5-VL pixel limits and rotary state) lives in the small adapters below.
+
+Follow-up questions must not re-encode the picture. Every prompt is split where the image ends:
+the prefix (chat start + image tokens) is run through the model once, and its key/value cache is
+kept in a small LRU keyed by image content and detail. Each request generates on top of a copy of
+that cache, so a follow-up only pays for its own few text tokens.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from PIL import Image
+
+from ..errors import Cancelled, ModelUnavailable
+from .base import TextLine
+
+DESCRIBE_PROMPTS = {
+    "quick": ("Describe this picture for a blind person. Start with one short sentence saying what it is. "
+              "Then give the most important details, and read any important text exactly."),
+    "full": ("Describe this picture for a blind person. Start with one short sentence saying what it is. "
+             "Then describe everything from top to bottom: text (read exactly), buttons, pictures, "
+             "colours and layout."),
+}
+QUICK_DESCRIBE_TOKENS = 120      # a quick description is a few sentences, never an essay
+MAX_NEW_TOKENS_LIMIT = 1024
+
+
+# ---- family adapters ------------------------------------------------------------------------
+class FamilyAdapter:
+    """What a model family needs beyond the generic Auto path. The default suits most families."""
+
+    model_types: tuple[str, ...] = ()
+    # Text in the rendered chat template where the image part of the prompt ends. None turns
+    # off prefix caching (we cannot split the prompt safely).
+    image_end_marker: str | None = None
+
+    def image_kwargs(self, detail: str) -> dict[str, Any]:
+        """Extra processor arguments for 'quick' (one tile, fast) or 'full' (may tile)."""
+        return {}
+
+    def save_state(self, model) -> dict[str, Any]:
+        """Model state set while encoding the prefix that generation on top of it needs."""
+        return {}
+
+    def restore_state(self, model, state: dict[str, Any]) -> None:
+        pass
+
+
+class Idefics3Adapter(FamilyAdapter):
+    """SmolVLM / Idefics3: 'quick' sends one resized tile (64 image tokens for SmolVLM-256M);
+    'full' lets the processor split the picture into tiles plus a global view."""
+
+    model_types = ("idefics3", "smolvlm")
+    image_end_marker = "<image>"  # the processor expands it in place, so the prompt splits after it
+
+    def image_kwargs(self, detail: str) -> dict[str, Any]:
+        return {"do_image_splitting": detail == "full"}
+
+
+class QwenVLAdapter(FamilyAdapter):
+    """Qwen2-VL / Qwen2.5-VL: image tokens grow with pixels, so cap them; the model keeps its
+    multimodal rotary offset (rope_deltas) on itself, which must travel with the cached prefix."""
+
+    model_types = ("qwen2_vl", "qwen2_5_vl")
+    image_end_marker = "<|vision_end|>"
+    MAX_PIXELS = {"quick": 512 * 28 * 28, "full": 1280 * 28 * 28}
+
+    def image_kwargs(self, detail: str) -> dict[str, Any]:
+        return {"size": {"shortest_edge": 56 * 56, "longest_edge": self.MAX_PIXELS.get(detail, self.MAX_PIXELS["quick"])}}
+
+    def save_state(self, model) -> dict[str, Any]:
+        deltas = getattr(model.model, "rope_deltas", None)
+        return {"rope_deltas": None if deltas is None else deltas.clone()}
+
+    def restore_state(self, model, state: dict[str, Any]) -> None:
+        model.model.rope_deltas = state.get("rope_deltas")
+
+
+ADAPTERS = [Idefics3Adapter(), QwenVLAdapter()]
+
+
+def adapter_for(model_type: str) -> FamilyAdapter:
+    return next((a for a in ADAPTERS if model_type in a.model_types), FamilyAdapter())
+
+
+# ---- the prefix cache -----------------------------------------------------------------------
+@dataclass
+class PrefixEntry:
+    """The encoded image part of a prompt: its token ids and the model's key/value cache."""
+
+    input_ids: Any          # torch.LongTensor (1, n)
+    cache: Any              # transformers DynamicCache after running input_ids
+    state: dict[str, Any] = field(default_factory=dict)
+    hits: int = 0
+
+
+class PrefixCache:
+    """A few encoded images, least recently used dropped first (each costs a few MB)."""
+
+    def __init__(self, max_images: int = 4):
+        self.max_images = max(0, int(max_images))
+        self._entries: OrderedDict[tuple, PrefixEntry] = OrderedDict()
+
+    def get(self, key: tuple) -> PrefixEntry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            entry.hits += 1
+        return entry
+
+    def put(self, key: tuple, entry: PrefixEntry) -> None:
+        if self.max_images == 0:
+            return
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_images:
+            self._entries.popitem(last=False)
+
+    def details_for(self, image_key: str) -> list[str]:
+        return [key[1] for key in self._entries if key[0] == image_key]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def image_key(image: Image.Image) -> str:
+    """Content hash: the same pixels give the same key whatever object holds them."""
+    digest = hashlib.blake2b(image.tobytes(), digest_size=16)
+    digest.update(f"{image.mode}{image.size}".encode())
+    return digest.hexdigest()
+
+
+# ---- the backend ----------------------------------------------------------------------------
+class HubVLMBackend:
+    name = "vlm"
+
+    def __init__(self, path: str | Path, name: str = "vlm", max_new_tokens: int = 160, *,
+                 device: str | None = None, cache_images: int = 4, prefix_cache: bool = True,
+                 quantize: bool = False):
+        import torch
+
+        self.model = name                   # the preset name reported to the user
+        self.path = Path(path)
+        self.max_new_tokens = max(1, min(int(max_new_tokens), MAX_NEW_TOKENS_LIMIT))
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.use_prefix_cache = prefix_cache
+        self.prefix_cache = PrefixCache(cache_images)
+        self.generate_kwargs: dict[str, Any] = {}   # extra generate() arguments (benchmarks, tuning)
+        self.stats = {"prefix_encodes": 0, "prefix_hits": 0}
+        self._lock = threading.Lock()               # one generation at a time per model
+        self._ocr = None
+        self.processor, self.net = _load(self.path, name, self.device, quantize)
+        self.adapter = adapter_for(self.net.config.model_type)
+
+    # ---- VisionBackend --------------------------------------------------------------------
+    def describe(self, image: Image.Image, detail: str = "quick",
+                 cancel: threading.Event | None = None) -> Iterator[str]:
+        detail = detail if detail in DESCRIBE_PROMPTS else "quick"
+        limit = min(self.max_new_tokens, QUICK_DESCRIBE_TOKENS) if detail == "quick" else self.max_new_tokens
+        return self._stream(image, [DESCRIBE_PROMPTS[detail]], detail, limit, cancel)
+
+    def ask(self, image: Image.Image, question: str, history: list[tuple[str, str]] | None = None,
+            cancel: threading.Event | None = None) -> Iterator[str]:
+        turns: list[str] = []
+        for earlier_question, earlier_answer in history or []:
+            turns += [earlier_question, earlier_answer]
+        turns.append(question.strip())
+        return self._stream(image, turns, self._detail_for_question(image), self.max_new_tokens, cancel)
+
+    def read_text(self, image: Image.Image) -> list[TextLine]:
+        """Text reading is the OCR model's job: it is exact and keeps reading order."""
+        if self._ocr is None:
+            from .embedded import EmbeddedBackend
+            self._ocr = EmbeddedBackend()
+        return self._ocr.read_text(image)
+
+    # ---- prompt -------------------------------------------------------------------------
+    def build_prompt(self, turns: list[str]) -> tuple[str, str]:
+        """Render the chat (image in the first user turn) and split it where the image ends.
+
+        turns alternate user, assistant, ..., user. Returns (prefix_text, suffix_text)."""
+        messages = []
+        for i, text in enumerate(turns):
+            role = "user" if i % 2 == 0 else "assistant"
+            content = [{"type": "text", "text": text}]
+            if i == 0:
+                content.insert(0, {"type": "image"})
+            messages.append({"role": role, "content": content})
+        text = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        marker = self.adapter.image_end_marker
+        if not marker or marker not in text:
+            return text, ""
+        cut = text.index(marker) + len(marker)
+        return text[:cut], text[cut:]
+
+    def _detail_for_question(self, image: Image.Image) -> str:
+        """Answer on top of whatever encoding of this picture we already hold (full beats quick)."""
+        if self.use_prefix_cache:
+            held = self.prefix_cache.details_for(image_key(image))
+            if "full" in held:
+                return "full"
+        return "quick"
+
+    # ---- generation ---------------------------------------------------------------------
+    def _stream(self, image: Image.Image, turns: list[str], detail: str, max_new_tokens: int,
+                cancel: threading.Event | None) -> Iterator[str]:
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
+
+        image = image.convert("RGB") if image.mode != "RGB" else image
+        streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        stop = threading.Event()
+        failures: list[BaseException] = []
+        criteria = StoppingCriteriaList([_StopOnEvent(stop), _StopOnEvent(cancel)])
+
+        def work():
+            try:
+                with self._lock:
+                    kwargs = self.generation_inputs(image, turns, detail)
+                    self._generate(kwargs, max_new_tokens, streamer=streamer, stopping_criteria=criteria)
+            except BaseException as exc:  # reported to the caller's thread below
+                failures.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=work, name="vlm-generate", daemon=True)
+        worker.start()
+        try:
+            for text in streamer:
+                if text:
+                    yield text
+        finally:
+            stop.set()        # the consumer stopped listening (or we are done): stop generating
+            worker.join()
+        if failures:
+            raise _plain_error(failures[0], self.model) from failures[0]
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Stopped.")
+
+    def generate_ids(self, image: Image.Image, turns: list[str], detail: str = "quick",
+                     max_new_tokens: int | None = None) -> list[int]:
+        """The new token ids, without streaming (tests and benchmarks compare these)."""
+        with self._lock:
+            kwargs = self.generation_inputs(image, turns, detail)
+            out = self._generate(kwargs, max_new_tokens or self.max_new_tokens)
+        return out[0, kwargs["input_ids"].shape[1]:].tolist()
+
+    def generation_inputs(self, image: Image.Image, turns: list[str], detail: str) -> dict[str, Any]:
+        """Everything generate() needs: from the cached prefix when allowed, else from scratch."""
+        import torch
+
+        prefix_text, suffix_text = self.build_prompt(turns)
+        if not (self.use_prefix_cache and suffix_text):
+            inputs = self._process(image, prefix_text + suffix_text, detail)
+            return dict(inputs)
+        entry = self._prefix(image, detail, prefix_text)
+        suffix = self.processor.tokenizer(suffix_text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        input_ids = torch.cat([entry.input_ids, suffix.to(entry.input_ids.device)], dim=1)
+        self.adapter.restore_state(self.net, entry.state)
+        return {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
+                "cache": copy.deepcopy(entry.cache)}
+
+    def _process(self, image: Image.Image, text: str, detail: str):
+        inputs = self.processor(text=text, images=[image], return_tensors="pt", **self.adapter.image_kwargs(detail))
+        return inputs.to(self.device)
+
+    def _prefix(self, image: Image.Image, detail: str, prefix_text: str) -> PrefixEntry:
+        import torch
+
+        key = (image_key(image), detail, prefix_text)
+        entry = self.prefix_cache.get(key)
+        if entry is not None:
+            self.stats["prefix_hits"] += 1
+            return entry
+        inputs = self._process(image, prefix_text, detail)
+        with torch.inference_mode():
+            out = self.net(**inputs, use_cache=True, logits_to_keep=1)
+        self.stats["prefix_encodes"] += 1
+        entry = PrefixEntry(inputs["input_ids"], out.cache, self.adapter.save_state(self.net))
+        self.prefix_cache.put(key, entry)
+        return entry
+
+    def _generate(self, kwargs: dict[str, Any], max_new_tokens: int, **extra):
+        import torch
+
+        settings = {"max_new_tokens": max_new_tokens, "do_sample": False, **self.generate_kwargs, **extra}
+        with torch.inference_mode():
+            return self.net.generate(**kwargs, **settings)
+
+
+class _StopOnEvent:
+    """Stops generate() at the next token once the event is set (cancel, or nobody listening)."""
+
+    def __init__(self, event: threading.Event | None):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        flag = self.event is not None and self.event.is_set()
+        return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
+
+
+def _load(path: Path, name: str, device: str, quantize: bool):
+    """Processor and model from the local folder only: safetensors, no remote code, no network."""
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    try:
+        processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+        net = AutoModelForImageTextToText.from_pretrained(
+            path, local_files_only=True, trust_remote_code=False, use_safetensors=True, dtype=dtype)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"The picture model '{name}' in {path} could not be loaded ({type(exc).__name__}). Its files may be "
+            f"incomplete: check them with: python main.py models verify {name}", preset=name) from None
+    net.to(device).eval()
+    if quantize and device == "cpu":
+        net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+    return processor, net
+
+
+def _plain_error(exc: BaseException, name: str) -> BaseException:
+    from ..errors import AssistantError
+
+    if isinstance(exc, (AssistantError, MemoryError)):
+        return exc
+    if isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower():
+        return MemoryError()
+    return ModelUnavailable(f"The picture model '{name}' failed while answering ({type(exc).__name__}). "
+                            "Please try again, or choose another model preset.", preset=name)
