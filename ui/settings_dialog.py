@@ -1,0 +1,191 @@
+"""Settings: voice, rate, volume; hotkeys; model preset and detail; safety thresholds; saved
+prompts; start minimised. OK validates, then the caller saves (Settings.save)."""
+
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from assistant.config import Settings
+
+from .actions import ACTIONS
+from .hotkeys import validate_combo
+
+
+def _named(widget, name: str, description: str = ""):
+    widget.setAccessibleName(name)
+    if description:
+        widget.setAccessibleDescription(description)
+        widget.setToolTip(description)
+    return widget
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, speech=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsDialog")
+        self.setAccessibleName("Settings")
+        self.original = settings
+        self.result_settings: Settings = copy.deepcopy(settings)
+        self._speech = speech
+        self.tabs = _named(QTabWidget(), "Settings pages")
+        self.tabs.addTab(self._speech_page(settings), "&Speech")
+        self.tabs.addTab(self._hotkeys_page(settings), "&Hotkeys")
+        self.tabs.addTab(self._models_page(settings), "&Models")
+        self.tabs.addTab(self._safety_page(settings), "Sa&fety")
+        self.tabs.addTab(self._general_page(settings), "&General")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        for button in buttons.buttons():
+            _named(button, button.text().replace("&", ""))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(buttons)
+
+    # ---- pages --------------------------------------------------------------------------
+    def _form(self) -> tuple[QWidget, QFormLayout]:
+        page = QWidget()
+        return page, QFormLayout(page)
+
+    def _row(self, form: QFormLayout, label: str, widget, description: str = ""):
+        text = QLabel(label)
+        text.setBuddy(widget)
+        _named(widget, label.replace("&", "").rstrip(":"), description)
+        form.addRow(text, widget)
+        return widget
+
+    def _speech_page(self, s: Settings) -> QWidget:
+        page, form = self._form()
+        self.speech_enabled = self._row(form, "Speak &answers:", QCheckBox(), "Speak descriptions and answers aloud")
+        self.speech_enabled.setChecked(s.speech.enabled)
+        self.voice = self._row(form, "&Voice:", QComboBox(), "The voice used for speech")
+        self.voice.addItem("System default", "")
+        for voice_id, name in (self._speech.voices() if self._speech else []):
+            self.voice.addItem(name, voice_id)
+        index = self.voice.findData(s.speech.voice)
+        self.voice.setCurrentIndex(max(index, 0))
+        self.rate = self._row(form, "&Rate (words per minute):", QSpinBox(), "How fast speech is")
+        self.rate.setRange(80, 450)
+        self.rate.setSingleStep(10)
+        self.rate.setValue(int(s.speech.rate))
+        self.volume = self._row(form, "V&olume (percent):", QSpinBox(), "How loud speech is")
+        self.volume.setRange(0, 100)
+        self.volume.setSingleStep(5)
+        self.volume.setValue(round(float(s.speech.volume) * 100))
+        return page
+
+    def _hotkeys_page(self, s: Settings) -> QWidget:
+        page, form = self._form()
+        note = QLabel("Global hotkeys, like ctrl+alt+shift+d. Leave empty for none. They avoid Insert and "
+                      "Caps Lock, which screen readers use.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.hotkey_edits: dict[str, QLineEdit] = {}
+        for action, title in ACTIONS.items():
+            edit = self._row(form, f"{title}:", QLineEdit(s.ui.hotkeys.get(action, "")),
+                             f"Hotkey for: {title}")
+            self.hotkey_edits[action] = edit
+        return page
+
+    def _models_page(self, s: Settings) -> QWidget:
+        page, form = self._form()
+        self.backend = self._row(form, "&Backend:", QComboBox(),
+                                 "auto uses the description model when installed, else the embedded one")
+        for value, text in (("auto", "Automatic"), ("embedded", "Embedded (offline, fast)"),
+                            ("vlm", "Description model")):
+            self.backend.addItem(text, value)
+        self.backend.setCurrentIndex(max(self.backend.findData(s.models.backend), 0))
+        self.vlm_preset = self._row(form, "Description &model:", QComboBox(), "Model preset for describe and ask")
+        for name in self._vlm_presets(s.models.vlm_preset):
+            self.vlm_preset.addItem(name, name)
+        self.vlm_preset.setCurrentIndex(max(self.vlm_preset.findData(s.models.vlm_preset), 0))
+        self.detail = self._row(form, "&Detail level:", QComboBox(), "Quick: one or two sentences. Full: more.")
+        self.detail.addItem("Quick", "quick")
+        self.detail.addItem("Full", "full")
+        self.detail.setCurrentIndex(max(self.detail.findData(s.models.detail), 0))
+        manage = _named(QPushButton("Manage &models…"), "Manage models", "Download or remove models")
+        manage.clicked.connect(self._open_model_manager)
+        form.addRow(manage)
+        return page
+
+    def _vlm_presets(self, current: str) -> list[str]:
+        try:
+            from assistant.models import Registry
+
+            names = [p.name for p in Registry().by_task("image-text-to-text")]
+        except Exception:
+            names = []
+        return names if current in names else [current] + names
+
+    def _safety_page(self, s: Settings) -> QWidget:
+        page, form = self._form()
+        self.text_threshold = self._row(form, "&Text threshold:", QDoubleSpinBox(),
+                                        "Words scored above this are masked. Lower is stricter.")
+        self.image_threshold = self._row(form, "&Image threshold:", QDoubleSpinBox(),
+                                         "Pictures scored above this are withheld. Lower is stricter.")
+        for spin, value in ((self.text_threshold, s.safety.text_threshold),
+                            (self.image_threshold, s.safety.image_threshold)):
+            spin.setRange(0.05, 1.0)
+            spin.setSingleStep(0.05)
+            spin.setDecimals(2)
+            spin.setValue(float(value))
+        return page
+
+    def _general_page(self, s: Settings) -> QWidget:
+        page, form = self._form()
+        self.start_minimised = self._row(form, "Start &minimised:", QCheckBox(),
+                                         "Start in the system tray without showing the window")
+        self.start_minimised.setChecked(bool(s.ui.start_minimised))
+        self.prompts = self._row(form, "Saved &prompts (one a line):", QPlainTextEdit(),
+                                 "Saved prompt 1 is Alt+1 in the app and prompt_1 for triggers")
+        self.prompts.setTabChangesFocus(True)
+        self.prompts.setPlainText("\n".join(s.ui.saved_prompts))
+        return page
+
+    def _open_model_manager(self) -> None:
+        from .model_manager import ModelManager
+
+        self.model_manager = ModelManager(self.result_settings, self)
+        self.model_manager.show()
+
+    # ---- result -------------------------------------------------------------------------
+    def collect(self) -> Settings:
+        s = copy.deepcopy(self.original)
+        s.speech.enabled = self.speech_enabled.isChecked()
+        s.speech.voice = self.voice.currentData() or ""
+        s.speech.rate = self.rate.value()
+        s.speech.volume = self.volume.value() / 100.0
+        s.ui.hotkeys = {action: edit.text().strip().lower() for action, edit in self.hotkey_edits.items()}
+        s.models.backend = self.backend.currentData()
+        s.models.vlm_preset = self.vlm_preset.currentData()
+        s.models.detail = self.detail.currentData()
+        s.safety.text_threshold = round(self.text_threshold.value(), 2)
+        s.safety.image_threshold = round(self.image_threshold.value(), 2)
+        s.ui.start_minimised = self.start_minimised.isChecked()
+        s.ui.saved_prompts = [line.strip() for line in self.prompts.toPlainText().splitlines() if line.strip()]
+        return s
+
+    def problems(self, s: Settings) -> list[str]:
+        out = [p for combo in s.ui.hotkeys.values() if (p := validate_combo(combo))]
+        used = [c for c in s.ui.hotkeys.values() if c]
+        out += [f"The hotkey {c} is used twice." for c in sorted(set(used)) if used.count(c) > 1]
+        return out
+
+    def accept(self) -> None:
+        settings = self.collect()
+        problems = self.problems(settings)
+        if problems:
+            self.tabs.setCurrentIndex(1)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Settings not saved", " ".join(problems),
+                              QMessageBox.StandardButton.Ok, self)
+            box.setAccessibleName("Settings not saved")
+            box.open()
+            self.problem_box = box
+            return
+        self.result_settings = settings
+        super().accept()

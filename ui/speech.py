@@ -1,0 +1,146 @@
+"""Thin adapter over assistant.speech (voice engineer's TTS worker and streaming sink).
+
+If speech cannot start (no engine, no audio device, module missing), the app keeps working
+text-only and says why once, in the status line.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+
+class AppSpeech:
+    def __init__(self, settings, on_queued: Callable[[str], None] | None = None):
+        self.settings = settings
+        self.available = False
+        self.reason = ""
+        self._tts = None
+        self._sink = None
+        self._stream_started = False
+        # Called with each piece of text handed to speech (the benchmark hooks in here).
+        self.on_queued = on_queued
+        self.first_queued_at: float | None = None
+        if not settings.speech.enabled:
+            self.reason = "Speech is turned off in the settings."
+            return
+        try:
+            from assistant.speech.tts import TTS
+
+            self._tts = TTS.create(settings) if hasattr(TTS, "create") else TTS(settings)
+            self.available = True
+        except Exception as exc:  # ImportError, no audio device, no speech engine...
+            self.reason = _reason(exc)
+
+    # ---- one-off sentences (announcements) ----------------------------------------------
+    def say(self, text: str, interrupt: bool = False) -> None:
+        self._queued(text)
+        if self._tts is not None:
+            try:
+                self._tts.speak(text, interrupt=interrupt)
+            except Exception as exc:
+                self._fail(exc)
+
+    def stop(self) -> None:
+        self._sink = None
+        if self._tts is not None:
+            try:
+                self._tts.stop()
+            except Exception as exc:
+                self._fail(exc)
+
+    @property
+    def is_speaking(self) -> bool:
+        return bool(self._tts is not None and getattr(self._tts, "is_speaking", False))
+
+    # ---- streamed answers ---------------------------------------------------------------
+    def begin(self) -> None:
+        """A new answer starts: stop what was being said and open a sentence sink."""
+        self.stop()
+        self._stream_started = False
+        if self._tts is None:
+            return
+        try:
+            from assistant.speech.sink import SpeechSink
+
+            self._sink = SpeechSink.create(self.settings, tts=self._tts)
+        except TypeError:
+            from assistant.speech.sink import SpeechSink
+
+            self._sink = SpeechSink.create(self.settings)
+        except Exception as exc:
+            self._fail(exc)
+
+    def feed(self, event) -> None:
+        text = getattr(event, "text", "")
+        if text and not self._stream_started:
+            self._stream_started = True
+            self._queued(text)
+        if self._sink is not None:
+            try:
+                self._sink.feed(event)
+            except Exception as exc:
+                self._fail(exc)
+
+    def finish(self) -> None:
+        if self._sink is not None:
+            try:
+                self._sink.finish()
+            except Exception as exc:
+                self._fail(exc)
+        self._sink = None
+
+    def set_settings(self, settings) -> None:
+        self.settings = settings
+        if self._tts is not None:
+            for name in ("rate", "volume", "voice"):
+                value = getattr(settings.speech, name)
+                try:
+                    if hasattr(self._tts, f"set_{name}"):
+                        getattr(self._tts, f"set_{name}")(value)
+                    elif hasattr(self._tts, name):
+                        setattr(self._tts, name, value)
+                except Exception as exc:
+                    self._fail(exc)
+
+    def voices(self) -> list[tuple[str, str]]:
+        """(id, name) pairs; empty if speech is unavailable."""
+        if self._tts is None or not hasattr(self._tts, "list_voices"):
+            return []
+        try:
+            out = []
+            for voice in self._tts.list_voices():
+                if isinstance(voice, (tuple, list)):
+                    out.append((str(voice[0]), str(voice[1])))
+                else:
+                    out.append((str(getattr(voice, "id", voice)), str(getattr(voice, "name", voice))))
+            return out
+        except Exception:
+            return []
+
+    def close(self) -> None:
+        self.stop()
+        if self._tts is not None and hasattr(self._tts, "close"):
+            try:
+                self._tts.close()
+            except Exception:
+                pass
+
+    # ---- internals ----------------------------------------------------------------------
+    def _queued(self, text: str) -> None:
+        if self.first_queued_at is None:
+            self.first_queued_at = time.time()
+        if self.on_queued is not None:
+            self.on_queued(text)
+
+    def _fail(self, exc: Exception) -> None:
+        self.available = False
+        self.reason = _reason(exc)
+        self._tts = None
+        self._sink = None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ImportError):
+        return "Speech output is not installed, so answers are shown as text only."
+    return f"Speech output could not start ({type(exc).__name__}), so answers are shown as text only."

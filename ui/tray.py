@@ -1,0 +1,45 @@
+"""System tray icon with the main actions (where the desktop has a tray)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from .actions import ACTIONS
+
+
+def app_icon() -> QIcon:
+    """A simple drawn eye-like icon, so no binary asset is needed."""
+    pixmap = QPixmap(64, 64)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor("#1a4f9c"))
+    painter.setPen(QColor("white"))
+    painter.drawEllipse(4, 14, 56, 36)
+    painter.setBrush(QColor("white"))
+    painter.drawEllipse(22, 22, 20, 20)
+    painter.setBrush(QColor("black"))
+    painter.drawEllipse(28, 28, 8, 8)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def make_tray(window) -> QSystemTrayIcon | None:
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    tray = QSystemTrayIcon(app_icon(), window)
+    tray.setToolTip("Screen Assistant")
+    menu = QMenu(window)
+    for action in ("describe_screen", "describe_window", "describe_region", "read_text", "ask", "repeat",
+                   "stop_speaking", "open_app"):
+        menu.addAction(ACTIONS[action], lambda a=action: window.trigger(a))
+    menu.addSeparator()
+    menu.addAction("Settings…", window.show_settings)
+    menu.addAction("Quit", window.quit_app)
+    tray.setContextMenu(menu)
+    tray.activated.connect(lambda reason: window.bring_to_front()
+                           if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+    tray.show()
+    window.tray = tray
+    return tray
