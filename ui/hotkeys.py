@@ -87,8 +87,8 @@ def validate_combo(combo: str) -> str | None:
     if any(not p for p in parts):
         return f"'{combo}' has an empty key between plus signs."
     modifiers = {"ctrl", "alt", "shift", "windows", "win", "super", "cmd"}
-    if not any(p in modifiers for p in parts[:-1]):
-        return f"'{combo}' needs at least one modifier such as ctrl or alt, so it does not steal a normal key."
     if "insert" in parts or "caps lock" in parts or "capslock" in parts:
         return f"'{combo}' uses Insert or Caps Lock, which screen readers use as their own modifier."
+    if not any(p in modifiers for p in parts[:-1]):
+        return f"'{combo}' needs at least one modifier such as ctrl or alt, so it does not steal a normal key."
     return None

@@ -1,0 +1,163 @@
+"""Main flows driven by keyboard events: describe an opened file and a pasted picture, ask a
+follow-up, cancel, re-open from history and ask more, settings persist."""
+
+from __future__ import annotations
+
+from PIL import Image
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from assistant.config import Settings
+from ui.capture import pil_to_qimage
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def _picture(size, colour):
+    """A mostly one-colour picture with a small black mark (a plain fill is caught as blank)."""
+    image = Image.new("RGB", size, colour)
+    image.paste((0, 0, 0), (2, 2, 2 + size[0] // 8, 2 + size[1] // 8))
+    return image
+
+
+def _open_by_keys(qtbot, window, monkeypatch, path):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(window.job_done, timeout=20000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_O, CTRL)
+    return done.args[0]
+
+
+def test_describe_opened_file_then_ask_follow_up(qtbot, window, monkeypatch, tmp_path):
+    path = tmp_path / "red.png"
+    _picture((320, 200), (220, 30, 30)).save(path)
+    assert _open_by_keys(qtbot, window, monkeypatch, path) == "result:describe"
+    description = "A picture 320 by 200 pixels, mostly red."
+    assert description in window.transcript.toPlainText()
+    assert window.preview.accessibleDescription() == description
+    assert window.spoken and window.spoken[0].startswith("A picture 320 by 200")   # streamed to speech
+    assert window.status_label.text() == "Done."
+
+    qtbot.keyClick(window, Qt.Key.Key_L, CTRL)                     # focus the question box
+    assert QApplication.focusWidget() is window.question
+    qtbot.keyClicks(window.question, "What colour is it?")
+    with qtbot.waitSignal(window.job_done, timeout=20000) as done:
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert done.args[0] == "result:ask"
+    assert "You asked: What colour is it. Earlier questions: 0. The picture is mostly red." in \
+        window.transcript.toPlainText()
+
+    qtbot.keyClicks(window.question, "And the size?")
+    with qtbot.waitSignal(window.job_done, timeout=20000):
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert "Earlier questions: 1." in window.transcript.toPlainText()   # the follow-up had context
+
+    (capture,) = window.history.recent()
+    assert capture.source == "file:red.png" and (capture.width, capture.height) == (320, 200)
+    assert [(e.kind, e.question) for e in capture.entries] == [
+        ("describe", ""), ("ask", "What colour is it?"), ("ask", "And the size?")]
+
+
+def test_paste_clipboard_picture(qtbot, window):
+    QGuiApplication.clipboard().setImage(pil_to_qimage(_picture((64, 48), (30, 30, 220))))
+    with qtbot.waitSignal(window.job_done, timeout=20000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_V, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert done.args[0] == "result:describe"
+    assert "A picture 64 by 48 pixels, mostly blue." in window.transcript.toPlainText()
+    assert window.history.recent()[0].source == "clipboard"
+
+
+def test_bad_file_is_a_plain_sentence(qtbot, window, monkeypatch, tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("not a picture")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    qtbot.keyClick(window, Qt.Key.Key_O, CTRL)
+    assert window.job is None and "Traceback" not in window.status_label.text()
+    assert "notes.png" in window.status_label.text() or "picture" in window.status_label.text().lower()
+
+
+def test_escape_cancels_a_long_step(qtbot, window, backend, monkeypatch, tmp_path):
+    backend.hold.set()
+    path = tmp_path / "green.png"
+    _picture((100, 100), (30, 160, 30)).save(path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    qtbot.keyClick(window, Qt.Key.Key_O, CTRL)
+    qtbot.waitUntil(lambda: "A picture 100 by 100" in window.transcript.toPlainText(), timeout=20000)
+    assert window.cancel_button.isVisible() and window.progress.isVisible()
+    with qtbot.waitSignal(window.job_done, timeout=20000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert done.args[0] == "error:cancelled"
+    qtbot.waitUntil(lambda: window.job is None)
+    assert not window.cancel_button.isVisible()
+    assert "mostly green" not in window.transcript.toPlainText()
+    assert window.transcript.toPlainText().rstrip().endswith("Cancelled.")
+
+
+def test_history_reopen_and_ask_more(qtbot, window, backend):
+    store = window.history
+    yellow = _picture((90, 60), (240, 220, 40))
+    old = store.add_capture(yellow, "screen")
+    store.add_entry(old, "describe", "A yellow square.")
+    store.add_entry(old, "ask", "It is yellow.", question="What colour?")
+    other = store.add_capture(_picture((10, 10), "white"), "clipboard")
+    store.add_entry(other, "describe", "A white dot.")
+
+    qtbot.keyClick(window, Qt.Key.Key_H, CTRL)
+    view = window.history_view
+    qtbot.waitExposed(view)
+    assert view.list.count() == 2
+    qtbot.keyClicks(view.search, "yellow")
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    assert view.list.count() == 1 and "A yellow square." in view.list.item(0).text()
+    assert "Q: What colour?" in view.details.toPlainText()
+    view.list.setFocus()
+    qtbot.keyClick(view.list, Qt.Key.Key_Return)          # re-open
+    assert window.capture_id == old
+    assert window.preview.accessibleDescription() == "A yellow square."
+
+    qtbot.keyClicks(window.question, "Anything else?")
+    with qtbot.waitSignal(window.job_done, timeout=20000):
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    kind, size, history = backend.calls[-1]
+    assert (kind, size) == ("ask", (90, 60)) and history == [("What colour?", "It is yellow.")]
+    assert "Earlier questions: 1. The picture is mostly yellow." in window.transcript.toPlainText()
+    assert [e.question for e in store.get(old).entries][-1] == "Anything else?"
+
+
+def test_settings_persist(qtbot, window):
+    def drive_dialog():
+        dialog = window.settings_dialog
+        dialog.tabs.setCurrentIndex(0)
+        dialog.rate.setFocus()
+        dialog.rate.selectAll()
+        qtbot.keyClicks(dialog.rate, "250")
+        dialog.tabs.setCurrentIndex(4)
+        dialog.start_minimised.setFocus()
+        qtbot.keyClick(dialog.start_minimised, Qt.Key.Key_Space)
+        dialog.tabs.setCurrentIndex(1)
+        edit = dialog.hotkey_edits["describe_screen"]
+        edit.setFocus()
+        edit.selectAll()
+        qtbot.keyClicks(edit, "ctrl+alt+shift+x")
+        qtbot.keyClick(edit, Qt.Key.Key_Return)              # Enter = OK
+
+    QTimer.singleShot(0, drive_dialog)
+    qtbot.keyClick(window, Qt.Key.Key_Comma, CTRL)
+    loaded = Settings.load()
+    assert loaded.speech.rate == 250
+    assert loaded.ui.start_minimised is True
+    assert loaded.ui.hotkeys["describe_screen"] == "ctrl+alt+shift+x"
+    assert window.settings.speech.rate == 250
+
+
+def test_settings_refuse_clashing_hotkeys(qtbot, window):
+    from ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.settings, window.speech, window)
+    qtbot.addWidget(dialog)
+    dialog.hotkey_edits["repeat"].setText("insert+d")
+    dialog.hotkey_edits["ask"].setText(dialog.hotkey_edits["read_text"].text())
+    problems = dialog.problems(dialog.collect())
+    assert any("Insert" in p for p in problems) and any("used twice" in p for p in problems)
+    dialog.accept()
+    assert dialog.result() == 0 and Settings.load().ui.hotkeys["repeat"] == "ctrl+alt+shift+p"
