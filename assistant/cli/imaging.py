@@ -1,0 +1,56 @@
+"""edit / generate sub-commands: the same engine paths the router's spoken intents use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .core import add_output_options, run_request
+
+
+def register(sub) -> None:
+    p = sub.add_parser("edit", help="edit a picture from an instruction ('make it brighter and rotate it left')")
+    p.add_argument("path", help="the picture to edit")
+    p.add_argument("instruction", help="what to change, in plain words")
+    p.add_argument("-o", "--out", default=None,
+                   help="where to save the result (default: PATH-edited.png next to the picture)")
+    p.add_argument("--preset", default=None, help="image-edit preset for edits that need a model")
+    p.add_argument("--steps", type=int, default=None, help="diffusion steps for model edits")
+    p.add_argument("--seed", type=int, default=None, help="random seed for model edits")
+    add_output_options(p)
+    p.set_defaults(func=cmd_edit)
+
+    p = sub.add_parser("generate", help="draw a picture from a description")
+    p.add_argument("prompt", help="what to draw")
+    p.add_argument("-o", "--out", default=None, help="where to save the PNG (default: drawing-SEED.png)")
+    p.add_argument("--steps", type=int, default=None, help="diffusion steps (SD-Turbo: 1-4)")
+    p.add_argument("--seed", type=int, default=None, help="random seed, to draw the same picture again")
+    p.add_argument("--size", default=None, help="width x height, for example 512x512")
+    p.add_argument("--preset", default=None, help="text-to-image preset (default: chosen by device)")
+    p.add_argument("--backend", choices=["auto", "embedded", "vlm"], default=None,
+                   help="which vision backend describes the drawing")
+    add_output_options(p)
+    p.set_defaults(func=cmd_generate)
+
+
+def _options(args, **more) -> dict:
+    values = {"preset": args.preset, "steps": args.steps, "seed": args.seed, **more}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def cmd_edit(args) -> int:
+    from ..engine import Request
+
+    out = args.out or str(Path(args.path).with_name(Path(args.path).stem + "-edited.png"))
+    return run_request(Request("edit", image=args.path, text=args.instruction, options=_options(args, out=out)), args)
+
+
+def cmd_generate(args) -> int:
+    import random
+
+    from ..engine import Request
+
+    seed = args.seed if args.seed is not None else random.randrange(2**31)
+    out = args.out or f"drawing-{seed}.png"
+    options = _options(args, size=args.size, out=out, backend=args.backend)
+    options["seed"] = seed
+    return run_request(Request("generate", text=args.prompt, options=options), args)

@@ -1,0 +1,211 @@
+"""Deterministic picture edits with Pillow. Each operation returns the new image and a short
+past-tense phrase ("rotated left") that the summary sentence is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
+
+from ..errors import BadInput
+
+MIN_SIDE = 8
+
+
+@dataclass(frozen=True)
+class Operation:
+    """name: brightness | contrast | saturation | greyscale | invert | rotate | flip | crop |
+    zoom_in | zoom_out | sharpen | blur | resize | text_bigger.
+    value: signed fraction (brightness...), degrees anticlockwise (rotate), factor (zoom,
+    resize, text_bigger) or strength (sharpen, blur). target: region or flip axis."""
+
+    name: str
+    value: float | None = None
+    target: str | None = None
+    pixels: tuple[int | None, int | None] | None = None
+
+
+def _percent(value: float) -> str:
+    return f"{round(abs(value) * 100):d} percent"
+
+
+def _times(factor: float) -> str:
+    if abs(factor - round(factor)) < 0.05:
+        return f"{int(round(factor))} times"
+    return f"{factor:.1f} times"
+
+
+def _strength(value: float) -> str:
+    return "a little" if value <= 0.2 else ("strongly" if value >= 0.5 else "")
+
+
+_REGION_NAMES = {"left": "the left half", "right": "the right half", "top": "the top half",
+                 "bottom": "the bottom half", "centre": "the centre", "top-left": "the top left quarter",
+                 "top-right": "the top right quarter", "bottom-left": "the bottom left quarter",
+                 "bottom-right": "the bottom right quarter"}
+
+
+def region_box(size: tuple[int, int], region: str) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of a named region."""
+    w, h = size
+    boxes = {"left": (0, 0, w // 2, h), "right": (w - w // 2, 0, w, h), "top": (0, 0, w, h // 2),
+             "bottom": (0, h - h // 2, w, h), "centre": (w // 4, h // 4, w - w // 4, h - h // 4),
+             "top-left": (0, 0, w // 2, h // 2), "top-right": (w - w // 2, 0, w, h // 2),
+             "bottom-left": (0, h - h // 2, w // 2, h), "bottom-right": (w - w // 2, h - h // 2, w, h)}
+    return boxes[region]
+
+
+def _check_size(width: int, height: int, max_pixels: int) -> None:
+    if min(width, height) < MIN_SIDE:
+        raise BadInput(f"That would make the picture too small: {width} by {height} pixels.")
+    if width * height > max_pixels:
+        raise BadInput(f"That would make the picture too large: {width} by {height} pixels is over the "
+                       f"limit of {max_pixels / 1e6:.0f} megapixels.")
+
+
+def _enhance(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
+    enhancer = {"brightness": ImageEnhance.Brightness, "contrast": ImageEnhance.Contrast,
+                "saturation": ImageEnhance.Color}[op.name]
+    value = max(-1.0, min(op.value or 0.0, 10.0))
+    out = enhancer(image).enhance(1.0 + value)
+    up = value >= 0
+    phrase = {"brightness": f"made {_percent(value)} {'brighter' if up else 'darker'}",
+              "contrast": f"{'increased' if up else 'reduced'} the contrast by {_percent(value)}",
+              "saturation": f"made the colours {_percent(value)} {'stronger' if up else 'weaker'}"}[op.name]
+    return out, phrase
+
+
+def _rotate(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
+    degrees = (op.value or 0.0) % 360.0
+    exact = {90.0: Image.Transpose.ROTATE_90, 180.0: Image.Transpose.ROTATE_180,
+             270.0: Image.Transpose.ROTATE_270}
+    if degrees in exact:
+        out = image.transpose(exact[degrees])
+    elif degrees == 0.0:
+        out = image.copy()
+    else:
+        out = image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    if degrees == 90.0:
+        return out, "rotated left"
+    if degrees == 270.0:
+        return out, "rotated right"
+    if degrees == 180.0:
+        return out, "turned upside down"
+    if degrees <= 180.0:
+        return out, f"rotated {round(degrees):d} degrees anticlockwise"
+    return out, f"rotated {round(360 - degrees):d} degrees clockwise"
+
+
+def _zoom_in(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
+    """Crop a box 1/factor the size around the region's centre, then scale back to full size."""
+    factor = max(1.1, min(op.value or 2.0, 20.0))
+    w, h = image.size
+    left, top, right, bottom = region_box(image.size, op.target or "centre")
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    bw, bh = w / factor, h / factor
+    x0 = min(max(0.0, cx - bw / 2), w - bw)
+    y0 = min(max(0.0, cy - bh / 2), h - bh)
+    out = image.resize((w, h), Image.Resampling.LANCZOS, box=(x0, y0, x0 + bw, y0 + bh))
+    where = "" if (op.target or "centre") == "centre" else f" on {_REGION_NAMES[op.target]}"
+    return out, f"zoomed in {_times(factor)}{where}"
+
+
+def _zoom_out(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
+    """Shrink the picture and centre it on a canvas of the original size, filled with its edge colour."""
+    factor = max(1.1, min(op.value or 2.0, 20.0))
+    w, h = image.size
+    small = image.resize((max(1, round(w / factor)), max(1, round(h / factor))), Image.Resampling.LANCZOS)
+    border = image.resize((16, 16), Image.Resampling.BOX)
+    edge = [border.getpixel((x, y)) for x in range(16) for y in (0, 15)] + \
+           [border.getpixel((x, y)) for y in range(16) for x in (0, 15)]
+    fill = tuple(sum(c[i] for c in edge) // len(edge) for i in range(3))
+    canvas = Image.new("RGB", (w, h), fill)
+    canvas.paste(small, ((w - small.width) // 2, (h - small.height) // 2))
+    return canvas, f"zoomed out {_times(factor)}"
+
+
+def _resize(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.Image, str]:
+    w, h = image.size
+    if op.pixels:
+        pw, ph = op.pixels
+        if pw and ph:
+            size = (int(pw), int(ph))
+        elif pw:
+            size = (int(pw), max(1, round(h * pw / w)))
+        else:
+            size = (max(1, round(w * ph / h)), int(ph))
+        _check_size(*size, max_pixels)
+        return image.resize(size, Image.Resampling.LANCZOS), f"resized to {size[0]} by {size[1]} pixels"
+    factor = op.value or 1.0
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    _check_size(*size, max_pixels)
+    return (image.resize(size, Image.Resampling.LANCZOS),
+            f"resized to {round(factor * 100):d} percent, {size[0]} by {size[1]} pixels")
+
+
+def _text_bigger(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.Image, str]:
+    """Upscale (Lanczos) then unsharp-mask: letters get bigger and their edges stay crisp."""
+    factor = max(1.1, min(op.value or 2.0, 8.0))
+    size = (round(image.width * factor), round(image.height * factor))
+    _check_size(*size, max_pixels)
+    out = image.resize(size, Image.Resampling.LANCZOS)
+    out = out.filter(ImageFilter.UnsharpMask(radius=1.5 * factor / 2, percent=120, threshold=2))
+    return out, f"made the text {_times(factor)} bigger ({size[0]} by {size[1]} pixels) and sharpened it"
+
+
+def apply(image: Image.Image, op: Operation, max_pixels: int = 100_000_000) -> tuple[Image.Image, str]:
+    """Apply one operation to an RGB image; return the new image and a past-tense phrase."""
+    name = op.name
+    if name in ("brightness", "contrast", "saturation"):
+        return _enhance(image, op)
+    if name == "greyscale":
+        return image.convert("L").convert("RGB"), "made black and white"
+    if name == "invert":
+        return ImageOps.invert(image.convert("RGB")), "inverted the colours"
+    if name == "rotate":
+        return _rotate(image, op)
+    if name == "flip":
+        if op.target == "vertical":
+            return ImageOps.flip(image), "flipped top to bottom"
+        return ImageOps.mirror(image), "flipped left to right"
+    if name == "crop":
+        box = region_box(image.size, op.target or "centre")
+        _check_size(box[2] - box[0], box[3] - box[1], max_pixels)
+        return image.crop(box), f"cropped to {_REGION_NAMES[op.target or 'centre']}"
+    if name == "zoom_in":
+        return _zoom_in(image, op)
+    if name == "zoom_out":
+        return _zoom_out(image, op)
+    if name == "sharpen":
+        value = op.value or 0.3
+        out = image.filter(ImageFilter.UnsharpMask(radius=2, percent=int(80 + value * 400), threshold=2))
+        return out, " ".join(filter(None, ["sharpened", _strength(value)]))
+    if name == "blur":
+        value = op.value or 0.3
+        radius = value * 8 * max(1.0, max(image.size) / 1000)
+        return image.filter(ImageFilter.GaussianBlur(radius)), " ".join(filter(None, ["blurred", _strength(value)]))
+    if name == "resize":
+        return _resize(image, op, max_pixels)
+    if name == "text_bigger":
+        return _text_bigger(image, op, max_pixels)
+    raise BadInput(f"I don't know the edit '{name}'.")
+
+
+def apply_all(image: Image.Image, operations: list[Operation], max_pixels: int = 100_000_000,
+              check_cancel=None) -> tuple[Image.Image, str]:
+    """Apply operations in order; return the result and one plain summary sentence."""
+    phrases = []
+    for op in operations:
+        if check_cancel:
+            check_cancel()
+        image, phrase = apply(image, op, max_pixels)
+        phrases.append(phrase)
+    return image, summary(phrases)
+
+
+def summary(phrases: list[str]) -> str:
+    """['rotated left', 'made 30 percent brighter'] → 'Rotated left and made 30 percent brighter.'"""
+    if not phrases:
+        return "Nothing was changed."
+    text = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    return text[0].upper() + text[1:] + "."
