@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         a("settings", "Se&ttings…", self.show_settings, "Ctrl+,")
         a("models", "&Model manager…", self.show_models, "Ctrl+M")
         a("hide", "&Hide window", self.hide_to_tray, "Ctrl+W")
-        a("quit", "&Quit", self.quit_app, QKeySequence.StandardKey.Quit)
+        a("quit", "&Quit", self.quit_app, "Ctrl+Q")
         a("describe_screen", "Describe &screen", lambda: self.trigger("describe_screen"), "Ctrl+1")
         a("describe_all", "Describe &all screens", lambda: self.capture_and_run("all_screens", "describe"),
           "Ctrl+Shift+1")
