@@ -85,6 +85,7 @@ def _after_start(window, hotkeys, settings) -> None:
     _bench("shown")
     hotkeys.register(settings.ui.hotkeys)
     window.status(hotkeys.message)
+    window.check_speech()
     window.job_done.connect(lambda what: _bench(f"done:{what}"))
     # The engine's imports are slow; build it in the background so the first hotkey is quick.
     # Models themselves still load lazily, on first use.

@@ -29,6 +29,7 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All
 
 class MainWindow(QMainWindow):
     busy_changed = Signal(bool)
+    speech_problem = Signal(str)  # from a background check of the TTS worker
     job_done = Signal(str)        # "result:<intent>" | "error:<kind>" (tests and the benchmark)
 
     def __init__(self, settings: Settings, provider: EngineProvider | None = None, history=None,
@@ -56,8 +57,20 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_tab_order()
         self.resize(QSize(900, 650))
+        self.speech_problem.connect(lambda text: self.announce(text, speak=False))
         if not self.speech.available and self.speech.reason:
             self.status(self.speech.reason)
+
+    def check_speech(self) -> None:
+        """Find out off the GUI thread whether speech can be heard; say why not in the status."""
+        import threading
+
+        def check():
+            problem = self.speech.problem()
+            if problem:
+                self.speech_problem.emit(f"{problem} Answers are shown as text.")
+
+        threading.Thread(target=check, daemon=True, name="speech-check").start()
 
     # ---- layout -------------------------------------------------------------------------
     def _build_widgets(self) -> None:

@@ -25,12 +25,26 @@ class AppSpeech:
             self.reason = "Speech is turned off in the settings."
             return
         try:
-            from assistant.speech.tts import TTS
+            from assistant.speech.tts import TextToSpeech
 
-            self._tts = TTS.create(settings) if hasattr(TTS, "create") else TTS(settings)
+            # The TTS worker starts its engine on its own thread; problems arrive via notice.
+            self._tts = TextToSpeech.from_settings(settings.speech, notice=self._on_notice)
             self.available = True
-        except Exception as exc:  # ImportError, no audio device, no speech engine...
+        except Exception as exc:  # ImportError, no speech engine...
             self.reason = _reason(exc)
+
+    def _on_notice(self, message: str) -> None:
+        self.reason = message
+
+    def problem(self) -> str | None:
+        """Why speech cannot be heard (blocks until the TTS worker has started: call it off the
+        GUI thread); None when it works."""
+        if self._tts is None:
+            return self.reason or None
+        try:
+            return self._tts.problem
+        except Exception as exc:
+            return _reason(exc)
 
     # ---- one-off sentences (announcements) ----------------------------------------------
     def say(self, text: str, interrupt: bool = False) -> None:
@@ -63,11 +77,7 @@ class AppSpeech:
         try:
             from assistant.speech.sink import SpeechSink
 
-            self._sink = SpeechSink.create(self.settings, tts=self._tts)
-        except TypeError:
-            from assistant.speech.sink import SpeechSink
-
-            self._sink = SpeechSink.create(self.settings)
+            self._sink = SpeechSink(self._tts)      # shares our TTS worker; never closes it
         except Exception as exc:
             self._fail(exc)
 
@@ -83,9 +93,13 @@ class AppSpeech:
                 self._fail(exc)
 
     def finish(self) -> None:
+        """Speak the half-finished last sentence. Not sink.finish(): that waits for speech to
+        end, which would freeze the GUI; an empty Result only flushes the chunker."""
         if self._sink is not None:
             try:
-                self._sink.finish()
+                from assistant.engine import Result
+
+                self._sink.feed(Result(intent="", text=""))
             except Exception as exc:
                 self._fail(exc)
         self._sink = None
@@ -105,11 +119,11 @@ class AppSpeech:
 
     def voices(self) -> list[tuple[str, str]]:
         """(id, name) pairs; empty if speech is unavailable."""
-        if self._tts is None or not hasattr(self._tts, "list_voices"):
+        if self._tts is None or not hasattr(self._tts, "voices"):
             return []
         try:
             out = []
-            for voice in self._tts.list_voices():
+            for voice in self._tts.voices():
                 if isinstance(voice, (tuple, list)):
                     out.append((str(voice[0]), str(voice[1])))
                 else:
