@@ -53,6 +53,8 @@ def handle_edit(engine, request) -> Iterator:
     parsed = parse(instruction)
     if parsed.problem and not parsed.unrecognised:
         raise BadInput(parsed.problem)
+    if not parsed.operations and not parsed.unrecognised:
+        raise BadInput("I did not catch what to change. Say, for example: make it brighter, or rotate it left.")
     if parsed.deterministic:
         yield Progress("edit", "Editing the picture.")
         t1 = time.perf_counter()

@@ -50,6 +50,7 @@ class Amount:
     degrees: float | None = None
     pixels: tuple[int | None, int | None] | None = None
     word: str | None = None           # "small" | "large" when said in words
+    absolute: bool = False            # "to 40 percent" (a target) rather than "by 40 percent"
 
     def level(self, default: float = MEDIUM) -> float:
         if self.fraction is not None:
@@ -88,6 +89,7 @@ def _take_amount(clause: str) -> tuple[Amount, str]:
             amount.pixels = (None, int(float(m.group(1))))
         elif kind == "percent":
             amount.fraction = float(m.group(1)) / 100.0
+            amount.absolute = m.group(0).startswith(("to ", "at "))
         elif kind == "degrees":
             amount.degrees = float(m.group(1))
         elif kind == "factor":
@@ -98,7 +100,7 @@ def _take_amount(clause: str) -> tuple[Amount, str]:
             amount.factor = 0.5
         elif amount.word is None:
             amount.word = kind
-    return amount, clause
+    return amount, re.sub(r"\s+", " ", clause).strip()
 
 
 # ---- regions ----------------------------------------------------------------------------------
@@ -265,6 +267,8 @@ def _allowed_words(name: str) -> set[str]:
         return {"size", "pixels", "pixel", "wide", "tall", "original", "dimensions", "resolution"}
     if name == "text_bigger":
         return {"size"}
+    if name.startswith("saturation"):
+        return {"colour", "colours", "color", "colors"}
     return set()
 
 
@@ -327,6 +331,8 @@ def _resize(amount: Amount, grow: bool) -> Operation:
         factor = amount.factor
         if not grow and factor > 1:
             factor = 1.0 / factor      # "three times smaller"
+    elif amount.fraction is not None and amount.absolute:
+        factor = amount.fraction
     elif amount.fraction is not None:
         factor = 1.0 + amount.fraction if grow else max(0.01, 1.0 - amount.fraction)
     else:
