@@ -29,6 +29,8 @@ class HistoryView(QDialog):
         self.list.setAccessibleName("Captures")
         self.list.setAccessibleDescription("Newest first. Press Enter to re-open a capture and ask more.")
         self.list.setIconSize(QSize(96, 72))
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard

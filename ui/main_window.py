@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMenu,
                                QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy,
-                               QSplitter, QStatusBar, QVBoxLayout, QWidget)
+                               QSplitter, QVBoxLayout, QWidget)
 
 from assistant.config import Settings
 
@@ -155,7 +155,6 @@ class MainWindow(QMainWindow):
         layout.addLayout(progress_row)
         layout.addWidget(self.status_label)
         self.setCentralWidget(central)
-        self.setStatusBar(QStatusBar())
 
     def _button(self, text: str, description: str, slot) -> QPushButton:
         button = QPushButton(text)
@@ -238,7 +237,6 @@ class MainWindow(QMainWindow):
     # ---- status and announcements -------------------------------------------------------
     def status(self, text: str) -> None:
         self.status_label.setText(text)
-        self.statusBar().showMessage(text, 10000)
 
     def announce(self, text: str, speak: bool = True, assertive: bool = False) -> None:
         """Status line + accessibility announcement + (optionally) the app's own speech."""

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QLabel, 
 from .announce import announce
 from .workers import DownloadJob
 
-COLUMNS = ["Preset", "Task", "Size", "Licence", "Installed", "Description"]
+COLUMNS = ["Preset", "Installed", "Size", "Licence", "Task", "Description"]
 
 
 class ModelManager(QDialog):
@@ -55,7 +55,8 @@ class ModelManager(QDialog):
         layout.addWidget(self.progress)
         layout.addLayout(row)
         layout.addWidget(self.status)
-        self.resize(820, 420)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.resize(1000, 480)
         self.refresh()
 
     def _button(self, text, description, slot) -> QPushButton:
@@ -71,7 +72,7 @@ class ModelManager(QDialog):
         for r, preset in enumerate(presets):
             installed = "installed" if self.store.is_installed(preset.name) else "not installed"
             size = f"{preset.size_mb:.0f} MB" if preset.size_mb else "unknown"
-            for c, value in enumerate([preset.name, preset.task, size, preset.licence, installed,
+            for c, value in enumerate([preset.name, installed, size, preset.licence, preset.task,
                                        preset.description]):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, preset.name)

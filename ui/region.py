@@ -134,6 +134,9 @@ class RegionOverlay(QWidget):
         painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight).lighter(130), 3))
         painter.drawRect(self.box)
         label = self.describe_box()
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)   # relative to the system font, never pixels
+        painter.setFont(font)
         metrics = painter.fontMetrics()
         text_rect = metrics.boundingRect(label).adjusted(-8, -6, 8, 6)
         text_rect.moveTopLeft(QPoint(self.box.left(), max(0, self.box.top() - text_rect.height() - 4)))

@@ -61,7 +61,8 @@ class SettingsDialog(QDialog):
 
     def _speech_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        self.speech_enabled = self._row(form, "Speak &answers:", QCheckBox(), "Speak descriptions and answers aloud")
+        self.speech_enabled = _named(QCheckBox("Speak &answers"), "Speak answers", "Speak descriptions and answers aloud")
+        form.addRow(self.speech_enabled)
         self.speech_enabled.setChecked(s.speech.enabled)
         self.voice = self._row(form, "&Voice:", QComboBox(), "The voice used for speech")
         self.voice.addItem("System default", "")
@@ -138,8 +139,9 @@ class SettingsDialog(QDialog):
 
     def _general_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        self.start_minimised = self._row(form, "Start &minimised:", QCheckBox(),
-                                         "Start in the system tray without showing the window")
+        self.start_minimised = _named(QCheckBox("Start &minimised"), "Start minimised",
+                                      "Start in the system tray without showing the window")
+        form.addRow(self.start_minimised)
         self.start_minimised.setChecked(bool(s.ui.start_minimised))
         self.prompts = self._row(form, "Saved &prompts (one a line):", QPlainTextEdit(),
                                  "Saved prompt 1 is Alt+1 in the app and prompt_1 for triggers")

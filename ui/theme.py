@@ -30,6 +30,23 @@ def high_contrast_palette() -> QPalette:
     return p
 
 
+# Fusion draws frames in a shade of the window colour, invisible on black; draw them in the
+# text colour instead. palette() keeps every colour coming from the palette.
+HIGH_CONTRAST_STYLE = """
+QLineEdit, QPlainTextEdit, QTextEdit, QListWidget, QTableWidget, QComboBox, QSpinBox, QDoubleSpinBox,
+QPushButton, QTabWidget::pane { border: 2px solid palette(window-text); }
+QPushButton { padding: 4px 10px; }
+QCheckBox::indicator { border: 2px solid palette(window-text); width: 1em; height: 1em; }
+QCheckBox::indicator:checked { background: palette(highlight); }
+*:focus { border: 3px solid palette(highlight); }
+"""
+
+
+def use_high_contrast(app) -> None:
+    app.setPalette(high_contrast_palette())
+    app.setStyleSheet(HIGH_CONTRAST_STYLE)
+
+
 def wants_high_contrast(app) -> bool:
     hints = app.styleHints()
     try:
@@ -41,10 +58,17 @@ def wants_high_contrast(app) -> bool:
 def apply_system_preferences(app) -> None:
     """Use a high-contrast palette when the system asks for it; keep the system palette otherwise."""
     if wants_high_contrast(app):
-        app.setPalette(high_contrast_palette())
+        use_high_contrast(app)
+
+    def changed(*_):
+        if wants_high_contrast(app):
+            use_high_contrast(app)
+        else:
+            app.setStyleSheet("")
+            app.setPalette(QPalette())
+
     try:
-        app.styleHints().accessibility().contrastPreferenceChanged.connect(
-            lambda *_: app.setPalette(high_contrast_palette() if wants_high_contrast(app) else QPalette()))
+        app.styleHints().accessibility().contrastPreferenceChanged.connect(changed)
     except AttributeError:
         pass
 

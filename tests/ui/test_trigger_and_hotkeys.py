@@ -108,7 +108,7 @@ def test_model_manager_download_failure_is_a_clear_sentence(qtbot, settings):
     names = [manager.table.item(r, 0).text() for r in range(manager.table.rowCount())]
     assert "smolvlm-256m" in names
     row = names.index("smolvlm-256m")
-    assert manager.table.item(row, 4).text() == "not installed"
+    assert manager.table.item(row, 1).text() == "not installed"
     assert manager.table.item(row, 3).text() == "Apache-2.0" and manager.table.item(row, 2).text().endswith("MB")
     manager.table.setFocus()
     manager.table.selectRow(row)
