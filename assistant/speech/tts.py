@@ -1,0 +1,404 @@
+"""Speech output with pyttsx3 (espeak-ng on Linux, SAPI5 on Windows, NSSpeechSynthesizer on macOS).
+
+pyttsx3 is not thread-safe and its run loop blocks, so one dedicated worker thread owns the
+engine and every call reaches it through a queue. The worker has pyttsx3 render each sentence
+to a WAV file (save_to_file + runAndWait), then plays the samples through an AudioOutput in
+small blocks. That is what makes stop() immediate: playback checks for a stop between blocks
+(tens of milliseconds), whereas pyttsx3's own playback on Linux shells out to a player that
+cannot be interrupted. Long texts are split into sentences first, so the first sentence is
+heard while the rest is still being rendered.
+
+    tts = TextToSpeech.from_settings(settings.speech)
+    tts.speak("Hello. This is the second sentence.")
+    tts.stop()                     # silence now, drop what is queued
+    tts.is_speaking                # True while anything is queued or playing
+    tts.wait()                     # block until everything queued has been spoken
+    tts.voices(); tts.rate = 200; tts.volume = 0.8; tts.voice = "gmw/en-us"
+    tts.save("Hello.", "out.wav")  # render to a file (works without a sound card)
+
+With no speech engine (no espeak-ng) or no audio output device the assistant says so once
+(`notice`) and carries on text-only; speak() then does nothing and never raises.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..errors import BadInput, ModelUnavailable
+from ..safety import MASK
+from .chunker import SentenceChunker
+
+SPOKEN_MASK = "filtered"   # what a word withheld by the safety gate sounds like
+_MARKUP = re.compile(r"[*_`#>|]+")
+_SPACES = re.compile(r"\s+")
+
+
+def speakable(text: str) -> str:
+    """Text as it should be spoken: masked words become a short neutral word, markup goes."""
+    text = (text or "").replace(MASK, f" {SPOKEN_MASK} ")
+    return _SPACES.sub(" ", _MARKUP.sub(" ", text)).strip()
+
+
+@dataclass
+class VoiceInfo:
+    id: str
+    name: str
+    languages: list[str]
+    gender: str | None = None
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+# ---- audio outputs ------------------------------------------------------------------------------
+class AudioOutput(Protocol):
+    def play(self, samples: np.ndarray, rate: int, cancelled: Callable[[], bool]) -> None:
+        """Play float32 mono samples; return early (promptly) once cancelled() is True."""
+
+
+BLOCK_SECONDS = 0.03   # how often playback checks for stop(): the worst-case stop delay
+
+
+def output_device_problem() -> str | None:
+    """A spoken-ready sentence if no sound output device can be used, else None."""
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError):
+        return "Sound output is not available because the PortAudio library is missing."
+    try:
+        sd.query_devices(kind="output")
+    except Exception:
+        return "No audio output device was found."
+    return None
+
+
+class SoundDeviceOutput:
+    """The default sound card, through PortAudio (sounddevice)."""
+
+    def play(self, samples: np.ndarray, rate: int, cancelled: Callable[[], bool]) -> None:
+        import sounddevice as sd
+
+        block = max(1, int(rate * BLOCK_SECONDS))
+        with sd.OutputStream(samplerate=rate, channels=1, dtype="float32") as stream:
+            for start in range(0, len(samples), block):
+                if cancelled():
+                    stream.abort()
+                    return
+                stream.write(np.ascontiguousarray(samples[start:start + block], dtype=np.float32))
+
+
+class RecordingOutput:
+    """Keeps what was played instead of sounding it, at the pace a sound card would take.
+
+    For machines without a sound card (servers, CI) and for checking what a listener would
+    have heard, including where stop() cut an utterance off."""
+
+    def __init__(self, realtime: bool = True):
+        self.realtime = realtime
+        self.rate = 0
+        self._parts: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def play(self, samples: np.ndarray, rate: int, cancelled: Callable[[], bool]) -> None:
+        self.rate = rate
+        block = max(1, int(rate * BLOCK_SECONDS))
+        t0 = time.perf_counter()
+        for start in range(0, len(samples), block):
+            if cancelled():
+                return
+            with self._lock:
+                self._parts.append(samples[start:start + block].copy())
+            if self.realtime:
+                ahead = (start + block) / rate - (time.perf_counter() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
+
+    @property
+    def samples(self) -> np.ndarray:
+        with self._lock:
+            return np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.rate if self.rate else 0.0
+
+
+# ---- the worker -------------------------------------------------------------------------------
+@dataclass
+class _Job:
+    kind: str                 # speak | render | voices | set
+    payload: tuple = ()
+    generation: int = 0
+    future: Future | None = None
+
+
+def _print_notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class TextToSpeech:
+    """One pyttsx3 engine owned by one worker thread. Every public method is thread-safe."""
+
+    def __init__(self, rate: int = 180, volume: float = 1.0, voice: str = "",
+                 output: AudioOutput | str | None = "auto", driver: str | None = None,
+                 notice: Callable[[str], None] | None = _print_notice):
+        self._settings = {"rate": int(rate), "volume": float(volume), "voice": voice or ""}
+        self._driver_name = driver
+        self._notice_fn = notice
+        self._noticed: set[str] = set()
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._generation = 0
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._ready = threading.Event()
+        self._engine_problem: str | None = None
+        self._output, self._output_problem = self._pick_output(output)
+        self._chunker_limit = 240
+        self._thread = threading.Thread(target=self._run, name="tts-worker", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def from_settings(cls, speech_settings, **kwargs) -> "TextToSpeech":
+        """Build from config.SpeechSettings (rate, volume, voice)."""
+        return cls(rate=speech_settings.rate, volume=speech_settings.volume,
+                   voice=speech_settings.voice, **kwargs)
+
+    # ---- availability --------------------------------------------------------------------
+    @property
+    def engine_available(self) -> bool:
+        """True once pyttsx3 has started (waits for the worker to start, at most 10 s)."""
+        self._ready.wait(10)
+        return self._ready.is_set() and self._engine_problem is None
+
+    @property
+    def can_speak(self) -> bool:
+        """True when speak() will be heard: a speech engine and an audio output exist."""
+        return self.engine_available and self._output is not None
+
+    @property
+    def problem(self) -> str | None:
+        """Why speech is unavailable, as a sentence; None when it works."""
+        if not self.engine_available:
+            return self._engine_problem or "The speech engine did not start."
+        return self._output_problem
+
+    # ---- speaking ----------------------------------------------------------------------------
+    def speak(self, text: str, interrupt: bool = False) -> None:
+        """Queue `text` to be spoken sentence by sentence. interrupt=True silences what is
+        playing and drops what is queued first. Never raises; without speech it does nothing."""
+        if interrupt:
+            self.stop()
+        text = speakable(text)
+        if not text:
+            return
+        if not self.can_speak:
+            self._notice(self.problem or "Speech is not available.")
+            return
+        chunker = SentenceChunker(self._chunker_limit)
+        sentences = chunker.feed(text) + chunker.flush()
+        with self._idle:
+            generation = self._generation
+            self._pending += len(sentences)
+        for sentence in sentences:
+            self._jobs.put(_Job("speak", (sentence,), generation))
+
+    def stop(self) -> None:
+        """Silence at once: the sentence playing stops within one block, the queue is dropped."""
+        with self._idle:
+            self._generation += 1
+
+    @property
+    def is_speaking(self) -> bool:
+        with self._idle:
+            return self._pending > 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until everything queued has been spoken (or stopped). False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    # ---- rendering to samples or files ---------------------------------------------------
+    def synthesize(self, text: str, timeout: float = 120) -> tuple[np.ndarray, int]:
+        """Render `text` to float32 mono samples and their sample rate (no playback)."""
+        text = speakable(text)
+        if not text:
+            raise BadInput("There is no text to speak.")
+        if not self.engine_available:
+            raise ModelUnavailable(self.problem or "The speech engine did not start.", preset="espeak-ng")
+        return self._call("render", (text,), timeout)
+
+    def save(self, text: str, path: str | os.PathLike) -> Path:
+        """Render `text` into an audio file (WAV, FLAC or OGG by the file name's suffix)."""
+        import soundfile as sf
+
+        path = Path(path)
+        samples, rate = self.synthesize(text)
+        try:
+            sf.write(str(path), samples, rate)
+        except (OSError, RuntimeError, TypeError, ValueError) as exc:
+            raise BadInput(f"I could not write the audio file {path}: {exc}.") from None
+        return path
+
+    # ---- settings --------------------------------------------------------------------------
+    def voices(self) -> list[VoiceInfo]:
+        """Voices the speech engine offers (empty without an engine)."""
+        if not self.engine_available:
+            return []
+        return self._call("voices", (), 30)
+
+    @property
+    def rate(self) -> int:
+        return self._settings["rate"]
+
+    @rate.setter
+    def rate(self, words_per_minute: int) -> None:
+        self._set("rate", int(max(60, min(500, words_per_minute))))
+
+    @property
+    def volume(self) -> float:
+        return self._settings["volume"]
+
+    @volume.setter
+    def volume(self, value: float) -> None:
+        self._set("volume", float(max(0.0, min(1.0, value))))
+
+    @property
+    def voice(self) -> str:
+        return self._settings["voice"]
+
+    @voice.setter
+    def voice(self, voice_id: str) -> None:
+        self._set("voice", voice_id or "")
+
+    def close(self) -> None:
+        """Stop speaking and end the worker thread."""
+        self.stop()
+        self._jobs.put(None)
+        self._thread.join(timeout=5)
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _set(self, name: str, value) -> None:
+        self._settings[name] = value
+        self._jobs.put(_Job("set", (name, value)))
+
+    def _call(self, kind: str, payload: tuple, timeout: float):
+        future: Future = Future()
+        self._jobs.put(_Job(kind, payload, future=future))
+        return future.result(timeout=timeout)
+
+    def _notice(self, message: str) -> None:
+        if message not in self._noticed:
+            self._noticed.add(message)
+            if self._notice_fn:
+                self._notice_fn(f"{message} Continuing with text only.")
+
+    def _pick_output(self, output) -> tuple[AudioOutput | None, str | None]:
+        if output is None:
+            return None, "Speech output is switched off."
+        if output != "auto":
+            return output, None
+        problem = output_device_problem()
+        return (None, problem) if problem else (SoundDeviceOutput(), None)
+
+    def _cancelled(self, generation: int) -> bool:
+        return generation != self._generation
+
+    def _run(self) -> None:
+        engine = self._start_engine()
+        self._ready.set()
+        workdir = tempfile.mkdtemp(prefix="assistant-tts-")
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            try:
+                self._do(engine, job, workdir)
+            except Exception as exc:  # a failed utterance must not kill the worker
+                if job.future and not job.future.done():
+                    job.future.set_exception(exc)
+                elif job.kind == "speak":
+                    self._notice(f"Speech failed ({type(exc).__name__}).")
+            finally:
+                if job.kind == "speak":
+                    with self._idle:
+                        self._pending -= 1
+                        self._idle.notify_all()
+
+    def _start_engine(self):
+        try:
+            import pyttsx3
+
+            engine = pyttsx3.init(self._driver_name)
+            _quiet_driver(engine)
+            for name, value in self._settings.items():
+                if value != "":
+                    engine.setProperty(name, value)
+            return engine
+        except Exception as exc:
+            self._engine_problem = ("No speech engine was found (on Linux install espeak-ng)."
+                                    if isinstance(exc, (OSError, ImportError)) else
+                                    f"The speech engine could not start ({type(exc).__name__}).")
+            return None
+
+    def _do(self, engine, job: _Job, workdir: str) -> None:
+        if engine is None:
+            if job.future:
+                job.future.set_exception(ModelUnavailable(self._engine_problem or "", preset="espeak-ng"))
+            return
+        if job.kind == "speak":
+            if self._cancelled(job.generation):
+                return
+            samples, rate = self._render(engine, job.payload[0], workdir)
+            if not self._cancelled(job.generation) and self._output is not None:
+                self._output.play(samples, rate, lambda: self._cancelled(job.generation))
+        elif job.kind == "render":
+            job.future.set_result(self._render(engine, job.payload[0], workdir))
+        elif job.kind == "voices":
+            job.future.set_result([_voice_info(v) for v in engine.getProperty("voices")])
+        elif job.kind == "set":
+            name, value = job.payload
+            try:
+                engine.setProperty(name, value)
+            except (ValueError, KeyError):
+                self._notice(f"The speech engine does not accept the {name} '{value}'.")
+
+    def _render(self, engine, text: str, workdir: str) -> tuple[np.ndarray, int]:
+        import soundfile as sf
+
+        path = os.path.join(workdir, "utterance.wav")
+        for _ in range(2):  # the espeak driver very rarely hands back an empty buffer: retry once
+            if os.path.exists(path):
+                os.remove(path)
+            engine.save_to_file(text, path)
+            engine.runAndWait()
+            if os.path.exists(path) and os.path.getsize(path) > 44:
+                samples, rate = sf.read(path, dtype="float32", always_2d=True)
+                if len(samples):
+                    return samples.mean(axis=1), rate
+        raise RuntimeError("the speech engine produced no audio")
+
+
+def _voice_info(voice) -> VoiceInfo:
+    languages = [lang.decode() if isinstance(lang, bytes) else str(lang) for lang in (voice.languages or [])]
+    return VoiceInfo(id=str(voice.id), name=str(voice.name or voice.id), languages=languages,
+                     gender=voice.gender)
+
+
+def _quiet_driver(engine) -> None:
+    """pyttsx3's espeak driver prints 'Audio saved to …' on stdout after every file; in a CLI
+    that would mix with the answer. Shadow print in that driver module only."""
+    module = getattr(getattr(engine.proxy, "_driver", None), "__module__", "")
+    if module.endswith(".espeak"):
+        sys.modules[module].print = lambda *args, **kwargs: None
