@@ -63,7 +63,7 @@ def build_app(app, settings=None, history=None):
     app.setWindowIcon(app_icon())
     settings = settings or Settings.load()
     history = history or HistoryStore()
-    speech = AppSpeech(settings, on_queued=lambda text: _bench("speech_queued"))
+    speech = AppSpeech(settings, on_queued=lambda text, kind: _bench(f"speech_{kind}"))
     window = MainWindow(settings, history=history, speech=speech)
     server = TriggerServer(window)
     server.triggered.connect(lambda action: (_bench(f"trigger_received:{action}"), window.trigger(action)))
@@ -75,6 +75,8 @@ def build_app(app, settings=None, history=None):
     app.setQuitOnLastWindowClosed(tray is None)
     if settings.ui.start_minimised and tray is not None:
         window.status("Started in the system tray.")
+    elif settings.ui.start_minimised:
+        window.showMinimized()      # no tray on this desktop: minimise to the task bar instead
     else:
         window.show()
     QTimer.singleShot(0, lambda: _after_start(window, hotkeys, settings))

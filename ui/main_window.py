@@ -23,7 +23,9 @@ from .announce import announce
 from .speech import AppSpeech
 from .workers import EngineJob, EngineProvider
 
-SPOKEN_STAGES = {"load_model", "download"}   # slow stages worth saying aloud, not only showing
+# If nothing has been said this long after a request starts, say what it is doing, so the
+# user never sits in silence wondering whether the key press worked.
+BUSY_SPEECH_MS = 1500
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
@@ -44,6 +46,9 @@ class MainWindow(QMainWindow):
         self.job: EngineJob | None = None
         self._pending: tuple | None = None
         self._restore = None          # applied to the engine session by the next job
+        self._last_progress = ""
+        self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_SPEECH_MS)
+        self._busy_timer.timeout.connect(self._say_busy)
         self._answer_parts: list[str] = []
         self._last_answer = ""
         self.quitting = False
@@ -304,7 +309,9 @@ class MainWindow(QMainWindow):
         self.speech.begin()
         self.transcript_add(label or _default_label(request))
         self._set_busy(True)
+        self._last_progress = ""
         self.announce("Working.", speak=False)
+        self._busy_timer.start()
         job.start()
 
     def _set_busy(self, busy: bool) -> None:
@@ -321,7 +328,12 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, 100)
             self.progress.setValue(int(fraction * 100))
         self.progress.setFormat(message)
-        self.announce(message, speak=stage in SPOKEN_STAGES)
+        self._last_progress = message
+        self.announce(message, speak=False)
+
+    def _say_busy(self) -> None:
+        if self.job is not None and not self._answer_parts and self.speech.available:
+            self.speech.say(self._last_progress or "Working.")
 
     def _on_chunk(self, text: str) -> None:
         from assistant.engine import TextChunk
@@ -377,6 +389,7 @@ class MainWindow(QMainWindow):
         self.job_done.emit(f"error:{kind}")
 
     def _on_finished(self) -> None:
+        self._busy_timer.stop()
         job, self.job = self.job, None
         if job is not None:
             job.deleteLater()

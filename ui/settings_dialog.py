@@ -91,6 +91,11 @@ class SettingsDialog(QDialog):
             edit = self._row(form, f"{title}:", QLineEdit(s.ui.hotkeys.get(action, "")),
                              f"Hotkey for: {title}")
             self.hotkey_edits[action] = edit
+        for n in range(1, 5):
+            action = f"prompt_{n}"
+            edit = self._row(form, f"Saved prompt {n}:", QLineEdit(s.ui.hotkeys.get(action, "")),
+                             f"Hotkey that asks saved prompt {n} about the screen")
+            self.hotkey_edits[action] = edit
         return page
 
     def _models_page(self, s: Settings) -> QWidget:

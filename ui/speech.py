@@ -18,7 +18,8 @@ class AppSpeech:
         self._tts = None
         self._sink = None
         self._stream_started = False
-        # Called with each piece of text handed to speech (the benchmark hooks in here).
+        # Called as on_queued(text, kind) when text is handed to speech; kind is "answer" for
+        # the first piece of a streamed answer, "say" for announcements (the benchmark hooks in).
         self.on_queued = on_queued
         self.first_queued_at: float | None = None
         if not settings.speech.enabled:
@@ -48,7 +49,7 @@ class AppSpeech:
 
     # ---- one-off sentences (announcements) ----------------------------------------------
     def say(self, text: str, interrupt: bool = False) -> None:
-        self._queued(text)
+        self._queued(text, "say")
         if self._tts is not None:
             try:
                 self._tts.speak(text, interrupt=interrupt)
@@ -85,7 +86,7 @@ class AppSpeech:
         text = getattr(event, "text", "")
         if text and not self._stream_started:
             self._stream_started = True
-            self._queued(text)
+            self._queued(text, "answer")
         if self._sink is not None:
             try:
                 self._sink.feed(event)
@@ -141,11 +142,11 @@ class AppSpeech:
                 pass
 
     # ---- internals ----------------------------------------------------------------------
-    def _queued(self, text: str) -> None:
+    def _queued(self, text: str, kind: str) -> None:
         if self.first_queued_at is None:
             self.first_queued_at = time.time()
         if self.on_queued is not None:
-            self.on_queued(text)
+            self.on_queued(text, kind)
 
     def _fail(self, exc: Exception) -> None:
         self.available = False

@@ -72,7 +72,7 @@ def window(qtbot, settings, backend, home):
     provider = EngineProvider(settings, factory=lambda s: Engine(settings=s, backends={"embedded": backend}))
     settings.models.backend = "embedded"
     spoken: list[str] = []
-    speech = AppSpeech(settings, on_queued=spoken.append)
+    speech = AppSpeech(settings, on_queued=lambda text, kind: spoken.append(text))
     win = MainWindow(settings, provider=provider, history=HistoryStore(), speech=speech)
     win.spoken = spoken
     qtbot.addWidget(win)
