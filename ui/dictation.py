@@ -23,7 +23,7 @@ class Dictation:
         try:
             from assistant.speech.audio import Recorder
 
-            recorder = Recorder(self.window.settings) if _takes_settings(Recorder) else Recorder()
+            recorder = Recorder()
             recorder.start()
         except Exception as exc:
             self.window.announce(_reason(exc), assertive=True)
@@ -44,15 +44,6 @@ class Dictation:
             self.window.announce(_reason(exc), assertive=True)
             return
         self.window.run_engine("transcribe", options={"audio": audio}, label="Dictation")
-
-
-def _takes_settings(cls) -> bool:
-    import inspect
-
-    try:
-        return len(inspect.signature(cls).parameters) >= 1
-    except (TypeError, ValueError):
-        return False
 
 
 def _reason(exc: Exception) -> str:

@@ -161,3 +161,56 @@ def test_settings_refuse_clashing_hotkeys(qtbot, window):
     assert any("Insert" in p for p in problems) and any("used twice" in p for p in problems)
     dialog.accept()
     assert dialog.result() == 0 and Settings.load().ui.hotkeys["repeat"] == "ctrl+alt+shift+p"
+
+
+def test_dictate_without_microphone_says_so(qtbot, window):
+    from assistant.speech.audio import microphone_problem
+
+    if microphone_problem() is None:
+        import pytest
+
+        pytest.skip("a microphone is present; this checks the no-microphone sentence")
+    qtbot.keyClick(window, Qt.Key.Key_D, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert window.job is None and "microphone" in window.status_label.text().lower()
+    assert window.dictate_button.text() == "Dic&tate"
+
+
+def test_dictate_then_ask_with_real_speech(qtbot, window, backend, monkeypatch, tmp_path):
+    """Push-to-talk: the recording (espeak-ng speech instead of a microphone) is transcribed by
+    the embedded Whisper model through the Engine and asked as the question."""
+    import shutil
+    import subprocess
+
+    import numpy as np
+    import pytest
+    import soundfile
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    wav = tmp_path / "question.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "What colour is the sky?"], check=True)
+    samples, rate = soundfile.read(wav, dtype="float32")
+
+    class FileRecorder:      # stands in for the microphone only
+        def start(self):
+            pass
+
+        def stop(self):
+            from assistant.speech.stt import resample
+
+            return resample(np.asarray(samples), rate)
+
+    import assistant.speech.audio as audio
+
+    monkeypatch.setattr(audio, "Recorder", FileRecorder)
+    window.set_picture(_picture((40, 40), (30, 30, 220)))
+    window.provider.get().session.set_image(window.current_image)
+    qtbot.keyClick(window, Qt.Key.Key_D, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert window.dictate_button.accessibleName() == "Stop dictating"
+    with qtbot.waitSignal(window.job_done, timeout=120000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_D, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert done.args[0] == "result:transcribe"
+    qtbot.waitUntil(lambda: window.job is None and backend.calls and backend.calls[-1][0] == "ask", timeout=20000)
+    qtbot.waitUntil(lambda: "The picture is mostly blue." in window.transcript.toPlainText(), timeout=20000)
+    asked = window.transcript.toPlainText().lower()
+    assert "sky" in asked and "colo" in asked
