@@ -1,0 +1,244 @@
+"""Answers the offline backend can give truthfully: about text (OCR), colours and layout.
+
+Each question is matched against a short list of kinds, in order; the first that fits
+answers. Anything else gets an honest sentence saying this cannot be told without the
+picture-understanding model, and how to install it. Nothing here guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..colours import colour_name
+from .base import TextLine
+from .embedded import (PULL_COMMAND, VLM_PRESET, Analysis, coloured_labels, error_lines, join_words,
+                       number_word, position, quote, quote_end, title_line)
+from .kinds import dominant_colours
+from .layout import column_count
+
+COLOUR_WORDS = ["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown",
+                "white", "black", "grey", "gray"]
+WIDGETS = r"(button|label|link|box|tab|sign|banner|badge|message|text|icon|bar|heading)"
+STOPWORDS = set("""a an the is are was were what which who where how does do did it this that there
+these those of on in at to for with and or any some say says said text word words read
+button label link box tab sign banner badge message icon bar picture image screen please
+me tell can you i my show written see find""".split())
+
+_COLOUR_Q = re.compile(r"\bcolou?rs?\b", re.I)
+_COLOURED_TEXT_Q = re.compile(rf"\b({'|'.join(COLOUR_WORDS)})\b.*\b{WIDGETS}?\b.*\b(say|says|read|labell?ed)\b"
+                              rf"|\b(say|says|read)\b.*\b({'|'.join(COLOUR_WORDS)})\b", re.I)
+_ERROR_Q = re.compile(r"\b(error|errors|warning|warnings|alert|problem|fail\w*|wrong)\b", re.I)
+_TITLE_Q = re.compile(r"\b(title|heading|headline|called|name of the (window|page|app|document|program))\b", re.I)
+_READ_Q = re.compile(r"\b(read|what does (it|this|that|the (page|screen|text|document)) say|"
+                     r"what('s| is) written|what (text|words)|any text|the text)\b", re.I)
+_COUNT_Q = re.compile(r"\bhow many (lines|words|columns)\b", re.I)
+_LAYOUT_Q = re.compile(r"\b(where|layout|laid out|columns?|arranged|arrangement|position)\b", re.I)
+_KIND_Q = re.compile(r"\b(what (kind|type|sort) of|is (this|it) an? (photo|photograph|screenshot|document|"
+                     r"picture|drawing|graphic))\b", re.I)
+_FIND_Q = re.compile(r"\b(is there|are there|does it (say|mention|contain)|find|can you see)\b", re.I)
+_REGION = re.compile(r"\b(top|bottom|left|right|background)\b", re.I)
+
+
+def cannot_tell() -> str:
+    return ("I can't tell that offline: without the picture-understanding model I can only read "
+            "text and report colours and layout, and I won't guess. To ask about anything else, "
+            f"install the picture model {VLM_PRESET} with: {PULL_COMMAND}.")
+
+
+def answer(question: str, a: Analysis, lines: list[TextLine]) -> Iterator[str]:
+    q = question.strip()
+    for pattern, handler in _HANDLERS:
+        if pattern.search(q):
+            result = handler(q, a, lines)
+            if result:
+                yield from result
+                return
+    yield cannot_tell()
+
+
+# ---- helpers --------------------------------------------------------------------------------
+def _keywords(question: str) -> list[str]:
+    words = re.findall(r"[\w'-]+", question.lower())
+    return [w for w in words if w not in STOPWORDS and w not in COLOUR_WORDS and len(w) > 1]
+
+
+def _quoted(question: str) -> str | None:
+    m = re.search(r"[\"“'‘]([^\"”'’]+)[\"”'’]", question)
+    return m.group(1).lower() if m else None
+
+
+def matching_line(question: str, lines: list[TextLine]) -> TextLine | None:
+    """The line sharing the most keywords with the question (at least one)."""
+    wanted = _quoted(question)
+    if wanted:
+        hits = [l for l in lines if wanted in l.text.lower()]
+        return hits[0] if hits else None
+    keys = _keywords(question)
+    best, score = None, 0
+    for line in lines:
+        words = set(re.findall(r"[\w'-]+", line.text.lower()))
+        s = sum(1 for k in keys if k in words)
+        if s > score:
+            best, score = line, s
+    return best
+
+
+def _colour_asked(question: str) -> str | None:
+    m = re.search(rf"\b({'|'.join(COLOUR_WORDS)})\b", question, re.I)
+    return None if m is None else m.group(1).lower().replace("gray", "grey")
+
+
+def _widget(question: str) -> str:
+    m = re.search(rf"\b{WIDGETS}\b", question, re.I)
+    return m.group(1).lower() if m else "text"
+
+
+def _full_text(lines: list[TextLine]) -> str:
+    return " ".join(l.text if l.text[-1:] in ".!?:;" else l.text + "." for l in lines)
+
+
+# ---- one function per kind of question ------------------------------------------------------
+def _coloured_text(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+    colour = _colour_asked(q)
+    if colour is None:
+        return None
+    widget = _widget(q)
+    labels = coloured_labels(a, lines)
+    hits = [(l, bg, fg) for l, bg, fg in labels if colour in bg.split()]
+    if not hits:
+        hits = [(l, bg, fg) for l, bg, fg in _all_regions(a, lines) if colour in fg.split()]
+    if hits:
+        said = [f"{quote(l.text)} {position(l.box, a.image.size)}" for l, _, _ in hits[:3]]
+        if len(hits) == 1:
+            return [f"The {colour} {widget} says {said[0]}."]
+        return [f"There are {number_word(len(hits))} {colour} {widget}s: {join_words(said)}."]
+    others = [f"{quote(l.text)} on {bg}" for l, bg, _ in labels[:3]]
+    tail = f" The text on colour I can see is {join_words(others)}." if others else ""
+    return [f"I can't find text on {colour} or written in {colour}.{tail}"]
+
+
+def _all_regions(a: Analysis, lines: list[TextLine]):
+    from .kinds import region_colours
+
+    return [(l, *region_colours(a.image, l.box)) for l in lines]
+
+
+def _colour(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+    line = matching_line(q, lines) if (_keywords(q) or _quoted(q)) else None
+    if line is not None:
+        from .kinds import region_colours
+
+        bg, fg = region_colours(a.image, line.box)
+        widget = _widget(q)
+        subject = f"The {quote(line.text)} {widget}" if widget != "text" else f"The text {quote(line.text)}"
+        return [f"{subject} is {bg}, with {fg} writing." if widget != "text" else f"{subject} is {fg} on {bg}."]
+    region = _REGION.search(q)
+    if region and region.group(1).lower() != "background":
+        name = region.group(1).lower()
+        colours = dominant_colours(_crop_region(a, name), limit=2, min_share=0.15)
+        return [f"The {name} of the picture is mostly {join_words([c for c, _ in colours])}."]
+    if region:
+        return [f"The background is {colour_name(a.stats.background)}."]
+    names = [name for name, _ in a.colours]
+    if not names:
+        return [f"The picture has many colours; none covers much of it. The commonest is "
+                f"{colour_name(a.stats.background)}."]
+    return [f"The picture is mostly {join_words(names)}."]
+
+
+def _crop_region(a: Analysis, name: str):
+    w, h = a.image.size
+    boxes = {"top": (0, 0, w, h // 10), "bottom": (0, h - h // 10, w, h),
+             "left": (0, 0, w // 5, h), "right": (w - w // 5, 0, w, h)}
+    return a.image.crop(boxes[name])
+
+
+def _errors(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+    found = error_lines(lines)
+    if not found:
+        return ["No. None of the text I can read looks like an error or warning."]
+    first = found[0]
+    out = [f"Yes. {position(first.box, a.image.size).capitalize()} it says {quote_end(first.text)}"]
+    if len(found) > 1:
+        out.append("Also: " + "; ".join(quote(l.text) for l in found[1:4]) + ".")
+    return out
+
+
+def _title(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+    if not lines:
+        return ["I found no text, so I can't find a title."]
+    title = title_line(a, lines)
+    if title is not None:
+        return [f"The title reads {quote_end(title.text)}"]
+    tallest = max(lines[:8], key=lambda l: l.box[3] - l.box[1])
+    return [f"There is no title bar, but the most prominent text near the start reads {quote_end(tallest.text)}"]
+
+
+def _read(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+    if not lines:
+        return ["I found no text in this picture."]
+    return [f"It says: {_full_text(lines)}"]
+
+
+def _count(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+    what = _COUNT_Q.search(q).group(1).lower()
+    if what == "lines":
+        n = len(lines)
+    elif what == "words":
+        n = sum(len(l.text.split()) for l in lines)
+    else:
+        n = max(1, column_count(lines)) if lines else 0
+    return [f"I count {number_word(n)} {what if n != 1 else what[:-1]} of text."
+            if what != "columns" else f"The text is in {number_word(n)} column{'s' if n != 1 else ''}."]
+
+
+def _layout(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+    if re.search(r"\bwhere\b", q, re.I):
+        line = matching_line(q, lines)
+        if line is None:
+            return None  # not text we can see: the honest fallback answers
+        return [f"{quote(line.text)} is {position(line.box, a.image.size)}."]
+    if not lines:
+        return [f"There is no text; the picture is mostly {join_words([c for c, _ in a.colours]) or 'one colour'}."]
+    out = []
+    title = title_line(a, lines)
+    if title is not None:
+        out.append(f"At the top is the title {quote(title.text)}.")
+    n = column_count(lines)
+    out.append(f"The text is in {number_word(n)} column{'s' if n != 1 else ''}, {len(lines)} lines in all.")
+    labels = coloured_labels(a, lines)
+    if labels:
+        out.append("On colour: " + join_words([f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}"
+                                               for l, bg, _ in labels[:4]]) + ".")
+    return out
+
+
+def _kind(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+    kind = {"graphic": "a simple graphic with flat colours"}.get(a.kind, f"a {a.kind}")
+    return [f"It looks like {kind}, judging by its pixels and text."]
+
+
+def _find(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+    keys = [_quoted(q)] if _quoted(q) else _keywords(q)
+    if not keys:
+        return None
+    text = " ".join(l.text.lower() for l in lines)
+    if all(re.search(rf"\b{re.escape(k)}\b", text) for k in keys):
+        line = matching_line(q, lines)
+        where = position(line.box, a.image.size) if line else ""
+        return [f"The text {quote(line.text if line else ' '.join(keys))} appears {where}.".replace(" .", ".")]
+    return None  # absent from the text: that says nothing about the picture, so no guess
+
+
+_HANDLERS = [
+    (_COLOURED_TEXT_Q, _coloured_text),
+    (_COLOUR_Q, _colour),
+    (_ERROR_Q, _errors),
+    (_TITLE_Q, _title),
+    (_COUNT_Q, _count),
+    (_KIND_Q, _kind),
+    (_LAYOUT_Q, _layout),
+    (_READ_Q, _read),
+    (_FIND_Q, _find),
+]
