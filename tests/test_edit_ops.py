@@ -345,3 +345,23 @@ def test_cli_edit_exit_codes(tmp_path, capsys, argv, code):
     assert main(argv) == code
     err = capsys.readouterr().err
     assert err.strip() and "Traceback" not in err
+
+
+def test_fused_curves_match_one_at_a_time():
+    img = photo()
+    operations = parse("make it brighter, more contrast, then invert it and make it a bit darker").operations
+    fused, text = apply_all(img, operations)
+    stepwise = img
+    for op in operations:
+        stepwise, _ = apply(stepwise, op)
+    assert np.abs(arr(fused) - arr(stepwise)).max() <= 2
+    assert text == ("Made 30 percent brighter, increased the contrast by 30 percent, inverted the colours "
+                    "and made 15 percent darker.")
+
+
+def test_parallel_strips_equal_whole_picture_sharpen():
+    from assistant.imaging import operations
+
+    img = photo(1800, 1200)                 # above the size where strips are used
+    whole = Image.blend(img.filter(ImageFilter.BoxBlur(2.0)), img, 2.2)
+    assert np.array_equal(arr(operations._sharpen(img, percent=120)), arr(whole))
