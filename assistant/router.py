@@ -130,7 +130,7 @@ _DRAW = re.compile(
 _EDIT_VERBS = (r"make|turn|change|set|rotate|flip|mirror|crop|zoom|enlarge|shrink|invert|brighten|"
                r"darken|sharpen|blur|increase|decrease|reduce|raise|lower|boost|add|remove|erase|"
                r"replace|convert|recolou?r|colou?r|resize|scale|straighten|fix|enhance|desaturate|"
-               r"saturate|lighten|put|give")
+               r"saturate|lighten")
 _EDIT = re.compile(rf"^(?:{_EDIT_VERBS})\b", re.I)
 _MAKE_NEW = re.compile(rf"^(?:make|create|generate)\s+(?:me\s+)?(?:an?|some)\s+(?!{_PICTURE}\b)(?P<prompt>.+)$", re.I)
 _MAKE_IT = re.compile(r"^(?:make|turn|change)\s+(?:it|this|that|the\s+\w+|everything|them)\b", re.I)
@@ -171,8 +171,8 @@ _RULES: list[tuple[str, re.Pattern]] = [
         r"what(?:'s|\s+is)\s+written(?:\s+(?:here|there|on\s+it))?|"
         r"(?:tell\s+me\s+)?what\s+(?:this|it|that)\s+says)$")),
     ("describe", _DESCRIBE := re.compile(
-        r"^(?:describe|explain)(?:\s+(?:it|this|that|everything|what\s+you\s+see|the\s+(?:screen|picture|"
-        r"image|photo|window|scene|page|desktop)|this\s+(?:screen|picture|image|photo|window|page)))?$|"
+        r"^(?:describe|explain)(?:\s+(?:it|this|that|everything|what\s+you\s+see|(?:the|this|my)\s+(?:screen|"
+        r"picture|image|photo|window|scene|page|desktop|display)))?$|"
         r"^what(?:'s|\s+is)\s+on\s+(?:the|my|this)\s+screen(?:\s+right\s+now)?$|"
         r"^what\s+am\s+i\s+looking\s+at$")),
 ]
@@ -381,6 +381,8 @@ class Router:
     def _in_context(self, intent: Intent, core: str, raw: str, has_image: bool) -> Intent:
         name = intent.name
         if intent.clarification:
+            if "ask" in intent.slots.get("options", []) and _is_question(raw, core):
+                return Intent("ask", {"question": question_text(raw)}, intent.confidence)  # a question → ask
             return intent
         if name == "edit" and not has_image:
             if _MAKE_IT.match(core):
@@ -388,8 +390,9 @@ class Router:
                                         "a picture first, or say draw and what you want.")
                 return intent
             return Intent("generate", {"prompt": _clean_prompt(core)}, intent.confidence * 0.9)
-        if name == "describe" and _is_question(raw, core) and not _GENERAL_LOOK.search(core):
-            return Intent("ask", {"question": question_text(raw)}, intent.confidence)
+        if name in _NOT_QUESTIONS and _is_question(raw, core):
+            # "is the save button greyed out" mentions saving but asks about the picture
+            return Intent("ask", {"question": question_text(raw)}, intent.confidence * 0.9)
         if name == "describe" and _DESCRIBE_PART.match(core) and not _DESCRIBE.match(core):
             # "describe the red button": a question about one part, which `ask` answers
             return Intent("ask", {"question": _sentence(core, False)}, intent.confidence)
@@ -427,9 +430,7 @@ class Router:
 
 
 _DESCRIBE_PART = re.compile(r"^(?:describe|explain)\s+\S")
-# Questions that ask for the whole picture stay `describe`; other questions become `ask`.
-_GENERAL_LOOK = re.compile(
-    r"\b(what(?:'s|\s+is)\s+(?:on|in)\s+(?:the|my|this)\s+(?:screen|picture|image|photo|window|display)|"
-    r"what\s+(?:am\s+i\s+looking\s+at|do\s+you\s+see|can\s+you\s+see|is\s+this|is\s+that|is\s+it)|"
-    r"what(?:'s|\s+is)\s+(?:happening|going\s+on|shown|here|this|that))\b")
+# Intents that are commands, never questions: a question routed to one of them is `ask`.
+_NOT_QUESTIONS = {"save", "generate", "edit", "open_file", "undo", "redo", "stop_speaking",
+                  "capture_screen", "capture_window", "capture_region"}
 

@@ -1,7 +1,8 @@
 """Speech output with pyttsx3 (espeak-ng on Linux, SAPI5 on Windows, NSSpeechSynthesizer on macOS).
 
 pyttsx3 is not thread-safe and its run loop blocks, so one dedicated worker thread owns the
-engine and every call reaches it through a queue. The worker has pyttsx3 render each sentence
+engine (one per process: espeak-ng cannot be initialised twice) and every call reaches it
+through a queue. The worker has pyttsx3 render each sentence
 to a WAV file (save_to_file + runAndWait), then plays the samples through an AudioOutput in
 small blocks. That is what makes stop() immediate: playback checks for a stop between blocks
 (tens of milliseconds), whereas pyttsx3's own playback on Linux shells out to a player that
@@ -138,10 +139,108 @@ class RecordingOutput:
 # ---- the worker -------------------------------------------------------------------------------
 @dataclass
 class _Job:
-    kind: str                 # speak | render | voices | set
-    payload: tuple = ()
+    kind: str                          # speak | render | voices
+    owner: "TextToSpeech"
+    text: str = ""
     generation: int = 0
     future: Future | None = None
+
+
+class _EngineWorker:
+    """The one thread that owns the process's pyttsx3 engine. espeak-ng can be initialised once
+    per process and routes audio through one global callback, so every TextToSpeech shares
+    this worker; each job carries its owner's settings, output and stop generation."""
+
+    _instance: "_EngineWorker | None" = None
+    _instance_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, driver: str | None) -> "_EngineWorker":
+        with cls._instance_lock:
+            if cls._instance is None:
+                cls._instance = cls(driver)
+            return cls._instance
+
+    def __init__(self, driver: str | None):
+        self.driver = driver
+        self.jobs: queue.Queue[_Job] = queue.Queue()
+        self.ready = threading.Event()
+        self.problem: str | None = None
+        self._applied: dict = {}
+        self._workdir = tempfile.mkdtemp(prefix="assistant-tts-")
+        threading.Thread(target=self._run, name="tts-worker", daemon=True).start()
+
+    def _run(self) -> None:
+        engine = self._start_engine()
+        self.ready.set()
+        while True:
+            job = self.jobs.get()
+            try:
+                self._do(engine, job)
+            except Exception as exc:  # a failed utterance must not kill the worker
+                if job.future and not job.future.done():
+                    job.future.set_exception(exc)
+                elif job.kind == "speak":
+                    job.owner._notice(f"Speech failed ({type(exc).__name__}).")
+            finally:
+                if job.kind == "speak":
+                    job.owner._job_done()
+
+    def _start_engine(self):
+        try:
+            import pyttsx3
+
+            engine = pyttsx3.init(self.driver)
+            _quiet_driver(engine)
+            return engine
+        except Exception as exc:
+            self.problem = ("No speech engine was found (on Linux install espeak-ng)."
+                            if isinstance(exc, (OSError, ImportError)) else
+                            f"The speech engine could not start ({type(exc).__name__}).")
+            return None
+
+    def _do(self, engine, job: _Job) -> None:
+        owner = job.owner
+        if engine is None:
+            if job.future:
+                job.future.set_exception(ModelUnavailable(self.problem or "", preset="espeak-ng"))
+            return
+        if job.kind == "voices":
+            job.future.set_result([_voice_info(v) for v in engine.getProperty("voices")])
+            return
+        if job.kind == "speak" and owner._cancelled(job.generation):
+            return
+        self._apply(engine, owner)
+        samples, rate = self._render(engine, job.text)
+        if job.kind == "render":
+            job.future.set_result((samples, rate))
+        elif not owner._cancelled(job.generation) and owner._output is not None:
+            owner._output.play(samples, rate, lambda: owner._cancelled(job.generation))
+
+    def _apply(self, engine, owner: "TextToSpeech") -> None:
+        for name, value in owner._settings.items():
+            if value == "" or self._applied.get(name) == value:
+                continue
+            try:
+                engine.setProperty(name, value)
+                self._applied[name] = value
+            except (ValueError, KeyError):
+                owner._notice(f"The speech engine does not accept the {name} '{value}'.")
+
+    def _render(self, engine, text: str) -> tuple[np.ndarray, int]:
+        import soundfile as sf
+
+        path = os.path.join(self._workdir, "utterance.wav")
+        for _ in range(2):  # the espeak driver very rarely hands back an empty buffer: retry once
+            if os.path.exists(path):
+                os.remove(path)
+            engine.save_to_file(text, path)
+            engine.runAndWait()
+            if os.path.exists(path) and os.path.getsize(path) > 44:
+                samples, rate = sf.read(path, dtype="float32", always_2d=True)
+                if len(samples):
+                    return samples.mean(axis=1), rate
+        raise RuntimeError("the speech engine produced no audio")
 
 
 def _print_notice(message: str) -> None:
@@ -149,25 +248,21 @@ def _print_notice(message: str) -> None:
 
 
 class TextToSpeech:
-    """One pyttsx3 engine owned by one worker thread. Every public method is thread-safe."""
+    """Speech output. Every public method is thread-safe and returns quickly; the pyttsx3
+    engine itself lives in one worker thread shared by all instances in the process."""
 
     def __init__(self, rate: int = 180, volume: float = 1.0, voice: str = "",
                  output: AudioOutput | str | None = "auto", driver: str | None = None,
                  notice: Callable[[str], None] | None = _print_notice):
         self._settings = {"rate": int(rate), "volume": float(volume), "voice": voice or ""}
-        self._driver_name = driver
         self._notice_fn = notice
         self._noticed: set[str] = set()
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._generation = 0
         self._pending = 0
         self._idle = threading.Condition()
-        self._ready = threading.Event()
-        self._engine_problem: str | None = None
         self._output, self._output_problem = self._pick_output(output)
         self._chunker_limit = 240
-        self._thread = threading.Thread(target=self._run, name="tts-worker", daemon=True)
-        self._thread.start()
+        self._worker = _EngineWorker.shared(driver)
 
     @classmethod
     def from_settings(cls, speech_settings, **kwargs) -> "TextToSpeech":
@@ -179,8 +274,8 @@ class TextToSpeech:
     @property
     def engine_available(self) -> bool:
         """True once pyttsx3 has started (waits for the worker to start, at most 10 s)."""
-        self._ready.wait(10)
-        return self._ready.is_set() and self._engine_problem is None
+        self._worker.ready.wait(10)
+        return self._worker.ready.is_set() and self._worker.problem is None
 
     @property
     def can_speak(self) -> bool:
@@ -191,7 +286,7 @@ class TextToSpeech:
     def problem(self) -> str | None:
         """Why speech is unavailable, as a sentence; None when it works."""
         if not self.engine_available:
-            return self._engine_problem or "The speech engine did not start."
+            return self._worker.problem or "The speech engine did not start."
         return self._output_problem
 
     # ---- speaking ----------------------------------------------------------------------------
@@ -212,7 +307,7 @@ class TextToSpeech:
             generation = self._generation
             self._pending += len(sentences)
         for sentence in sentences:
-            self._jobs.put(_Job("speak", (sentence,), generation))
+            self._worker.jobs.put(_Job("speak", self, sentence, generation))
 
     def stop(self) -> None:
         """Silence at once: the sentence playing stops within one block, the queue is dropped."""
@@ -237,7 +332,7 @@ class TextToSpeech:
             raise BadInput("There is no text to speak.")
         if not self.engine_available:
             raise ModelUnavailable(self.problem or "The speech engine did not start.", preset="espeak-ng")
-        return self._call("render", (text,), timeout)
+        return self._call("render", text, timeout)
 
     def save(self, text: str, path: str | os.PathLike) -> Path:
         """Render `text` into an audio file (WAV, FLAC or OGG by the file name's suffix)."""
@@ -256,47 +351,50 @@ class TextToSpeech:
         """Voices the speech engine offers (empty without an engine)."""
         if not self.engine_available:
             return []
-        return self._call("voices", (), 30)
+        return self._call("voices", "", 30)
 
     @property
     def rate(self) -> int:
+        """Words per minute (60-500); applies from the next sentence."""
         return self._settings["rate"]
 
     @rate.setter
     def rate(self, words_per_minute: int) -> None:
-        self._set("rate", int(max(60, min(500, words_per_minute))))
+        self._settings["rate"] = int(max(60, min(500, words_per_minute)))
 
     @property
     def volume(self) -> float:
+        """0.0-1.0; applies from the next sentence."""
         return self._settings["volume"]
 
     @volume.setter
     def volume(self, value: float) -> None:
-        self._set("volume", float(max(0.0, min(1.0, value))))
+        self._settings["volume"] = float(max(0.0, min(1.0, value)))
 
     @property
     def voice(self) -> str:
+        """A voice id from voices(); empty means the engine's default."""
         return self._settings["voice"]
 
     @voice.setter
     def voice(self, voice_id: str) -> None:
-        self._set("voice", voice_id or "")
+        self._settings["voice"] = voice_id or ""
 
     def close(self) -> None:
-        """Stop speaking and end the worker thread."""
+        """Stop speaking. (The shared engine worker stays for other instances.)"""
         self.stop()
-        self._jobs.put(None)
-        self._thread.join(timeout=5)
+        self.wait(5)
 
     # ---- internals ----------------------------------------------------------------------------
-    def _set(self, name: str, value) -> None:
-        self._settings[name] = value
-        self._jobs.put(_Job("set", (name, value)))
-
-    def _call(self, kind: str, payload: tuple, timeout: float):
+    def _call(self, kind: str, text: str, timeout: float):
         future: Future = Future()
-        self._jobs.put(_Job(kind, payload, future=future))
+        self._worker.jobs.put(_Job(kind, self, text, future=future))
         return future.result(timeout=timeout)
+
+    def _job_done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
 
     def _notice(self, message: str) -> None:
         if message not in self._noticed:
@@ -314,80 +412,6 @@ class TextToSpeech:
 
     def _cancelled(self, generation: int) -> bool:
         return generation != self._generation
-
-    def _run(self) -> None:
-        engine = self._start_engine()
-        self._ready.set()
-        workdir = tempfile.mkdtemp(prefix="assistant-tts-")
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                break
-            try:
-                self._do(engine, job, workdir)
-            except Exception as exc:  # a failed utterance must not kill the worker
-                if job.future and not job.future.done():
-                    job.future.set_exception(exc)
-                elif job.kind == "speak":
-                    self._notice(f"Speech failed ({type(exc).__name__}).")
-            finally:
-                if job.kind == "speak":
-                    with self._idle:
-                        self._pending -= 1
-                        self._idle.notify_all()
-
-    def _start_engine(self):
-        try:
-            import pyttsx3
-
-            engine = pyttsx3.init(self._driver_name)
-            _quiet_driver(engine)
-            for name, value in self._settings.items():
-                if value != "":
-                    engine.setProperty(name, value)
-            return engine
-        except Exception as exc:
-            self._engine_problem = ("No speech engine was found (on Linux install espeak-ng)."
-                                    if isinstance(exc, (OSError, ImportError)) else
-                                    f"The speech engine could not start ({type(exc).__name__}).")
-            return None
-
-    def _do(self, engine, job: _Job, workdir: str) -> None:
-        if engine is None:
-            if job.future:
-                job.future.set_exception(ModelUnavailable(self._engine_problem or "", preset="espeak-ng"))
-            return
-        if job.kind == "speak":
-            if self._cancelled(job.generation):
-                return
-            samples, rate = self._render(engine, job.payload[0], workdir)
-            if not self._cancelled(job.generation) and self._output is not None:
-                self._output.play(samples, rate, lambda: self._cancelled(job.generation))
-        elif job.kind == "render":
-            job.future.set_result(self._render(engine, job.payload[0], workdir))
-        elif job.kind == "voices":
-            job.future.set_result([_voice_info(v) for v in engine.getProperty("voices")])
-        elif job.kind == "set":
-            name, value = job.payload
-            try:
-                engine.setProperty(name, value)
-            except (ValueError, KeyError):
-                self._notice(f"The speech engine does not accept the {name} '{value}'.")
-
-    def _render(self, engine, text: str, workdir: str) -> tuple[np.ndarray, int]:
-        import soundfile as sf
-
-        path = os.path.join(workdir, "utterance.wav")
-        for _ in range(2):  # the espeak driver very rarely hands back an empty buffer: retry once
-            if os.path.exists(path):
-                os.remove(path)
-            engine.save_to_file(text, path)
-            engine.runAndWait()
-            if os.path.exists(path) and os.path.getsize(path) > 44:
-                samples, rate = sf.read(path, dtype="float32", always_2d=True)
-                if len(samples):
-                    return samples.mean(axis=1), rate
-        raise RuntimeError("the speech engine produced no audio")
 
 
 def _voice_info(voice) -> VoiceInfo:
