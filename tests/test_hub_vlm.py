@@ -230,3 +230,38 @@ def test_missing_preset_cli_exits_3(tmp_path):
     assert proc.returncode == 3, proc.stderr
     assert "smolvlm-256m" in proc.stderr and "models pull" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ---- Qwen2.5-VL adapter -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def tiny_qwen(tmp_path_factory):
+    from tests.tiny_vlm import build_tiny_qwen25vl
+
+    return HubVLMBackend(build_tiny_qwen25vl(tmp_path_factory.mktemp("tiny-qwen")), name="tiny-qwen",
+                         max_new_tokens=4)
+
+
+def test_qwen_prompt_splits_after_the_vision_block(tiny_qwen):
+    prefix, suffix = tiny_qwen.build_prompt(["what is red"])
+    assert prefix.endswith("<|vision_start|><|image_pad|><|vision_end|>")
+    assert suffix.startswith("what is red")
+
+
+def test_qwen_cached_followup_matches_uncached_after_another_image(tiny_qwen):
+    """Qwen keeps the image's rotary offset on the model; encoding another picture in between
+    must not leak into a follow-up answered from the cache."""
+    square, tall = picture("red", size=(600, 600)), picture("blue", size=(56, 600))
+    turns = ["what is red", "a box", "where"]
+
+    def first_logits(cached):
+        tiny_qwen.use_prefix_cache = cached
+        kwargs = tiny_qwen.generation_inputs(square, turns, "quick")
+        out = tiny_qwen._generate(kwargs, 4, output_logits=True, return_dict_in_generate=True)
+        return torch.stack(out.logits)
+
+    tiny_qwen.generate_ids(square, turns[:1])
+    tiny_qwen.generate_ids(tall, turns[:1])          # moves the model's rotary offset
+    cached = first_logits(True)
+    assert tiny_qwen.stats["prefix_hits"] >= 1
+    plain = first_logits(False)
+    assert torch.allclose(cached, plain, atol=1e-5), (cached - plain).abs().max()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -49,6 +51,11 @@ class FamilyAdapter:
         """Extra processor arguments for 'quick' (one tile, fast) or 'full' (may tile)."""
         return {}
 
+    def load_processor(self, path: Path):
+        from transformers import AutoProcessor
+
+        return AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+
     def save_state(self, model) -> dict[str, Any]:
         """Model state set while encoding the prefix that generation on top of it needs."""
         return {}
@@ -78,6 +85,14 @@ class QwenVLAdapter(FamilyAdapter):
 
     def image_kwargs(self, detail: str) -> dict[str, Any]:
         return {"size": {"shortest_edge": 56 * 56, "longest_edge": self.MAX_PIXELS.get(detail, self.MAX_PIXELS["quick"])}}
+
+    def load_processor(self, path: Path):
+        """The stock processor bundles a video processor that needs torchvision, which CPU-only
+        installs lack. Pictures never need it, so fall back to image processor + tokenizer."""
+        try:
+            return super().load_processor(path)
+        except ImportError:
+            return _image_only_qwen_processor(path)
 
     def save_state(self, model) -> dict[str, Any]:
         deltas = getattr(model.model, "rope_deltas", None)
@@ -163,8 +178,7 @@ class HubVLMBackend:
         self.stats = {"prefix_encodes": 0, "prefix_hits": 0}
         self._lock = threading.Lock()               # one generation at a time per model
         self._ocr = None
-        self.processor, self.net = _load(self.path, name, self.device, quantize)
-        self.adapter = adapter_for(self.net.config.model_type)
+        self.adapter, self.processor, self.net = _load(self.path, name, self.device, quantize)
 
     # ---- VisionBackend --------------------------------------------------------------------
     def describe(self, image: Image.Image, detail: str = "quick",
@@ -314,25 +328,58 @@ class _StopOnEvent:
 
 
 def _load(path: Path, name: str, device: str, quantize: bool):
-    """Processor and model from the local folder only: safetensors, no remote code, no network."""
+    """Adapter, processor and model from the local folder only: safetensors, no remote code."""
     import torch
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from transformers import AutoConfig, AutoModelForImageTextToText
 
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     try:
-        processor = AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+        config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+        adapter = adapter_for(config.model_type)
+        processor = adapter.load_processor(path)
         net = AutoModelForImageTextToText.from_pretrained(
-            path, local_files_only=True, trust_remote_code=False, use_safetensors=True, dtype=dtype)
+            path, config=config, local_files_only=True, trust_remote_code=False, use_safetensors=True, dtype=dtype)
     except MemoryError:
         raise
     except Exception as exc:
         raise ModelUnavailable(
-            f"The picture model '{name}' in {path} could not be loaded ({type(exc).__name__}). Its files may be "
-            f"incomplete: check them with: python main.py models verify {name}", preset=name) from None
+            f"The picture model '{name}' in {path} could not be loaded ({_why(exc)}). Check its files with: "
+            f"python main.py models verify {name}", preset=name) from exc
     net.to(device).eval()
     if quantize and device == "cpu":
         net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
-    return processor, net
+    return adapter, processor, net
+
+
+def _why(exc: Exception) -> str:
+    missing = re.search(r"requires the (\w+) library", str(exc))
+    if missing:
+        return f"it needs the Python package {missing.group(1).lower()}, which is not installed"
+    return type(exc).__name__
+
+
+def _image_only_qwen_processor(path: Path):
+    from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLProcessor
+    from transformers.processing_utils import ProcessorMixin
+
+    class ImageOnlyQwenVLProcessor(Qwen2_5_VLProcessor):
+        def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
+            self.image_token, self.video_token = "<|image_pad|>", "<|video_pad|>"
+            self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
+            self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
+            ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
+
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+    image_processor = AutoImageProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+    return ImageOnlyQwenVLProcessor(image_processor, tokenizer, chat_template=_chat_template(path, tokenizer))
+
+
+def _chat_template(path: Path, tokenizer) -> str | None:
+    if (path / "chat_template.jinja").is_file():
+        return (path / "chat_template.jinja").read_text(encoding="utf-8")
+    if (path / "chat_template.json").is_file():
+        return json.loads((path / "chat_template.json").read_text(encoding="utf-8")).get("chat_template")
+    return getattr(tokenizer, "chat_template", None)
 
 
 def _plain_error(exc: BaseException, name: str) -> BaseException:
