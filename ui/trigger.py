@@ -40,7 +40,7 @@ def send_action(action: str, timeout_ms: int = 2000) -> str | None:
     while not reply.endswith(b"\n") and socket.waitForReadyRead(timeout_ms):
         reply += bytes(socket.readAll().data())
     socket.disconnectFromServer()
-    return reply.decode("utf-8", "replace").strip() or "ok"
+    return reply.decode("utf-8", "replace").strip() or "The assistant app did not answer."
 
 
 class TriggerServer(QObject):
@@ -72,6 +72,8 @@ class TriggerServer(QObject):
             socket = self._server.nextPendingConnection()
             socket.readyRead.connect(lambda s=socket: self._on_ready(s))
             socket.disconnected.connect(socket.deleteLater)
+            if socket.bytesAvailable():     # the line may have arrived before we connected
+                self._on_ready(socket)
 
     def _on_ready(self, socket: QLocalSocket) -> None:
         if not socket.canReadLine():

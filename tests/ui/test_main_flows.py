@@ -214,3 +214,19 @@ def test_dictate_then_ask_with_real_speech(qtbot, window, backend, monkeypatch, 
     qtbot.waitUntil(lambda: "The picture is mostly blue." in window.transcript.toPlainText(), timeout=20000)
     asked = window.transcript.toPlainText().lower()
     assert "sky" in asked and "colo" in asked
+
+
+def test_describe_region_chosen_with_keys(qtbot, window):
+    qtbot.keyClick(window, Qt.Key.Key_3, CTRL)
+    overlay = window.overlay
+    qtbot.waitExposed(overlay)
+    start = overlay.box.size()
+    qtbot.keyClick(overlay, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(overlay, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
+    with qtbot.waitSignal(window.job_done, timeout=20000) as done:
+        qtbot.keyClick(overlay, Qt.Key.Key_Return)
+    assert done.args[0] == "result:describe"
+    capture = window.history.recent()[0]
+    assert capture.source == "region"
+    assert (capture.width, capture.height) == (start.width() - 20, start.height() - 20)
+    assert window.current_image.size == (start.width() - 20, start.height() - 20)

@@ -48,20 +48,21 @@ def test_trigger_without_app_or_with_bad_action(home):
 
 
 def test_second_start_brings_first_to_front(qtbot, window, home):
-    from ui.trigger import TriggerServer, send_action
+    """`python main.py` while the app runs: the new process hands over and exits."""
+    from ui.trigger import TriggerServer
 
     server = TriggerServer(window)
     server.triggered.connect(window.trigger)
     assert server.listen()
-    window.showMinimized()
-    result = {}
-    thread = threading.Thread(target=lambda: result.setdefault("reply", send_action("open_app", 5000)))
-    thread.start()
-    qtbot.waitUntil(lambda: "reply" in result, timeout=10000)
-    thread.join()
-    assert result["reply"] == "ok"
-    assert not window.isMinimized()
-    server.close()
+    try:
+        window.showMinimized()
+        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=dict(os.environ),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)
+        assert proc.returncode == 0 and "already running" in proc.stdout.read()
+        assert not window.isMinimized()
+    finally:
+        server.close()
 
 
 def test_trigger_actions_run_in_window(qtbot, window):
