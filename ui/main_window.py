@@ -276,7 +276,7 @@ class MainWindow(QMainWindow):
         return self.job is not None
 
     def run_engine(self, intent: str, image=None, text: str = "", options=None, source: str = "",
-                   label: str = "") -> None:
+                   label: str | None = "") -> None:
         """Start a request; a running one is cancelled and this one starts after it."""
         from assistant.engine import Request
 
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
             return
         self._start(request, source, label)
 
-    def _start(self, request, source: str, label: str) -> None:
+    def _start(self, request, source: str, label: str | None) -> None:
         prepare = None
         if request.image is not None and source and self.history is not None:
             image = request.image
@@ -307,7 +307,8 @@ class MainWindow(QMainWindow):
         self.job = job
         self._answer_parts = []
         self.speech.begin()
-        self.transcript_add(label or _default_label(request))
+        if label is not None:
+            self.transcript_add(label or _default_label(request))
         self._set_busy(True)
         self._last_progress = ""
         self.announce("Working.", speak=False)
@@ -475,11 +476,13 @@ class MainWindow(QMainWindow):
         self._dictation.toggle()
 
     def _dictated(self, text: str) -> None:
+        """Spoken input may be a question or a command ("make it bigger", "read this"):
+        the engine's router decides; the UI acts on what it returns."""
         if not text:
             self.announce("I did not hear anything.")
             return
-        self.question.setText(text)
-        self.ask()
+        self.transcript_add(f"You said: {text}")
+        self.run_engine("utterance", text=text, label=None)
 
     # ---- captures -----------------------------------------------------------------------
     def trigger(self, action: str) -> None:
