@@ -230,3 +230,24 @@ def test_describe_region_chosen_with_keys(qtbot, window):
     assert capture.source == "region"
     assert (capture.width, capture.height) == (start.width() - 20, start.height() - 20)
     assert window.current_image.size == (start.width() - 20, start.height() - 20)
+
+
+def test_edit_then_undo_by_keys(qtbot, window, monkeypatch, tmp_path):
+    """Spoken-style edit through the real imaging handler; the new picture replaces the preview
+    and is stored; Ctrl+Z brings the original back."""
+    path = tmp_path / "red.png"
+    _picture((120, 80), (220, 30, 30)).save(path)
+    assert _open_by_keys(qtbot, window, monkeypatch, path) == "result:describe"
+    original = window.current_image.copy()
+    qtbot.keyClicks(window.question, "invert the colours")
+    with qtbot.waitSignal(window.job_done, timeout=60000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_E, CTRL)
+    assert done.args[0] == "result:edit", window.transcript.toPlainText()
+    r, g, b = window.current_image.getpixel((100, 70))
+    assert (r, g, b) == tuple(255 - c for c in original.getpixel((100, 70)))
+    assert window.history.recent()[0].source == "edit"
+    window.preview.setFocus()
+    with qtbot.waitSignal(window.job_done, timeout=60000) as done:
+        qtbot.keyClick(window.preview, Qt.Key.Key_Z, CTRL)
+    assert done.args[0] == "result:undo"
+    assert window.current_image.tobytes() == original.tobytes()
