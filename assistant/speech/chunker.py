@@ -104,12 +104,12 @@ def _ends_sentence(buf: str, dot: int, end: int) -> bool | None:
         return False
     if _DOTTED.match(word) or (len(word) == 1 and word.isalpha() and word.isupper()):
         return False  # "e.g.", "U.S.", an initial as in "J. R. Tolkien"
-    if not nxt:
-        return None
-    if low in BEFORE_NUMBER and nxt[0].isdigit():
-        return False
-    if low in MAYBE_END:
-        return nxt[0].isupper()
+    if low in BEFORE_NUMBER or low in MAYBE_END:
+        if not nxt:
+            return None
+        if low in MAYBE_END:
+            return nxt[0].isupper()
+        return not nxt[0].isdigit()
     if word.isdigit() and _sentence_start(buf, start):
         return False  # a list number: "1. Open the file"
     return True

@@ -69,6 +69,7 @@ class AudioOutput(Protocol):
         """Play float32 mono samples; return early (promptly) once cancelled() is True."""
 
 
+RENDER_TIMEOUT = 30.0   # seconds one sentence may take to render
 BLOCK_SECONDS = 0.03   # how often playback checks for stop(): the worst-case stop delay
 
 
@@ -151,15 +152,16 @@ class _EngineWorker:
     per process and routes audio through one global callback, so every TextToSpeech shares
     this worker; each job carries its owner's settings, output and stop generation."""
 
-    _instance: "_EngineWorker | None" = None
-    _instance_lock = threading.Lock()
+    _instances: dict[str | None, "_EngineWorker"] = {}
+    _instances_lock = threading.Lock()
 
     @classmethod
     def shared(cls, driver: str | None) -> "_EngineWorker":
-        with cls._instance_lock:
-            if cls._instance is None:
-                cls._instance = cls(driver)
-            return cls._instance
+        """The worker for `driver` (None: the platform default), started on first use."""
+        with cls._instances_lock:
+            if driver not in cls._instances:
+                cls._instances[driver] = cls(driver)
+            return cls._instances[driver]
 
     def __init__(self, driver: str | None):
         self.driver = driver
@@ -222,7 +224,7 @@ class _EngineWorker:
             if value == "" or self._applied.get(name) == value:
                 continue
             try:
-                engine.setProperty(name, value)
+                _set_property(engine, name, value)
                 self._applied[name] = value
             except (ValueError, KeyError):
                 owner._notice(f"The speech engine does not accept the {name} '{value}'.")
@@ -231,11 +233,21 @@ class _EngineWorker:
         import soundfile as sf
 
         path = os.path.join(self._workdir, "utterance.wav")
-        for _ in range(2):  # the espeak driver very rarely hands back an empty buffer: retry once
+        for _ in range(2):
             if os.path.exists(path):
                 os.remove(path)
-            engine.save_to_file(text, path)
-            engine.runAndWait()
+            # espeak-ng synthesises on its own thread (retrieval mode) and pyttsx3's runAndWait
+            # can return before the file is written (always on the first call), so wait for
+            # the driver's finished-utterance notice, sent after the file is complete.
+            finished = threading.Event()
+            token = engine.connect("finished-utterance", lambda **_: finished.set())
+            try:
+                engine.save_to_file(text, path)
+                engine.runAndWait()
+                finished.wait(RENDER_TIMEOUT)
+                _settle(engine)
+            finally:
+                engine.disconnect(token)
             if os.path.exists(path) and os.path.getsize(path) > 44:
                 samples, rate = sf.read(path, dtype="float32", always_2d=True)
                 if len(samples):
@@ -418,6 +430,39 @@ def _voice_info(voice) -> VoiceInfo:
     languages = [lang.decode() if isinstance(lang, bytes) else str(lang) for lang in (voice.languages or [])]
     return VoiceInfo(id=str(voice.id), name=str(voice.name or voice.id), languages=languages,
                      gender=voice.gender)
+
+
+def _set_property(engine, name: str, value) -> None:
+    """engine.setProperty, made to take effect before the next utterance. espeak-ng (retrieval
+    mode) applies settings on its own thread, and pyttsx3 may hold them in its queue until the
+    next run, so an utterance can start with the old rate; set it on the driver and wait
+    (briefly) until espeak-ng reports the new value."""
+    driver = getattr(engine.proxy, "_driver", None)
+    if not getattr(driver, "__module__", "").endswith(".espeak"):
+        engine.setProperty(name, value)
+        return
+    driver.setProperty(name, value)
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline and not _property_matches(driver.getProperty(name), value):
+        time.sleep(0.003)
+
+
+def _property_matches(current, wanted) -> bool:
+    if isinstance(wanted, float):
+        return current is not None and abs(float(current) - wanted) < 0.011
+    if isinstance(wanted, str):
+        return str(current or "").lower() == wanted.lower()
+    return current == wanted
+
+
+def _settle(engine) -> None:
+    """Wait until espeak-ng's synthesis thread is idle. It sends finished-utterance before it
+    is done, and a rate or voice set in that gap is silently lost."""
+    module = getattr(getattr(engine.proxy, "_driver", None), "__module__", "")
+    if module.endswith(".espeak"):
+        from pyttsx3.drivers import _espeak
+
+        _espeak.Synchronize()
 
 
 def _quiet_driver(engine) -> None:
