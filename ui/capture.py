@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from PIL import Image
-from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QCursor, QGuiApplication, QImage, QPainter, QPixmap
 
 from assistant.errors import BadInput
@@ -129,14 +129,3 @@ def clipboard_image() -> Image.Image:
             if url.isLocalFile():
                 return load_image(url.toLocalFile())
     raise CaptureError("The clipboard has no picture. Copy an image or take a screenshot first.")
-
-
-def image_to_png_bytes(image: QImage) -> bytes:
-    buf = QBuffer()
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buf, "PNG")
-    return bytes(buf.data().data())
-
-
-def pointer_pos() -> QPoint:
-    return QCursor.pos()

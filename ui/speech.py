@@ -6,7 +6,6 @@ text-only and says why once, in the status line.
 
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 
@@ -21,7 +20,6 @@ class AppSpeech:
         # Called as on_queued(text, kind) when text is handed to speech; kind is "answer" for
         # the first piece of a streamed answer, "say" for announcements (the benchmark hooks in).
         self.on_queued = on_queued
-        self.first_queued_at: float | None = None
         if not settings.speech.enabled:
             self.reason = "Speech is turned off in the settings."
             return
@@ -143,8 +141,6 @@ class AppSpeech:
 
     # ---- internals ----------------------------------------------------------------------
     def _queued(self, text: str, kind: str) -> None:
-        if self.first_queued_at is None:
-            self.first_queued_at = time.time()
         if self.on_queued is not None:
             self.on_queued(text, kind)
 

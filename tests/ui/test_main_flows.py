@@ -251,3 +251,22 @@ def test_edit_then_undo_by_keys(qtbot, window, monkeypatch, tmp_path):
         qtbot.keyClick(window.preview, Qt.Key.Key_Z, CTRL)
     assert done.args[0] == "result:undo"
     assert window.current_image.tobytes() == original.tobytes()
+
+
+def test_blocked_edit_is_announced_and_picture_kept(qtbot, window, settings, monkeypatch, tmp_path):
+    """With the image threshold at 0 the gate withholds every output picture: the UI must say
+    'Blocked', keep the old picture and store nothing new."""
+    from ui import announce as announce_module
+
+    settings.safety.image_threshold = 0.0
+    path = tmp_path / "red.png"
+    _picture((120, 80), (220, 30, 30)).save(path)
+    assert _open_by_keys(qtbot, window, monkeypatch, path) == "result:describe"
+    before = window.current_image.tobytes()
+    qtbot.keyClicks(window.question, "invert the colours")
+    with qtbot.waitSignal(window.job_done, timeout=60000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_E, CTRL)
+    assert done.args[0] == "error:blocked"
+    assert window.status_label.text().startswith("Blocked.")
+    assert announce_module.announced[-1].startswith("Blocked.")
+    assert window.current_image.tobytes() == before and len(window.history.recent()) == 1
