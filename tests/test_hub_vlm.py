@@ -169,6 +169,16 @@ def test_cache_is_bounded_least_recently_used_first(tiny_dir):
     assert len(calls.tiles) == 4
 
 
+def test_picture_changed_in_place_is_encoded_again(fresh):
+    fresh.generate_kwargs = {}
+    img = picture("red")
+    with VisionCalls(fresh) as calls:
+        fresh.generate_ids(img, ["what"], "quick", 1)
+        ImageDraw.Draw(img).rectangle((150, 90, 190, 110), fill="blue")   # same object, new pixels
+        fresh.generate_ids(img, ["what"], "quick", 1)
+    assert calls.tiles == [1, 1]
+
+
 def test_prefix_cache_unit():
     cache = PrefixCache(max_images=2)
     for name in "abc":
@@ -197,6 +207,21 @@ def test_cancel_stops_generation_early(fresh):
         hook.remove()
         fresh.max_new_tokens = 24
     assert chunks
+    assert len(steps) < 100
+
+
+def test_listener_walking_away_stops_generation(fresh):
+    fresh.generate_kwargs = {"min_new_tokens": 200}
+    fresh.max_new_tokens = 200
+    steps = []
+    hook = fresh.net.lm_head.register_forward_hook(lambda *a: steps.append(1))
+    try:
+        stream = fresh.describe(picture(), "full")
+        assert next(stream)
+        stream.close()                     # e.g. the GUI dropped the request
+    finally:
+        hook.remove()
+        fresh.max_new_tokens = 24
     assert len(steps) < 100
 
 

@@ -243,6 +243,9 @@ class HubVLMBackend:
         def work():
             try:
                 with self._lock:
+                    if stop.is_set() or (cancel is not None and cancel.is_set()):
+                        streamer.end()  # given up while waiting for the model: skip the work
+                        return
                     kwargs = self.generation_inputs(image, turns, detail)
                     self._generate(kwargs, max_new_tokens, streamer=streamer, stopping_criteria=criteria)
             except BaseException as exc:  # reported to the caller's thread below
