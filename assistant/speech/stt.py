@@ -58,9 +58,9 @@ def load_audio(source: Any, max_seconds: float = MAX_SECONDS) -> np.ndarray:
         samples, rate = source, SAMPLE_RATE
     else:
         samples, rate = _decode(source)
-    samples = _to_mono_float(samples)
-    if samples.size == 0:
+    if np.asarray(samples).size == 0:
         raise BadInput("The recording is empty.")
+    samples = _to_mono_float(samples)
     if not np.all(np.isfinite(samples)):
         raise BadInput("The recording is damaged (it contains invalid samples).")
     seconds = len(samples) / max(rate, 1)
