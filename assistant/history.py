@@ -110,7 +110,7 @@ class HistoryStore:
                 (time.time(), source, image.width, image.height, buf.getvalue()))
             capture_id = int(cur.lastrowid)
             image_file = self.images_dir / f"{capture_id}.png"
-            image.convert("RGB").save(image_file, "PNG")
+            image.convert("RGB").save(image_file, "PNG", compress_level=1)  # fast; the hotkey path waits on nothing here
             self._db.execute("UPDATE captures SET image_file=? WHERE id=?", (image_file.name, capture_id))
             self._db.commit()
         return capture_id

@@ -46,6 +46,8 @@ class MainWindow(QMainWindow):
         self.job: EngineJob | None = None
         self._pending: tuple | None = None
         self._restore = None          # applied to the engine session by the next job
+        self._awaiting_capture = False
+        self._pending_entries: list[tuple[str, str, str]] = []
         self._last_progress = ""
         self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_SPEECH_MS)
         self._busy_timer.timeout.connect(self._say_busy)
@@ -296,6 +298,7 @@ class MainWindow(QMainWindow):
         if isinstance(request.image, Image.Image):
             self.set_picture(request.image)
             self.capture_id = None
+        self._awaiting_capture = prepare is not None
         restore, self._restore = self._restore, None
         job = EngineJob(self.provider, request, prepare, self, restore=restore)
         job.prepared.connect(self._on_prepared)
@@ -322,7 +325,12 @@ class MainWindow(QMainWindow):
         self.busy_changed.emit(busy)
 
     def _on_prepared(self, capture_id) -> None:
+        """The capture is stored (written alongside the request): file what was said already."""
+        self._awaiting_capture = False
         self.capture_id = capture_id
+        pending, self._pending_entries = self._pending_entries, []
+        for kind, text, question in pending:
+            self._record(kind, text, question)
 
     def _on_progress(self, stage: str, message: str, fraction: float) -> None:
         if fraction >= 0:
@@ -374,7 +382,9 @@ class MainWindow(QMainWindow):
         self.job_done.emit(f"result:{result.intent}")
 
     def _record(self, kind: str, text: str, question: str) -> None:
-        if self.history is not None and self.capture_id is not None and text:
+        if self._awaiting_capture:
+            self._pending_entries.append((kind, text, question))
+        elif self.history is not None and self.capture_id is not None and text:
             self.history.add_entry(self.capture_id, kind, text, question)
 
     def _store_capture(self, image: Image.Image, source: str) -> None:

@@ -77,12 +77,19 @@ class EngineJob(QThread):
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
 
+    def _run_prepare(self) -> None:
+        try:
+            self.prepared.emit(self._prepare())
+        except Exception:
+            self.prepared.emit(None)   # history is a convenience; never fail the request for it
+
     def run(self) -> None:
         from assistant.engine import ErrorEvent, Progress, Result, TextChunk
 
+        if self._prepare is not None:
+            # Alongside the request, not before it: storing a capture must not delay the answer.
+            threading.Thread(target=self._run_prepare, daemon=True, name="history-write").start()
         try:
-            if self._prepare is not None:
-                self.prepared.emit(self._prepare())
             engine = self.provider.get()
             if self._restore is not None:
                 self._restore(engine)
