@@ -190,6 +190,10 @@ class _EngineWorker:
 
     def _start_engine(self):
         try:
+            if sys.platform == "win32":  # SAPI5 is COM: each thread that uses it must join COM
+                import comtypes
+
+                comtypes.CoInitialize()
             import pyttsx3
 
             engine = pyttsx3.init(self.driver)
