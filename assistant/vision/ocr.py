@@ -7,7 +7,8 @@ the lines afterwards.
 
 Speed choices for a 1920x1080 screen on 2 cores (see docs/embedded.md for the figures):
 - detection runs on the image scaled so its long side is at most 960 px (text down to 11 px
-  high is still found); recognition crops come from the full-resolution image, so accuracy
+  high is still found), but never shrunk more than 2x, so small text on 4K screens or very
+  wide strips survives; recognition crops come from the full-resolution image, so accuracy
   is unchanged;
 - the text-direction classifier is skipped: screen text is upright;
 - onnxruntime uses 2 intra-op threads.
@@ -27,7 +28,8 @@ from .base import TextLine
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
-DET_LIMIT_SIDE = 960
+DET_LONG_SIDE = 960
+DET_MIN_SCALE = 0.5
 MIN_CONFIDENCE = 0.5   # rapidocr's own default text_score: below it results are mostly noise
 THREADS = 2
 
@@ -52,7 +54,8 @@ def _params() -> dict:
         "Global.log_level": "error", "Global.use_cls": False,
         "Det.model_path": str(paths[DET_MODEL]), "Rec.model_path": str(paths[REC_MODEL]),
         "Cls.model_path": str(paths[CLS_MODEL]),
-        "Det.limit_type": "max", "Det.limit_side_len": DET_LIMIT_SIDE,
+        # we shrink the image for detection ourselves (see detect); rapidocr must not shrink it more
+        "Det.limit_type": "max", "Det.limit_side_len": 4096, "Global.max_side_len": 4096,
         "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
     }
 
@@ -77,11 +80,15 @@ class TextReader:
 
     def detect(self, bgr: np.ndarray) -> list[np.ndarray]:
         """Quadrilaterals (4x2 float arrays, full-image pixels) around each text region."""
+        scale = max(DET_MIN_SCALE, min(1.0, DET_LONG_SIDE / max(bgr.shape[:2])))
+        small = bgr if scale == 1.0 else _resize(bgr, scale)
         with self._lock:
             engine = self._load()
-            out = engine(bgr, use_det=True, use_cls=False, use_rec=False)
+            out = engine(small, use_det=True, use_cls=False, use_rec=False)
         boxes = getattr(out, "boxes", None)
-        return [] if boxes is None else [np.asarray(b, dtype=np.float32) for b in boxes]
+        if boxes is None:
+            return []
+        return [np.asarray(b, dtype=np.float32) * np.float32(bgr.shape[1] / small.shape[1]) for b in boxes]
 
     def recognise(self, bgr: np.ndarray, quads: list[np.ndarray]) -> list[TextLine]:
         """Read each detected region; drops empty and low-confidence results."""
@@ -97,6 +104,12 @@ class TextReader:
             if text and score >= MIN_CONFIDENCE:
                 lines.append(TextLine(text, quad_to_box(quad, bgr.shape), float(score)))
         return lines
+
+
+def _resize(bgr: np.ndarray, scale: float) -> np.ndarray:
+    h, w = bgr.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.ascontiguousarray(np.asarray(Image.fromarray(bgr).resize(size, Image.Resampling.BILINEAR)))
 
 
 def quad_to_box(quad: np.ndarray, shape: tuple[int, ...]) -> Box:
