@@ -95,7 +95,9 @@ def build_sd_turbo_shaped_pipeline():
                                    scheduler=scheduler, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)
-    return pipe.to(torch.float32).eval()
+    for module in (unet, vae, text_encoder):
+        module.eval()
+    return pipe
 
 
 def _config(name: str) -> dict:

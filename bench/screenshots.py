@@ -91,6 +91,9 @@ def render(variant: str) -> None:
         time.sleep(0.02)
     for name, w in windows.items():
         _save(w.grab(), f"{name}-{variant}")
+    windows["settings"].tabs.setCurrentIndex(1)     # the longest page
+    app.processEvents()
+    _save(windows["settings"].grab(), f"settings-hotkeys-{variant}")
     from PySide6.QtGui import QPixmap
 
     background = QPixmap.fromImage(__import__("ui.capture", fromlist=["pil_to_qimage"]).pil_to_qimage(
