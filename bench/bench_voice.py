@@ -2,6 +2,7 @@
 
   tts first audio   speak() of a three-sentence answer until its first samples reach the output
   tts render        rendering the whole answer to samples (pyttsx3 + espeak-ng)
+  tts stop          stop() during playback until is_speaking is False
   transcribe 3 s    Whisper tiny.en on a ~3 s spoken command: short-context path (used) and
                     the standard 30 s path (for the ratio)
   route             Router.route per utterance: rules only, and embedding (nearest example)
@@ -76,7 +77,24 @@ def bench_tts(runs: int) -> dict:
         samples, rate = tts.synthesize(ANSWER)
         render.append(time.perf_counter() - t0)
     return {"tts_first_audio_ms": median_ms(first), "tts_render_answer_ms": median_ms(render),
-            "answer_audio_s": round(len(samples) / rate, 2)}
+            "answer_audio_s": round(len(samples) / rate, 2), "tts_stop_ms": bench_stop(runs)}
+
+
+def bench_stop(runs: int) -> float:
+    """stop() while a long answer plays (paced like a sound card) until is_speaking is False."""
+    from assistant.speech.tts import RecordingOutput, TextToSpeech
+
+    times = []
+    for _ in range(runs):
+        speaker = TextToSpeech(output=RecordingOutput(realtime=True), notice=None)
+        speaker.speak(ANSWER * 4)
+        time.sleep(0.5)
+        t0 = time.perf_counter()
+        speaker.stop()
+        while speaker.is_speaking:
+            time.sleep(0.001)
+        times.append(time.perf_counter() - t0)
+    return median_ms(times)
 
 
 def spoken(tts, text: str, folder: Path, name: str) -> Path:
