@@ -17,7 +17,6 @@ a question is `ask` (question slot). "What?" right after a spoken answer means `
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import tomllib
