@@ -11,7 +11,8 @@ Speed choices for a 1920x1080 screen on 2 cores (see docs/embedded.md for the fi
   wide strips survives; recognition crops come from the full-resolution image, so accuracy
   is unchanged;
 - the text-direction classifier is skipped: screen text is upright;
-- onnxruntime uses 2 intra-op threads.
+- onnxruntime uses 2 intra-op threads that sleep instead of spin-waiting between operators:
+  about 15% less CPU for the same work, which matters on a busy 2-core machine.
 """
 
 from __future__ import annotations
@@ -60,6 +61,24 @@ def _params() -> dict:
     }
 
 
+def _use_sleeping_threads(engine) -> None:
+    """Swap rapidocr's onnxruntime sessions for ones whose idle threads sleep.
+
+    rapidocr builds its sessions from config values only and offers no spinning option, so
+    the loaded sessions are replaced once, right after loading, with the same model file."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 4
+    opts.enable_cpu_mem_arena = False
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = THREADS
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    for model, name in ((engine._load_det_model(), DET_MODEL), (engine._load_rec_model(), REC_MODEL)):
+        model.session.session = ort.InferenceSession(str(model_dir() / name), sess_options=opts,
+                                                     providers=["CPUExecutionProvider"])
+
+
 def to_bgr(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
@@ -75,7 +94,9 @@ class TextReader:
         if self._engine is None:
             from rapidocr import RapidOCR
 
-            self._engine = RapidOCR(params=_params())
+            engine = RapidOCR(params=_params())
+            _use_sleeping_threads(engine)
+            self._engine = engine
         return self._engine
 
     def detect(self, bgr: np.ndarray) -> list[np.ndarray]:
