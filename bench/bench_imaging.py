@@ -7,7 +7,7 @@
    (target: at most 10 s), run through the same worker-thread code the engine uses; plus the
    tiny autoencoder's decode time against the full-size AutoencoderKL decode, as a ratio.
 
-    python bench/bench_imaging.py [--runs 3] [--skip-diffusion] [--threads N]
+    python bench/bench_imaging.py [--runs 3] [--skip-diffusion] [--threads N] [--precision auto|float32|bfloat16]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def bench_edit_chain(runs: int) -> dict:
             "target_s": 0.5}
 
 
-def build_sd_turbo_shaped_pipeline():
+def build_sd_turbo_shaped_pipeline(dtype):
     """Full-size SD-Turbo UNet + full-size SD-2 text encoder + taesd-shaped tiny autoencoder,
     random weights, tokenizer built locally (the real vocabulary is not needed for timing)."""
     import torch
@@ -97,7 +97,7 @@ def build_sd_turbo_shaped_pipeline():
     pipe.set_progress_bar_config(disable=True)
     for module in (unet, vae, text_encoder):
         module.eval()
-    return pipe
+    return pipe.to(dtype=dtype)
 
 
 def _config(name: str) -> dict:
@@ -105,15 +105,16 @@ def _config(name: str) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def bench_text_to_image(runs: int) -> dict:
+def bench_text_to_image(runs: int, precision: str | None) -> dict:
     import torch
     from diffusers import AutoencoderKL
 
     from assistant.engine import Progress
     from assistant.imaging import diffusion
 
+    dtype = diffusion.dtype_for("cpu", precision)     # what the app would use on this CPU
     t0 = time.perf_counter()
-    pipe = build_sd_turbo_shaped_pipeline()
+    pipe = build_sd_turbo_shaped_pipeline(dtype)
     build_s = time.perf_counter() - t0
     params = {name: sum(p.numel() for p in getattr(pipe, name).parameters()) / 1e6
               for name in ("unet", "text_encoder", "vae")}
@@ -128,15 +129,15 @@ def bench_text_to_image(runs: int) -> dict:
     generate()   # warm-up: first call allocates and picks kernels
     gen_median, gen_all = median_time(generate, runs)
 
-    latents = torch.randn(1, 4, 64, 64, generator=torch.Generator().manual_seed(0))
-    full_vae = AutoencoderKL.from_config(_config("autoencoder_kl_config.json")).eval()
+    latents = torch.randn(1, 4, 64, 64, generator=torch.Generator().manual_seed(0)).to(dtype)
+    full_vae = AutoencoderKL.from_config(_config("autoencoder_kl_config.json")).eval().to(dtype)
     params["autoencoder_kl"] = sum(p.numel() for p in full_vae.parameters()) / 1e6
     with torch.inference_mode():
         pipe.vae.decode(latents)
         tiny_decode, _ = median_time(lambda: pipe.vae.decode(latents), runs)
-        full_vae.decode(latents)
         full_decode, _ = median_time(lambda: full_vae.decode(latents), runs)
-    return {"size": "512x512", "steps": 1, "parameters_millions": params, "build_s": build_s,
+    return {"size": "512x512", "steps": 1, "precision": str(dtype).replace("torch.", ""),
+            "parameters_millions": params, "build_s": build_s,
             "generate_median_s": gen_median, "generate_runs_s": gen_all, "target_s": 10.0,
             "tiny_autoencoder_decode_median_s": tiny_decode, "autoencoder_kl_decode_median_s": full_decode,
             "decode_ratio_full_over_tiny": full_decode / tiny_decode}
@@ -147,12 +148,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--skip-diffusion", action="store_true")
+    parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
-    report = {"cpu_threads": args.threads, "runs": args.runs, "torch": torch.__version__}
+    report = {"cpu_threads": args.threads, "runs": args.runs, "torch": torch.__version__,
+              "load_average_at_start": os.getloadavg()}
     chain = report["edit_chain"] = bench_edit_chain(max(args.runs, 5))
     print(f"Edit chain on a {chain['megapixels']:.0f} MP photo ({CHAIN!r}): operations median "
           f"{chain['operations_median_s']:.3f} s, whole engine edit {chain['engine_edit_median_s']:.3f} s "
@@ -160,13 +163,15 @@ def main() -> None:
     for name, seconds in chain["per_operation_median_s"].items():
         print(f"  {name:<12} {seconds:.3f} s")
     if not args.skip_diffusion:
-        t2i = report["text_to_image"] = bench_text_to_image(args.runs)
+        t2i = report["text_to_image"] = bench_text_to_image(args.runs, args.precision)
         p = t2i["parameters_millions"]
         print(f"Text-to-image 512x512, 1 step, SD-Turbo UNet ({p['unet']:.0f} M) + taesd ({p['vae']:.1f} M), "
-              f"random weights, {args.threads} threads: median {t2i['generate_median_s']:.2f} s (target <= 10 s)")
+              f"random weights, {t2i['precision']}, {args.threads} threads: median {t2i['generate_median_s']:.2f} s "
+              f"(target <= 10 s)")
         print(f"  decode 64x64 latents: tiny {t2i['tiny_autoencoder_decode_median_s']:.3f} s, AutoencoderKL "
               f"({p['autoencoder_kl']:.0f} M) {t2i['autoencoder_kl_decode_median_s']:.3f} s, "
               f"ratio {t2i['decode_ratio_full_over_tiny']:.1f}x")
+    report["load_average_at_end"] = os.getloadavg()   # other work on the machine inflates every figure
     print(json.dumps(report, indent=2))
 
 

@@ -102,8 +102,10 @@ def test_generate_sd_turbo_with_tiny_autoencoder(tiny_dirs, tmp_path):
     saved = Image.open(out)
     assert saved.text["prompt"] == "a lighthouse at sunset"
     settings = json.loads(saved.text["settings"])
+    precision = engine.session.extra["diffusion"][1].precision
     assert settings == {"preset": "sd-turbo", "autoencoder": "taesd", "steps": 3, "seed": 7, "size": "96x64",
-                        "guidance_scale": 0.0}
+                        "guidance_scale": 0.0, "precision": precision}
+    assert str(pipe.unet.dtype) == f"torch.{precision}"
     assert np.array_equal(np.asarray(saved.convert("RGB")), np.asarray(final.image))
     # described after generating: the describer saw the drawing, and the user hears it
     assert describer.seen == [final.image]
@@ -120,6 +122,16 @@ def test_same_seed_same_picture_other_seed_differs(tiny_dirs, tmp_path):
     c, _ = run(engine, Request("generate", text="a red house", options={"steps": 1, "seed": 12, "size": "64x64"}))
     assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
     assert not np.array_equal(np.asarray(a.image), np.asarray(c.image))
+
+
+def test_precision_can_be_forced_to_float32(tiny_dirs, tmp_path):
+    import torch
+
+    engine, _ = make_engine(tiny_dirs, tmp_path)
+    final, _ = run(engine, Request("generate", text="a cat", options={"steps": 1, "seed": 1, "size": "64x64",
+                                                                     "precision": "float32"}))
+    assert isinstance(final, Result) and final.extra["precision"] == "float32"
+    assert engine.session.extra["diffusion"][1].pipe.unet.dtype == torch.float32
 
 
 def test_generate_with_tiny_flux(tiny_dirs, tmp_path):

@@ -16,6 +16,7 @@ def register(sub) -> None:
     p.add_argument("--preset", default=None, help="image-edit preset for edits that need a model")
     p.add_argument("--steps", type=int, default=None, help="diffusion steps for model edits")
     p.add_argument("--seed", type=int, default=None, help="random seed for model edits")
+    _precision_option(p)
     add_output_options(p)
     p.set_defaults(func=cmd_edit)
 
@@ -28,12 +29,18 @@ def register(sub) -> None:
     p.add_argument("--preset", default=None, help="text-to-image preset (default: chosen by device)")
     p.add_argument("--backend", choices=["auto", "embedded", "vlm"], default=None,
                    help="which vision backend describes the drawing")
+    _precision_option(p)
     add_output_options(p)
     p.set_defaults(func=cmd_generate)
 
 
+def _precision_option(p) -> None:
+    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default=None,
+                   help="model number format (auto: bfloat16 on GPUs and CPUs that run it natively)")
+
+
 def _options(args, **more) -> dict:
-    values = {"preset": args.preset, "steps": args.steps, "seed": args.seed, **more}
+    values = {"preset": args.preset, "steps": args.steps, "seed": args.seed, "precision": args.precision, **more}
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -86,7 +86,8 @@ def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed
     seed = diffusion.parse_seed(request.options.get("seed"))
     yield Progress("load_model", f"Loading the picture-editing model {name}.")
     t1 = time.perf_counter()
-    loaded = diffusion.cached_pipeline(engine.session.extra, engine.store, name, diffusion.IMAGE_EDIT, dev)
+    loaded = diffusion.cached_pipeline(engine.session.extra, engine.store, name, diffusion.IMAGE_EDIT, dev,
+                                       precision=request.options.get("precision"))
     timings["load_model"] = _ms(t1)
     recipe = loaded.recipe
     steps = steps or recipe.steps
@@ -107,7 +108,7 @@ def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed
     if result.size != image.size:
         result = result.resize(image.size, Image.Resampling.LANCZOS)
     text = f"Edited the picture: {instruction.rstrip('.')}."
-    return result, text, name, {"preset": name, "steps": steps, "seed": seed}
+    return result, text, name, {"preset": name, "steps": steps, "seed": seed, "precision": loaded.precision}
 
 
 def _finish(engine, intent: str, before: Image.Image, edited: Image.Image, text: str, backend: str,
@@ -187,7 +188,7 @@ def handle_generate(engine, request) -> Iterator:
     yield Progress("load_model", f"Loading the drawing model {name}.")
     t1 = time.perf_counter()
     loaded = diffusion.cached_pipeline(engine.session.extra, engine.store, name, diffusion.TEXT_TO_IMAGE, dev,
-                                       request.options.get("autoencoder"))
+                                       request.options.get("autoencoder"), request.options.get("precision"))
     timings = {"load_model": _ms(t1)}
     recipe = loaded.recipe
     steps = steps or recipe.steps
@@ -203,7 +204,7 @@ def handle_generate(engine, request) -> Iterator:
             image = item
     timings["generate"] = _ms(t2)
     settings = {"preset": name, "autoencoder": loaded.autoencoder or "full", "steps": steps, "seed": seed,
-                "size": f"{width}x{height}", "guidance_scale": recipe.guidance}
+                "size": f"{width}x{height}", "guidance_scale": recipe.guidance, "precision": loaded.precision}
     verdict = SafetyVerdict()
     image = engine.gated_image(image, verdict)
     engine.session.set_image(image)
