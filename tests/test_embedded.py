@@ -172,6 +172,19 @@ def test_hints_only_for_confident_photos(backend, screenshot):
     assert hint is None or hint.probability >= HINT_MIN_PROBABILITY
 
 
+def test_photo_texture_is_not_read_as_text(backend):
+    photo = _sample_photo("china.jpg")
+    for line in backend.read_text(photo):
+        assert line.box[3] - line.box[1] <= 0.4 * photo.height
+
+
+def test_a_captured_button_filling_the_picture_is_read(backend):
+    img = Image.new("RGB", (300, 90), (40, 110, 200))
+    ImageDraw.Draw(img).text((40, 10), "Send", fill="white", font=font(60, bold=True))
+    assert [l.text for l in backend.read_text(img)] == ["Send"]
+    assert "blue" in _text(backend.ask(img, "what colour is the Send button?"))
+
+
 def test_classifier_is_plausible_on_a_real_photo(backend):
     top = backend._classifier.top(_sample_photo("china.jpg"), k=3)
     assert {g.label for g in top} & {"palace", "bell cote", "monastery", "stupa", "castle", "church"}

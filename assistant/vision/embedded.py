@@ -23,7 +23,7 @@ from PIL import Image
 
 from .base import TextLine
 from .classify import Guess, ImageNetClassifier
-from .kinds import PixelStats, dominant_colours, image_kind, pixel_stats, region_colours
+from .kinds import PHOTO_MAX_FLAT, PixelStats, dominant_colours, image_kind, pixel_stats, region_colours
 from .layout import column_count, merge_line_pieces, reading_order
 from .ocr import TextReader, quad_to_box, to_bgr
 
@@ -35,6 +35,10 @@ PULL_COMMAND = f"python main.py models pull {VLM_PRESET}"
 HINT_MIN_PROBABILITY = 0.4
 HINT_MARGIN = 2.0
 CACHE_SIZE = 4
+# In photos, a "line" taller than this share of the picture was texture, not text (the sample
+# tower photo gave a 411-px box read as one Chinese character); screens and pages keep them,
+# since a captured button or heading can fill the picture.
+PHOTO_MAX_LINE_HEIGHT = 0.4
 NEUTRAL = {"white", "black", "grey", "light grey", "dark grey"}
 NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
@@ -86,7 +90,11 @@ class EmbeddedBackend:
     def detect(self, a: Analysis) -> list:
         with a.lock:
             if a.quads is None:
-                a.quads = self._reader.detect(a.bgr)
+                quads = self._reader.detect(a.bgr)
+                if a.stats.flat_share < PHOTO_MAX_FLAT:
+                    limit = PHOTO_MAX_LINE_HEIGHT * a.image.height
+                    quads = [q for q in quads if np.ptp(q[:, 1]) <= limit]
+                a.quads = quads
             return a.quads
 
     def lines(self, a: Analysis) -> list[TextLine]:
