@@ -94,6 +94,20 @@ def test_ocr_is_cached_per_image(backend, monkeypatch):
     assert len(calls) == 1
 
 
+def test_concurrent_requests_for_one_image_ocr_it_once(backend, monkeypatch):
+    img = render_text(["Two threads", "one OCR pass"])
+    calls, results = [], []
+    real = backend._reader.recognise
+    monkeypatch.setattr(backend._reader, "recognise", lambda *a: calls.append(1) or real(*a))
+    threads = [threading.Thread(target=lambda: results.append(backend.read_text(img.copy()))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert [[l.text for l in r] for r in results] == [["Two threads", "one OCR pass"]] * 3
+
+
 def test_ocr_never_downloads(monkeypatch):
     """The models come from inside the rapidocr package: its download code is never reached."""
     from rapidocr.utils import download_file
