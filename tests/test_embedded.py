@@ -263,3 +263,13 @@ def test_honest_answer_when_it_cannot_tell(backend, question):
     assert "can't tell" in answer
     assert "smolvlm-256m" in answer and "python main.py models pull smolvlm-256m" in answer
     assert not answer.lower().startswith(("yes", "no"))
+
+
+def test_first_sentence_wording():
+    from assistant.vision.classify import Guess
+    from assistant.vision.embedded import first_sentence
+
+    assert first_sentence("photo", [("white", 0.6), ("blue", 0.2)], 0, Guess("ice bear", 0.8)) == \
+        "A photo, possibly showing an ice bear, mostly white and blue, with no text."
+    assert first_sentence("screenshot", [("white", 0.9)], 12, None) == \
+        "A screenshot, mostly white, with about 12 lines of text."

@@ -116,11 +116,17 @@ class EmbeddedBackend:
             if not a.hint_done:
                 a.hint_done = True
                 if a.kind == "photo":
-                    top = self._classifier.top(a.image, k=2)
-                    if top[0].probability >= HINT_MIN_PROBABILITY and \
-                            top[0].probability >= HINT_MARGIN * top[1].probability:
-                        a.hint = top[0]
+                    a.hint = self._confident_guess(a.image)
             return a.hint
+
+    def _confident_guess(self, image: Image.Image) -> Guess | None:
+        try:
+            top = self._classifier.top(image, k=2)
+        except (ImportError, OSError, RuntimeError, ValueError):
+            return None  # hints are optional: a broken classifier must not silence the description
+        if top[0].probability >= HINT_MIN_PROBABILITY and top[0].probability >= HINT_MARGIN * top[1].probability:
+            return top[0]
+        return None
 
     # ---- the VisionBackend interface ----------------------------------------------------
     def read_text(self, image: Image.Image) -> list[TextLine]:
@@ -183,7 +189,8 @@ KIND_PHRASES = {"screenshot": "A screenshot", "document": "A text document", "ph
 def first_sentence(kind: str, colours: list[tuple[str, float]], text_regions: int, hint: Guess | None) -> str:
     parts = [KIND_PHRASES[kind]]
     if hint is not None:
-        parts.append(f"possibly showing a {hint.label}")
+        article = "an" if hint.label[:1].lower() in "aeiou" else "a"
+        parts.append(f"possibly showing {article} {hint.label}")
     if colours:
         parts.append("mostly " + join_words([name for name, _ in colours]))
     if text_regions == 0:
