@@ -143,6 +143,7 @@ def test_describe_screenshot_streams_short_first_sentence(backend, screenshot):
     rest = "".join(chunks[1:])
     assert "Quarterly Report - Notes Editor" in rest
     assert "two columns" in rest
+    assert "The menu bar has File, Edit, View, Insert, Format and Help." in rest
     assert "Error: the file could not be saved." in rest
     assert "possibly" not in "".join(chunks)  # no ImageNet hint on a screenshot
 

@@ -234,6 +234,22 @@ def coloured_labels(a: Analysis, lines: list[TextLine]) -> list[tuple[TextLine, 
     return found
 
 
+def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> list[TextLine]:
+    """A screenshot's menu bar: one row of 3-12 capitalised single words near the top."""
+    if a.kind != "screenshot":
+        return []
+    near_top = [l for l in lines if l is not title and l.box[3] <= 0.12 * a.image.height]
+    if not near_top:
+        return []
+    tops = [l.box[1] for l in near_top]
+    if max(tops) - min(tops) > near_top[0].box[3] - near_top[0].box[1]:
+        return []  # more than one row: not a menu bar
+    words = [w for l in near_top for w in l.text.split()]
+    if 3 <= len(words) <= 12 and all(w[:1].isupper() and w.isalpha() for w in words):
+        return near_top
+    return []
+
+
 ERROR_WORDS = ("error", "failed", "failure", "could not", "couldn't", "cannot", "can't", "unable",
                "warning", "invalid", "denied", "not found", "not responding", "problem")
 
@@ -251,6 +267,9 @@ def detail_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator
         title = title_line(a, lines)
         if title is not None:
             yield f"The title at the top reads {quote_end(title.text)}"
+        menu = menu_lines(a, lines, title)
+        if menu:
+            yield f"The menu bar has {join_words([w for l in menu for w in l.text.split()])}."
         columns = column_count(lines)
         if columns >= 2:
             yield f"The text is laid out in {number_word(columns)} columns."
@@ -261,7 +280,7 @@ def detail_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator
         if labels:
             described = [f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}" for l, bg, _ in labels[:4]]
             yield f"Labels or buttons on colour: {join_words(described)}."
-        body = [l for l in lines if l is not title]
+        body = [l for l in lines if l is not title and l not in menu]
         shown = body if full else body[:3]
         if shown:
             yield ("The text reads: " if full or len(body) <= 3 else "The text begins: ") + \
