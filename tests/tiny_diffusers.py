@@ -102,7 +102,7 @@ def _sd_components():
     return dict(tokenizer=tokenizer, text_encoder=clip_text_encoder(len(tokenizer)),
                 vae=tiny_autoencoder_kl(),
                 scheduler=EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                                 timestep_spacing="trailing"))
+                                                 timestep_spacing="trailing", steps_offset=1))
 
 
 def save_text_to_image(directory: Path) -> Path:
