@@ -1,6 +1,6 @@
 """Time the Hub VLM backend on the FULL-SIZE SmolVLM-256M architecture with random weights.
 
-    python bench/bench_vlm.py [--runs 3] [--tokens 40] [--variants base,threads1,int8,tile384,full]
+    python bench/bench_vlm.py [--runs 3] [--tokens 40] [--variants base,threads1,int8,bf16,tile384,full]
 
 The architecture comes from resources/model_configs/smolvlm-256m (the real config); the weights
 are random and the tokenizer is made locally with the same vocabulary size and special tokens,
@@ -195,7 +195,7 @@ def run_variant(name, path, image, args):
     threads = 1 if name == "threads1" else args.threads
     torch.set_num_threads(threads)
     backend = HubVLMBackend(path, name="smolvlm-256m-random", max_new_tokens=args.tokens,
-                            quantize=(name == "int8"))
+                            quantize=(name == "int8"), dtype="bfloat16" if name == "bf16" else None)
     backend.generate_kwargs = {"min_new_tokens": args.tokens}
     if name == "tile384":
         backend.adapter = SmallTileAdapter(backend.adapter)
@@ -231,7 +231,7 @@ def main():
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--variants", default="base,threads1,int8,tile384",
-                        help="comma list of base, threads1, int8, tile384, full")
+                        help="comma list of base, threads1, int8, bf16, tile384, full")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-vlm-models")
     args = parser.parse_args()
 

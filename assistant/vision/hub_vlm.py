@@ -165,7 +165,7 @@ class HubVLMBackend:
 
     def __init__(self, path: str | Path, name: str = "vlm", max_new_tokens: int = 160, *,
                  device: str | None = None, cache_images: int = 4, prefix_cache: bool = True,
-                 quantize: bool = False):
+                 quantize: bool = False, dtype: str | None = None):
         import torch
 
         self.model = name                   # the preset name reported to the user
@@ -178,7 +178,8 @@ class HubVLMBackend:
         self.stats = {"prefix_encodes": 0, "prefix_hits": 0}
         self._lock = threading.Lock()               # one generation at a time per model
         self._ocr = None
-        self.adapter, self.processor, self.net = _load(self.path, name, self.device, quantize)
+        dtype = dtype or ("bfloat16" if self.device == "cuda" else "float32")
+        self.adapter, self.processor, self.net = _load(self.path, name, self.device, dtype, quantize)
 
     # ---- VisionBackend --------------------------------------------------------------------
     def describe(self, image: Image.Image, detail: str = "quick",
@@ -330,12 +331,12 @@ class _StopOnEvent:
         return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
 
 
-def _load(path: Path, name: str, device: str, quantize: bool):
+def _load(path: Path, name: str, device: str, dtype: str, quantize: bool):
     """Adapter, processor and model from the local folder only: safetensors, no remote code."""
     import torch
     from transformers import AutoConfig, AutoModelForImageTextToText
 
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    dtype = getattr(torch, dtype)
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=False)
         adapter = adapter_for(config.model_type)
