@@ -26,6 +26,7 @@ from .workers import EngineJob, EngineProvider
 # If nothing has been said this long after a request starts, say what it is doing, so the
 # user never sits in silence wondering whether the key press worked.
 BUSY_SPEECH_MS = 1500
+HIDE_FOR_CAPTURE_MS = 250     # long enough for the window system to repaint what was behind us
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
@@ -64,9 +65,12 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_tab_order()
         self.resize(QSize(900, 650))
-        self.speech_problem.connect(lambda text: self.announce(text, speak=False))
+        self.speech_problem.connect(self._on_speech_problem)   # a method: runs in the GUI thread
         if not self.speech.available and self.speech.reason:
             self.status(self.speech.reason)
+
+    def _on_speech_problem(self, text: str) -> None:
+        self.announce(text, speak=False)
 
     def check_speech(self) -> None:
         """Find out off the GUI thread whether speech can be heard; say why not in the status."""
@@ -403,6 +407,7 @@ class MainWindow(QMainWindow):
         self._busy_timer.stop()
         job, self.job = self.job, None
         if job is not None:
+            job.wait()          # `finished` comes just before the thread ends; let it end first
             job.deleteLater()
         self._set_busy(False)
         if self._pending is not None:
@@ -520,6 +525,29 @@ class MainWindow(QMainWindow):
             self.announce(f"Unknown action {action}.")
 
     def capture_and_run(self, kind: str, intent: str, text: str = "") -> None:
+        if kind in ("screen", "all_screens", "window"):
+            self._out_of_the_way(lambda: self._capture_and_run(kind, intent, text))
+        else:
+            self._capture_and_run(kind, intent, text)
+
+    def _out_of_the_way(self, grab) -> None:
+        """When our own window is in front (the action came from its menu or a button), hide it
+        for a moment so the capture shows the screen the user means, then bring it back."""
+        if not (self.isVisible() and self.isActiveWindow() and not self.isMinimized()):
+            grab()
+            return
+        self.hide()
+
+        def grab_and_return():
+            try:
+                grab()
+            finally:
+                self.show()
+                self.activateWindow()
+
+        QTimer.singleShot(HIDE_FOR_CAPTURE_MS, self, grab_and_return)   # context: dropped if we are deleted
+
+    def _capture_and_run(self, kind: str, intent: str, text: str = "") -> None:
         try:
             image, note = self._capture(kind)
         except capture.CaptureError as exc:
@@ -543,6 +571,9 @@ class MainWindow(QMainWindow):
         raise capture.CaptureError(f"Unknown capture {kind}.")
 
     def choose_region(self) -> None:
+        self._out_of_the_way(self._show_region_overlay)
+
+    def _show_region_overlay(self) -> None:
         from .region import RegionOverlay
 
         background = capture.grab_virtual_desktop()

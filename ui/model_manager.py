@@ -100,14 +100,22 @@ class ModelManager(QDialog):
             return
         self.job = DownloadJob(self.store, name, self)
         self.job.progress.connect(self._on_progress)
-        self.job.finished_ok.connect(lambda path: self._done(f"{name} is installed."))
-        self.job.failed.connect(lambda message: self._done(message, assertive=True))
+        # Bound methods, not lambdas: a lambda has no thread of its own, so a signal emitted in
+        # the download thread would run it there; a method of this dialog runs in the GUI thread.
+        self.job.finished_ok.connect(self._on_installed)
+        self.job.failed.connect(self._on_failed)
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.cancel_button.setEnabled(True)
         self.download_button.setEnabled(False)
         self.say(f"Downloading {name}.")
         self.job.start()
+
+    def _on_installed(self, path: str) -> None:
+        self._done(f"{self.job.name if self.job else 'The model'} is installed.")
+
+    def _on_failed(self, message: str) -> None:
+        self._done(message, assertive=True)
 
     def _on_progress(self, done: float, total: float, message: str) -> None:
         if total > 0:

@@ -49,8 +49,8 @@ class EngineProvider:
 class EngineJob(QThread):
     """Runs one Request through engine.run and re-emits its events as signals.
 
-    `prepare` (optional) runs first in this thread and returns a value passed on `prepared`
-    (the app uses it to store the capture in the history without blocking the GUI)."""
+    `prepare` (optional) runs alongside the request in a helper thread and its return value is
+    passed on `prepared` (the app stores the capture in the history without delaying the answer)."""
 
     progress = Signal(str, str, float)        # stage, message, fraction (-1: unknown)
     chunk = Signal(str)
@@ -84,11 +84,20 @@ class EngineJob(QThread):
             self.prepared.emit(None)   # history is a convenience; never fail the request for it
 
     def run(self) -> None:
-        from assistant.engine import ErrorEvent, Progress, Result, TextChunk
-
+        prepare_thread = None
         if self._prepare is not None:
             # Alongside the request, not before it: storing a capture must not delay the answer.
-            threading.Thread(target=self._run_prepare, daemon=True, name="history-write").start()
+            prepare_thread = threading.Thread(target=self._run_prepare, daemon=True, name="history-write")
+            prepare_thread.start()
+        try:
+            self._run_engine()
+        finally:
+            if prepare_thread is not None:
+                prepare_thread.join()   # this QObject must outlive the thread that emits on it
+
+    def _run_engine(self) -> None:
+        from assistant.engine import ErrorEvent, Progress, Result, TextChunk
+
         try:
             engine = self.provider.get()
             if self._restore is not None:

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QThread, Qt
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,8 +113,12 @@ def test_model_manager_download_failure_is_a_clear_sentence(qtbot, settings):
     assert manager.table.item(row, 3).text() == "Apache-2.0" and manager.table.item(row, 2).text().endswith("MB")
     manager.table.setFocus()
     manager.table.selectRow(row)
+    threads = []
+    done = manager._done
+    manager._done = lambda *a, **k: (threads.append(QThread.currentThread()), done(*a, **k))
     qtbot.keyClick(manager.download_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: manager.job is None, timeout=60000)
+    assert threads == [manager.thread()]     # the outcome is handled in the GUI thread, not the download's
     text = manager.status.text()
     assert text.startswith("Could not download 'smolvlm-256m'") and "network" in text
     assert manager.download_button.isEnabled() and not manager.cancel_button.isEnabled()
