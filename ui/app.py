@@ -29,6 +29,12 @@ class _HotkeyBridge(QObject):
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        # Qt would abort with a crash report; say it plainly instead.
+        print("There is no graphical desktop here (DISPLAY is not set), so the app cannot open. "
+              "The command line works: python main.py --help", file=sys.stderr)
+        return 3
     from PySide6.QtWidgets import QApplication
 
     from .trigger import TriggerServer, send_action

@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_tab_order()
         self.resize(QSize(900, 650))
-        self.speech_problem.connect(self._on_speech_problem)   # a method: runs in the GUI thread
+        self.speech_problem.connect(self._on_speech_problem)   # emitted from a checking thread
         if not self.speech.available and self.speech.reason:
             self.status(self.speech.reason)
 

@@ -100,8 +100,8 @@ class ModelManager(QDialog):
             return
         self.job = DownloadJob(self.store, name, self)
         self.job.progress.connect(self._on_progress)
-        # Bound methods, not lambdas: a lambda has no thread of its own, so a signal emitted in
-        # the download thread would run it there; a method of this dialog runs in the GUI thread.
+        # Bound methods, not lambdas: with lambdas the test suite crashed now and then (with
+        # accessibility active) once the job was deleted from inside the lambda's slot call.
         self.job.finished_ok.connect(self._on_installed)
         self.job.failed.connect(self._on_failed)
         self.progress.setRange(0, 0)
