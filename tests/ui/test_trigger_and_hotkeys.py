@@ -158,3 +158,11 @@ def test_model_manager_cancel_download(qtbot, settings):
     qtbot.keyClick(manager.cancel_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: manager.job is None, timeout=10000)
     assert manager.status.text().endswith("cancelled.")
+
+
+def test_app_without_display_says_so(home):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    if sys.platform.startswith("linux"):
+        assert out.returncode == 3 and "no graphical desktop" in out.stderr and "Traceback" not in out.stderr
