@@ -272,3 +272,25 @@ def test_blocked_edit_is_announced_and_picture_kept(qtbot, window, settings, mon
     assert window.status_label.text().startswith("Blocked.")
     assert announce_module.announced[-1].startswith("Blocked.")
     assert window.current_image.tobytes() == before and len(window.history.recent()) == 1
+
+
+def test_drop_file_and_saved_prompt_by_key(qtbot, window, backend, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    path = tmp_path / "chart.png"
+    _picture((200, 100), (30, 160, 30)).save(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.job_done, timeout=20000) as done:
+        window.dropEvent(drop)
+    assert done.args[0] == "result:describe" and window.history.recent()[0].source == "file:chart.png"
+
+    with qtbot.waitSignal(window.job_done, timeout=20000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)     # saved prompt 1
+    prompt = window.settings.ui.saved_prompts[0]
+    assert done.args[0] == "result:ask"
+    assert f"You asked: {prompt.rstrip('?')}" in window.transcript.toPlainText()
+    assert window.history.recent()[0].entries[-1].question == prompt
