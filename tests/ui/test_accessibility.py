@@ -162,3 +162,38 @@ def test_region_choice_is_cropped_and_described(qtbot, window, backend):
     assert crop.size == (120, 80)
     assert qimage_to_pil(background.toImage()).getpixel((5, 5)) == (255, 255, 255)
     assert isinstance(crop, Image.Image)
+
+
+def test_tab_order_follows_the_layout(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    window.question.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.question)
+    seen = []
+    for _ in range(8):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    expected = [window.ask_button, window.dictate_button, window.transcript, window.preview,
+                window.screen_button, window.open_button, window.describe_button, window.read_button]
+    assert [w.accessibleName() for w in seen] == [w.accessibleName() for w in expected]
+
+
+def test_no_pixel_fonts_and_fonts_follow_the_application(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    from ui.theme import high_contrast_palette, scale_font
+
+    widgets = [window] + window.findChildren(QWidget)
+    assert all(w.font().pixelSize() == -1 for w in widgets)      # sizes in points only
+    before = window.question.font().pointSizeF()
+    app = QApplication.instance()
+    old_font, old_palette = app.font(), app.palette()
+    try:
+        scale_font(app, 2.0)
+        app.setPalette(high_contrast_palette())
+        qtbot.waitUntil(lambda: window.question.font().pointSizeF() == 2 * before)   # propagated by events
+        qtbot.waitUntil(lambda: window.transcript.palette().color(window.transcript.backgroundRole())
+                        == QColor("black"))
+    finally:
+        app.setFont(old_font)
+        app.setPalette(old_palette)
