@@ -263,6 +263,14 @@ def test_edit_through_engine_sets_current_image_and_undo_redo(engine):
     assert again.text == "There is nothing to redo."
 
 
+def test_undo_said_as_an_edit_instruction_undoes(engine):
+    first, _ = result_of(engine, Request("edit", image=photo(), text="invert it"))
+    undone, _ = result_of(engine, Request("edit", text="undo that"))
+    assert undone.intent == "undo" and undone.text == "Undid: inverted the colours."
+    redone, _ = result_of(engine, Request("edit", text="Redo."))
+    assert redone.text == "Redid: inverted the colours." and engine.session.image is first.image
+
+
 def test_new_picture_starts_a_new_history(engine):
     result_of(engine, Request("edit", image=photo(seed=1), text="blur it"))
     result_of(engine, Request("edit", image=photo(seed=2), text="sharpen it"))

@@ -120,6 +120,14 @@ TABLE = [
     ("make the text a bit bigger", [("text_bigger", 1.5, None, None)]),
     ("make the text 3 times bigger", [("text_bigger", 3.0, None, None)]),
     ("make it easier to read", [("text_bigger", 2.0, None, None)]),
+    # why the user wants it, and complaints, add nothing to do
+    ("make it bigger so I can read it", [("resize", 1.5, None, None)]),
+    ("zoom in so I can see better", [("zoom_in", 2.0, "centre", None)]),
+    ("make it clearer to read", [("sharpen", MEDIUM, None, None)]),
+    ("I can't see it, make it brighter", [("brightness", MEDIUM, None, None)]),
+    ("rotate it by 90", [("rotate", -90.0, None, None)]),
+    ("can you make the picture a little less bright", [("brightness", -SMALL, None, None)]),
+    ("BRIGHTER!!!", [("brightness", MEDIUM, None, None)]),
     # chains
     ("make it brighter and rotate it left", [("brightness", MEDIUM, None, None), ("rotate", 90.0, None, None)]),
     ("rotate it left and make it 30 percent brighter", [("rotate", 90.0, None, None), ("brightness", 0.3, None, None)]),
@@ -168,6 +176,12 @@ NOT_DETERMINISTIC = [
     "make the car red",
     "make it brighter and make the sky purple",   # one part needs a model: the whole goes to the model
     "hello",
+    "make the background black and white",
+    "make the person bigger",
+    "turn the lights off",
+    "rotate the car",
+    "invert the text colour only",
+    "make it look older",
 ]
 
 

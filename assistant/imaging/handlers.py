@@ -28,6 +28,7 @@ from .saving import check_output, save_image
 
 SIMPLE_EDITS = ("brightness, contrast, colour, black and white, invert, rotate, flip, crop, zoom, sharpen, "
                 "blur, resize and bigger text")
+_UNDO_REDO = re.compile(r"^\s*(undo|redo)(?: (?:that|it|this|the last (?:edit|change)))?\s*[.!]?\s*$", re.I)
 _QUESTION = re.compile(r"^\s*(what|who|where|when|why|how|which|is|are|does|do|can you see|tell me)\b|\?\s*$", re.I)
 
 
@@ -46,6 +47,9 @@ def handle_edit(engine, request) -> Iterator:
     instruction = request.text.strip()
     if not instruction:
         raise BadInput("Please say what to change, for example: make it brighter.")
+    if m := _UNDO_REDO.match(instruction):        # "undo that" said as an edit
+        yield from _step_back_or_forward(engine, request, m.group(1).lower())
+        return
     out = check_output(request.options.get("out"))
     engine.gate.check_prompt(instruction)
     image = engine.prepare_image(request)

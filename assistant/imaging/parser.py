@@ -175,7 +175,7 @@ makes made making do does be is are was look looks looking like want wanna need 
 just also then now so and too for thanks thank cheers ok okay hey hi assistant bit more some abit
 there here up by again instead same once go ahead kindly little as one try see if really quite
 give gimme should into out in on at whole way image's pictures photos mode version effect filter
-turn set change convert switch apply put
+turn set change convert switch apply put can't cannot hard barely
 """.split())
 # Region words are consumed only when the operation uses a region (crop, zoom).
 _REGION_WORDS = set("""
@@ -190,6 +190,11 @@ _FLIP_WORDS = {"horizontally", "vertically", "sideways", "side", "left", "right"
 _SPLIT_RE = re.compile(r"\s*(?:,|;|\band then\b|\bthen\b|\band also\b|\balso\b|\bplus\b|\bas well as\b|\band\b|\.(?=\s|$)|!|\?)\s*")
 _POLITE_RE = re.compile(r"\b(?:i would like you to|i'd like you to|i want you to|i need you to|would you mind|"
                         r"could you|can you|would you|will you|please|kindly|thank you|thanks)\b")
+
+
+# Why the user wants it ("so I can read it") adds nothing to what to do.
+_PURPOSE_RE = re.compile(r"\b(?:so (?:that )?(?:i|we|you) (?:can|could|will be able to)|(?<=clearer) to|(?<=sharper) to)"
+                         r" (?:read|see)(?: it| this| that| them| the \w+)?(?: better| more easily| clearly| properly)?")
 
 
 @dataclass
@@ -212,6 +217,10 @@ def normalise(text: str) -> str:
     text = re.sub(r"\b(left|right|top|bottom)\s+and\s+(left|right|top|bottom)\b", r"\1-\2", text)
     text = _words_to_digits(text)
     text = _POLITE_RE.sub(" ", text)
+    text = _PURPOSE_RE.sub(" ", text)
+    # "rotate it by 90" → "rotate it by 90 degrees"
+    text = re.sub(r"\b((?:rotate|turn|spin)(?: it)?(?: by)? )(\d{1,3})\b(?!\s*(?:°|degrees?|deg|%|percent|times|x\b))",
+                  r"\1\2 degrees", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -229,7 +238,7 @@ def parse(text: str) -> ParseResult:
             result.problem = result.problem or problem
         if op is None:
             if not problem:
-                result.unrecognised.append(clause)
+                result.unrecognised.append(clause.replace("blackandwhite", "black and white"))
         else:
             result.operations.append(op)
     return result
