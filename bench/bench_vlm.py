@@ -7,7 +7,8 @@ are random and the tokenizer is made locally with the same vocabulary size and s
 so the compute per token and per image is the real model's, offline. min_new_tokens forces
 every answer to the same length because random weights would stop at arbitrary points.
 
-Measured on a 1920x1080 text-heavy screenshot (real TrueType font), medians of --runs:
+Measured on a 1920x1080 text-heavy screenshot (real TrueType font), medians of --runs rounds;
+in every round each variant takes its turn, and every ratio is formed inside one round:
   first_chunk   describe(quick), nothing cached, until the first streamed text
   describe      the whole describe(quick) for --tokens new tokens
   followup      ask() with the earlier turn in history: image prefix cached vs not (ratio)
@@ -85,87 +86,29 @@ def timed_stream(chunks):
     return first, time.perf_counter() - t0
 
 
-def bench_describe(backend, image, runs):
-    firsts, totals = [], []
-    for _ in range(runs):
-        backend.prefix_cache.clear()
-        first, total = timed_stream(backend.describe(image, "quick"))
-        firsts.append(first)
-        totals.append(total)
-    return median(firsts), median(totals)
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
-def bench_followup(backend, image, runs):
-    first_answer = "".join(backend.ask(image, QUESTIONS[0]))
-    history = [(QUESTIONS[0], first_answer)]
-    cached, plain, cached_first, plain_first = [], [], [], []
-    for _ in range(runs):
-        backend.use_prefix_cache = True
-        f, t = timed_stream(backend.ask(image, QUESTIONS[1], history=history))
-        cached_first.append(f)
-        cached.append(t)
-        backend.use_prefix_cache = False
-        f, t = timed_stream(backend.ask(image, QUESTIONS[1], history=history))
-        plain_first.append(f)
-        plain.append(t)
-    backend.use_prefix_cache = True
-    return median(cached_first), median(plain_first), median(cached), median(plain)
-
-
-def bench_raw(backend, image, runs, tokens):
+def raw_describe(backend, image, tokens):
     """processor + model.generate on the very prompt describe() builds: no app code at all."""
     import torch
 
     from assistant.vision.hub_vlm import DESCRIBE_PROMPTS
 
     prefix, suffix = backend.build_prompt([DESCRIBE_PROMPTS["quick"]])
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        inputs = backend.processor(text=prefix + suffix, images=[image], return_tensors="pt",
-                                   **backend.adapter.image_kwargs("quick"))
-        with torch.inference_mode():
-            backend.net.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False)
-        times.append(time.perf_counter() - t0)
-    return median(times)
+    inputs = backend.processor(text=prefix + suffix, images=[image], return_tensors="pt",
+                               **backend.adapter.image_kwargs("quick"))
+    with torch.inference_mode():
+        backend.net.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False)
 
 
-def bench_engine(path, image, runs, tokens, threads):
-    import torch
-
-    from assistant.config import Settings
-    from assistant.engine import Engine, Request, Result
-    from assistant.models import ModelStore, Preset, Registry
-
-    registry = Registry()
-    registry.register(Preset(name="smolvlm-256m-random", task="image-text-to-text", local_path=str(path)))
-    settings = Settings()
-    settings.models.vlm_preset = "smolvlm-256m-random"
-    settings.models.max_new_tokens = tokens
-    engine = Engine(settings=settings, store=ModelStore(registry))
-    backend = engine.backend("vlm")
-    backend.generate_kwargs = {"min_new_tokens": tokens}
-    torch.set_num_threads(threads)
-    engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"}))  # warm the gate
-    totals = []
-    for _ in range(runs):
-        backend.prefix_cache.clear()
-        t0 = time.perf_counter()
-        result = engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"}))
-        totals.append(time.perf_counter() - t0)
-        assert isinstance(result, Result), result
-    return median(totals)
-
-
-def blank_guard_time(image, runs):
+def blank_guard(image):
     from assistant.images import blank_reason
 
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        blank_reason(image)
-        times.append(time.perf_counter() - t0)
-    return median(times)
+    blank_reason(image)
 
 
 class SmallTileAdapter:
@@ -187,40 +130,103 @@ class SmallTileAdapter:
         self.base.restore_state(model, state)
 
 
-def run_variant(name, path, image, args):
-    import torch
+class Variant:
+    """One configuration under test; base and threads1 share the same loaded model."""
 
+    def __init__(self, name, backend, threads):
+        self.name, self.backend, self.threads = name, backend, threads
+        self.samples: dict[str, list[float]] = {}
+        self.history = None
+
+    def add(self, key, value):
+        self.samples.setdefault(key, []).append(value)
+
+    def one_round(self, image, tokens, engine=None):
+        import torch
+
+        torch.set_num_threads(self.threads)
+        b = self.backend
+        b.prefix_cache.clear()
+        first, total = timed_stream(b.describe(image, "quick"))
+        self.add("first_chunk_s", first)
+        self.add("describe_s", total)
+        if self.history is None:
+            self.history = [(QUESTIONS[0], "".join(b.ask(image, QUESTIONS[0])))]
+        b.use_prefix_cache = True
+        cached_first, cached = timed_stream(b.ask(image, QUESTIONS[1], history=self.history))
+        b.use_prefix_cache = False
+        plain_first, plain = timed_stream(b.ask(image, QUESTIONS[1], history=self.history))
+        b.use_prefix_cache = True
+        self.add("followup_cached_s", cached)
+        self.add("followup_uncached_s", plain)
+        self.add("followup_ratio", cached / plain)
+        self.add("followup_first_chunk_ratio", cached_first / plain_first)
+        if engine is not None:  # app overhead, each app run paired with a raw run right after it
+            from assistant.engine import Request
+
+            raw = timed(lambda: raw_describe(b, image, tokens))
+            b.prefix_cache.clear()
+            app = timed(lambda: engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"})))
+            self.add("raw_generate_s", raw)
+            self.add("backend_overhead", total / raw - 1)
+            self.add("engine_describe_s", app)
+            self.add("engine_overhead", app / raw - 1)
+            self.add("blank_guard_s", timed(lambda: blank_guard(image)))
+
+    def medians(self):
+        return {"variant": self.name, "threads": self.threads,
+                **{k: median(v) for k, v in self.samples.items()}}
+
+
+def make_backend(path, tokens, **options):
     from assistant.vision.hub_vlm import HubVLMBackend
 
-    threads = 1 if name == "threads1" else args.threads
+    backend = HubVLMBackend(path, name="smolvlm-256m-random", max_new_tokens=tokens, **options)
+    backend.generate_kwargs = {"min_new_tokens": tokens}
+    return backend
+
+
+def make_variants(names, path, args):
+    base = make_backend(path, args.tokens)
+    variants = []
+    for name in names:
+        if name == "base":
+            variants.append(Variant(name, base, args.threads))
+        elif name == "threads1":
+            variants.append(Variant(name, base, 1))
+        elif name == "int8":
+            variants.append(Variant(name, make_backend(path, args.tokens, quantize=True), args.threads))
+        elif name == "bf16":
+            variants.append(Variant(name, make_backend(path, args.tokens, dtype="bfloat16"), args.threads))
+        elif name == "tile384":
+            small = make_backend(path, args.tokens)
+            small.adapter = SmallTileAdapter(small.adapter)
+            small.processor.image_seq_len = 36  # (384 / 16)^2 patches / 4^2 pixel shuffle
+            variants.append(Variant(name, small, args.threads))
+    return base, variants
+
+
+def make_engine(backend, tokens):
+    from assistant.config import Settings
+    from assistant.engine import Engine
+
+    settings = Settings()
+    settings.models.max_new_tokens = tokens
+    return Engine(settings=settings, backends={"vlm": backend})
+
+
+def full_detail(backend, image, threads):
+    import torch
+
     torch.set_num_threads(threads)
-    backend = HubVLMBackend(path, name="smolvlm-256m-random", max_new_tokens=args.tokens,
-                            quantize=(name == "int8"), dtype="bfloat16" if name == "bf16" else None)
-    backend.generate_kwargs = {"min_new_tokens": args.tokens}
-    if name == "tile384":
-        backend.adapter = SmallTileAdapter(backend.adapter)
-        backend.processor.image_seq_len = 36  # (384 / 16)^2 patches / 4^2 pixel shuffle
-    list(backend.describe(image, "quick"))  # warm-up: allocator, kernels, processor
-    if name == "full":  # tiled: 12 tiles + a global view for 1920x1080; one run is plenty
-        backend.prefix_cache.clear()
-        first, total = timed_stream(backend.describe(image, "full"))
-        tiles = backend.processor.image_processor(image, do_image_splitting=True)["pixel_values"].shape[1]
-        return {"variant": name, "threads": threads, "tiles": tiles, "first_chunk_s": first, "describe_s": total}
-    first, describe_total = bench_describe(backend, image, args.runs)
-    cached_first, plain_first, cached, plain = bench_followup(backend, image, args.runs)
-    row = {"variant": name, "threads": threads, "first_chunk_s": first, "describe_s": describe_total,
-           "followup_cached_s": cached, "followup_uncached_s": plain, "followup_ratio": cached / plain,
-           "followup_first_chunk_ratio": cached_first / plain_first}
-    if name == "base":
-        raw = bench_raw(backend, image, args.runs, args.tokens)
-        row["raw_generate_s"] = raw
-        row["backend_overhead"] = describe_total / raw - 1
-        del backend
-        engine_total = bench_engine(path, image, args.runs, args.tokens, threads)
-        row["engine_describe_s"] = engine_total
-        row["engine_overhead"] = engine_total / raw - 1
-        row["blank_guard_s"] = blank_guard_time(image, args.runs)  # the engine's own pre-check
-    return row
+    backend.prefix_cache.clear()
+    first, total = timed_stream(backend.describe(image, "full"))
+    tiles = backend.processor.image_processor(image, do_image_splitting=True)["pixel_values"].shape[1]
+    return {"variant": "full", "threads": threads, "tiles": tiles, "first_chunk_s": first, "describe_s": total}
+
+
+def show(row):
+    print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
 
 
 def main():
@@ -230,27 +236,40 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--variants", default="base,threads1,int8,tile384",
+    parser.add_argument("--variants", default="base,threads1,int8,bf16,tile384",
                         help="comma list of base, threads1, int8, bf16, tile384, full")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-vlm-models")
     args = parser.parse_args()
 
     path = model_dir(args.cache)
     image = render_screenshot()
+    names = [n.strip() for n in args.variants.split(",") if n.strip()]
+    base, variants = make_variants(names, path, args)
+    engine = make_engine(base, args.tokens)
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
-          f"{args.runs} runs, {args.tokens} new tokens, image {image.size[0]}x{image.size[1]}")
-    rows = []
-    for name in args.variants.split(","):
-        row = run_variant(name.strip(), path, image, args)
-        rows.append(row)
-        print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
-    base = next((r for r in rows if r["variant"] == "base"), None)
-    if base:
+          f"{args.runs} rounds, {args.tokens} new tokens, image {image.size[0]}x{image.size[1]}")
+    from assistant.engine import Request
+
+    engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"}))  # warm the gate
+    for v in variants:  # warm-up: allocator, kernels, processor
+        list(v.backend.describe(image, "quick"))
+    # Variants take turns inside each round, so a burst of load from others hits all of them.
+    for r in range(args.runs):
+        for v in variants:
+            v.one_round(image, args.tokens, engine if v.name == "base" else None)
+        print(f"round {r + 1} done, load average {os.getloadavg()[0]:.2f}", flush=True)
+    rows = [v.medians() for v in variants]
+    for row in rows:
+        show(row)
+    if "full" in names:
+        show(full_detail(base, image, args.threads))
+    top = next((r for r in rows if r["variant"] == "base"), None)
+    if top:
         print("\ntargets: first chunk <= 2.0 s, follow-up cached/uncached <= 0.35, app overhead <= 5 %")
-        print(f"base: first chunk {base['first_chunk_s']:.2f} s; follow-up ratio {base['followup_ratio']:.2f} "
-              f"(first chunk {base['followup_first_chunk_ratio']:.2f}); backend overhead "
-              f"{100 * base['backend_overhead']:+.1f} %, engine overhead {100 * base['engine_overhead']:+.1f} % "
-              f"(of which the blank-image guard {base['blank_guard_s']:.2f} s)")
+        print(f"base: first chunk {top['first_chunk_s']:.2f} s; follow-up ratio {top['followup_ratio']:.2f} "
+              f"(first chunk {top['followup_first_chunk_ratio']:.2f}); backend overhead "
+              f"{100 * top['backend_overhead']:+.1f} %, engine overhead {100 * top['engine_overhead']:+.1f} % "
+              f"(the blank-image guard alone {top['blank_guard_s']:.2f} s)")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
