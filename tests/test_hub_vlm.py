@@ -85,12 +85,16 @@ def run(engine, request):
 def test_split_prompt_tokenises_exactly_like_the_processor(fresh, detail):
     """The cached path glues prefix ids to separately tokenised suffix ids; that must equal
     what the processor makes of the whole prompt, or the cache would change the answer."""
+    fresh.generate_kwargs = {}
     img = picture(size=(300, 140))
     turns = ["what is red", "a box", "and the colour"]
     prefix, suffix = fresh.build_prompt(turns)
     assert prefix.endswith("<image>") and suffix.endswith("Assistant:")
     whole = fresh._process(img, prefix + suffix, detail)["input_ids"][0].tolist()
+    fresh.generate_ids(img, turns[:1], detail, 1)                 # holds the prefix now
+    hits = fresh.stats["prefix_hits"]
     glued = fresh.generation_inputs(img, turns, detail)["input_ids"][0].tolist()
+    assert fresh.stats["prefix_hits"] == hits + 1
     assert glued == whole
 
 
@@ -280,8 +284,7 @@ def test_qwen_cached_followup_matches_uncached_after_another_image(tiny_qwen):
 
     def first_logits(cached):
         tiny_qwen.use_prefix_cache = cached
-        kwargs = tiny_qwen.generation_inputs(square, turns, "quick")
-        out = tiny_qwen._generate(kwargs, 4, output_logits=True, return_dict_in_generate=True)
+        out = tiny_qwen.run_plan(tiny_qwen.plan(square, turns, "quick"), 4, output_logits=True)
         return torch.stack(out.logits)
 
     tiny_qwen.generate_ids(square, turns[:1])

@@ -247,8 +247,8 @@ class HubVLMBackend:
                     if stop.is_set() or (cancel is not None and cancel.is_set()):
                         streamer.end()  # given up while waiting for the model: skip the work
                         return
-                    kwargs = self.generation_inputs(image, turns, detail)
-                    self._generate(kwargs, max_new_tokens, streamer=streamer, stopping_criteria=criteria)
+                    plan = self.plan(image, turns, detail)
+                    self.run_plan(plan, max_new_tokens, streamer=streamer, stopping_criteria=criteria)
             except BaseException as exc:  # reported to the caller's thread below
                 failures.append(exc)
                 streamer.end()
@@ -271,51 +271,63 @@ class HubVLMBackend:
                      max_new_tokens: int | None = None) -> list[int]:
         """The new token ids, without streaming (tests and benchmarks compare these)."""
         with self._lock:
-            kwargs = self.generation_inputs(image, turns, detail)
-            out = self._generate(kwargs, max_new_tokens or self.max_new_tokens)
-        return out[0, kwargs["input_ids"].shape[1]:].tolist()
+            plan = self.plan(image, turns, detail)
+            out = self.run_plan(plan, max_new_tokens or self.max_new_tokens)
+        return out.sequences[0, plan.inputs["input_ids"].shape[1]:].tolist()
 
     def generation_inputs(self, image: Image.Image, turns: list[str], detail: str) -> dict[str, Any]:
-        """Everything generate() needs: from the cached prefix when allowed, else from scratch."""
+        return self.plan(image, turns, detail).inputs
+
+    def plan(self, image: Image.Image, turns: list[str], detail: str) -> "_Plan":
+        """generate() inputs: on top of the cached image prefix when we hold it; otherwise the
+        whole prompt, marked so the prefix's key/value cache is kept after generation."""
         import torch
 
         prefix_text, suffix_text = self.build_prompt(turns)
-        if not (self.use_prefix_cache and suffix_text):
-            inputs = self._process(image, prefix_text + suffix_text, detail)
-            return dict(inputs)
-        entry = self._prefix(image, detail, prefix_text)
-        suffix = self.processor.tokenizer(suffix_text, add_special_tokens=False, return_tensors="pt")["input_ids"]
-        input_ids = torch.cat([entry.input_ids, suffix.to(entry.input_ids.device)], dim=1)
+        caching = self.use_prefix_cache and bool(suffix_text)
+        key = (image_key(image), detail, prefix_text) if caching else None
+        entry = self.prefix_cache.get(key) if caching else None
+        suffix = self.processor.tokenizer(suffix_text, add_special_tokens=False)["input_ids"]
+        if entry is None:
+            inputs = dict(self._process(image, prefix_text + suffix_text, detail))
+            ids = inputs["input_ids"][0].tolist()
+            # Keep the prefix only if the suffix tokenised on its own is exactly the prompt's tail.
+            clean = caching and 0 < len(suffix) < len(ids) and ids[-len(suffix):] == suffix
+            return _Plan(inputs, key if clean else None, len(ids) - len(suffix))
+        self.stats["prefix_hits"] += 1
+        suffix_ids = torch.tensor([suffix], dtype=entry.input_ids.dtype, device=entry.input_ids.device)
+        input_ids = torch.cat([entry.input_ids, suffix_ids], dim=1)
         self.adapter.restore_state(self.net, entry.state)
-        return {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
-                "cache": copy.deepcopy(entry.cache)}
+        return _Plan({"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
+                      "cache": copy.deepcopy(entry.cache)})
+
+    def run_plan(self, plan: "_Plan", max_new_tokens: int, **extra):
+        """generate(), then keep the image prefix of the cache it built (the first request for a
+        picture costs exactly a plain generate: the prefix is cut from its cache, not rerun)."""
+        import torch
+
+        settings = {"max_new_tokens": max_new_tokens, "do_sample": False, **self.generate_kwargs, **extra,
+                    "return_dict_in_generate": True}
+        with torch.inference_mode():
+            out = self.net.generate(**plan.inputs, **settings)
+        if plan.keep_as is not None and out.cache is not None and out.cache.get_seq_length() >= plan.prefix_len:
+            cache = out.cache
+            cache.crop(plan.prefix_len - cache.get_seq_length())
+            prefix_ids = plan.inputs["input_ids"][:, :plan.prefix_len]
+            self.prefix_cache.put(plan.keep_as, PrefixEntry(prefix_ids, cache, self.adapter.save_state(self.net)))
+            self.stats["prefix_encodes"] += 1
+        return out
 
     def _process(self, image: Image.Image, text: str, detail: str):
         inputs = self.processor(text=text, images=[image], return_tensors="pt", **self.adapter.image_kwargs(detail))
         return inputs.to(self.device)
 
-    def _prefix(self, image: Image.Image, detail: str, prefix_text: str) -> PrefixEntry:
-        import torch
 
-        key = (image_key(image), detail, prefix_text)
-        entry = self.prefix_cache.get(key)
-        if entry is not None:
-            self.stats["prefix_hits"] += 1
-            return entry
-        inputs = self._process(image, prefix_text, detail)
-        with torch.inference_mode():
-            out = self.net(**inputs, use_cache=True, logits_to_keep=1)
-        self.stats["prefix_encodes"] += 1
-        entry = PrefixEntry(inputs["input_ids"], out.cache, self.adapter.save_state(self.net))
-        self.prefix_cache.put(key, entry)
-        return entry
-
-    def _generate(self, kwargs: dict[str, Any], max_new_tokens: int, **extra):
-        import torch
-
-        settings = {"max_new_tokens": max_new_tokens, "do_sample": False, **self.generate_kwargs, **extra}
-        with torch.inference_mode():
-            return self.net.generate(**kwargs, **settings)
+@dataclass
+class _Plan:
+    inputs: dict[str, Any]
+    keep_as: tuple | None = None   # prefix-cache key to store the prefix under after generating
+    prefix_len: int = 0
 
 
 class _StopOnEvent:
