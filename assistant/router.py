@@ -151,6 +151,9 @@ _RULES: list[tuple[str, re.Pattern]] = [
     ("capture_window", re.compile(
         r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
         r"(?:\s+(?:of|on))?\s+(?:the\s+|this\s+|my\s+|that\s+)?(?:current\s+|active\s+|focused\s+)?"
+        r"(?:window|app|application|program|dialog(?:ue)?)$|"
+        # "describe the active window" names a fresh capture of that window, not the old picture
+        r"^(?:describe|explain)\s+(?:the\s+|this\s+|my\s+)?(?:current|active|focused|front)\s+"
         r"(?:window|app|application|program|dialog(?:ue)?)$")),
     ("capture_region", re.compile(
         r"^(?:capture|screenshot|grab|snap|select|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"

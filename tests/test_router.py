@@ -25,6 +25,8 @@ def router(tmp_path_factory):
 TABLE = [
     # (utterance, has_image, intent, expected slots subset)
     ("Describe the screen.", True, "describe", {}),
+    ("Describe the active window", True, "capture_window", {}),
+    ("um describe the current window please", False, "capture_window", {}),
     ("um, what am I looking at", True, "describe", {}),
     ("could you please give me a description of this", True, "describe", {}),
     ("What colour is the button?", True, "ask", {"question": "What colour is the button?"}),
