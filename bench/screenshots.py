@@ -69,14 +69,19 @@ def render(variant: str) -> None:
     settings.speech.enabled = False
     history = HistoryStore()
     picture = render_text(["Quarterly report", "Total: 4721 euros", "[ OK ]   [ Cancel ]"], size=(800, 400))
+    # The transcript shows what the offline engine really says about this picture.
+    from assistant.engine import Engine, Request
+
+    engine = Engine(settings=settings)
+    description = engine.run_to_result(Request("describe", image=picture, options={"backend": "embedded"})).text
+    question = "What does it say?"
+    answer = engine.run_to_result(Request("ask", text=question, options={"backend": "embedded"})).text
     cid = history.add_capture(picture, "screen")
-    history.add_entry(cid, "describe", "A white page with the heading Quarterly report, a total of 4721 euros "
-                      "and two buttons, OK and Cancel.")
-    history.add_entry(cid, "ask", "The total is 4721 euros.", question="What is the total?")
+    history.add_entry(cid, "describe", description)
+    history.add_entry(cid, "ask", answer, question=question)
     window = MainWindow(settings, history=history, speech=AppSpeech(settings))
-    window.set_picture(picture, "A white page with the heading Quarterly report.")
-    for line in ["Describe (screen)", "A white page with the heading Quarterly report, a total of 4721 euros "
-                 "and two buttons, OK and Cancel.", "Q: What is the total?", "The total is 4721 euros."]:
+    window.set_picture(picture, description)
+    for line in ["Describe (screen)", description, f"Q: {question}", answer]:
         window.transcript_add(line)
     window.question.setText("What does the red button say?")
     window.status("Done.")
