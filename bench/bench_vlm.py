@@ -1,6 +1,6 @@
 """Time the Hub VLM backend on the FULL-SIZE SmolVLM-256M architecture with random weights.
 
-    python bench/bench_vlm.py [--runs 3] [--tokens 40] [--variants base,threads1,int8,bf16,tile384,full]
+    python bench/bench_vlm.py [--runs 3] [--tokens 40] [--variants base,fp32,threads1,int8,bf16,tile384,full]
 
 The architecture comes from resources/model_configs/smolvlm-256m (the real config); the weights
 are random and the tokenizer is made locally with the same vocabulary size and special tokens,
@@ -196,8 +196,9 @@ def make_variants(names, path, args):
             variants.append(Variant(name, base, 1))
         elif name == "int8":
             variants.append(Variant(name, make_backend(path, args.tokens, quantize=True), args.threads))
-        elif name == "bf16":
-            variants.append(Variant(name, make_backend(path, args.tokens, dtype="bfloat16"), args.threads))
+        elif name in ("bf16", "fp32"):
+            dtype = {"bf16": "bfloat16", "fp32": "float32"}[name]
+            variants.append(Variant(name, make_backend(path, args.tokens, dtype=dtype), args.threads))
         elif name == "tile384":
             small = make_backend(path, args.tokens)
             small.adapter = SmallTileAdapter(small.adapter)
@@ -236,8 +237,9 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--variants", default="base,threads1,int8,bf16,tile384",
-                        help="comma list of base, threads1, int8, bf16, tile384, full")
+    parser.add_argument("--variants", default="base,fp32,threads1,int8",
+                        help="comma list of base (the backend's default dtype), fp32, bf16, threads1, "
+                             "int8, tile384, full")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-vlm-models")
     args = parser.parse_args()
 
@@ -246,7 +248,8 @@ def main():
     names = [n.strip() for n in args.variants.split(",") if n.strip()]
     base, variants = make_variants(names, path, args)
     engine = make_engine(base, args.tokens)
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, base dtype {base.net.dtype}, "
+          f"load average {os.getloadavg()[0]:.2f}; "
           f"{args.runs} rounds, {args.tokens} new tokens, image {image.size[0]}x{image.size[1]}")
     from assistant.engine import Request
 

@@ -29,7 +29,7 @@ def tiny_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def backend(tiny_dir):
-    return HubVLMBackend(tiny_dir, name=PRESET, max_new_tokens=24)
+    return HubVLMBackend(tiny_dir, name=PRESET, max_new_tokens=24, dtype="float32")  # exact comparisons
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_cached_and_uncached_greedy_answers_are_identical(fresh):
 
 
 def test_cache_is_bounded_least_recently_used_first(tiny_dir):
-    backend = HubVLMBackend(tiny_dir, name=PRESET, max_new_tokens=2, cache_images=2)
+    backend = HubVLMBackend(tiny_dir, name=PRESET, max_new_tokens=2, cache_images=2, dtype="float32")
     images = [picture(c) for c in ("red", "green", "blue")]
     with VisionCalls(backend) as calls:
         for img in images:
@@ -267,7 +267,7 @@ def tiny_qwen(tmp_path_factory):
     from tests.tiny_vlm import build_tiny_qwen25vl
 
     return HubVLMBackend(build_tiny_qwen25vl(tmp_path_factory.mktemp("tiny-qwen")), name="tiny-qwen",
-                         max_new_tokens=4)
+                         max_new_tokens=4, dtype="float32")
 
 
 def test_qwen_prompt_splits_after_the_vision_block(tiny_qwen):
