@@ -235,6 +235,7 @@ class HubVLMBackend:
     # ---- generation ---------------------------------------------------------------------
     def _stream(self, image: Image.Image, turns: list[str], detail: str, max_new_tokens: int,
                 cancel: threading.Event | None) -> Iterator[str]:
+        import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         image = image.convert("RGB") if image.mode != "RGB" else image
@@ -242,9 +243,12 @@ class HubVLMBackend:
         stop = threading.Event()
         failures: list[BaseException] = []
         criteria = StoppingCriteriaList([_StopOnEvent(stop), _StopOnEvent(cancel)])
+        threads = torch.get_num_threads()  # the caller's setting; a long-lived thread keeps its own
 
         def work():
             try:
+                if torch.get_num_threads() != threads:
+                    torch.set_num_threads(threads)
                 with self._lock:
                     if stop.is_set() or (cancel is not None and cancel.is_set()):
                         streamer.end()  # given up while waiting for the model: skip the work
