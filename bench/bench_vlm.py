@@ -13,7 +13,7 @@ in every round each variant takes its turn, and every ratio is formed inside one
   describe      the whole describe(quick) for --tokens new tokens
   followup      ask() with the earlier turn in history: image prefix cached vs not (ratio)
   overhead      Engine.run(describe) and backend.describe vs processor + raw model.generate on
-                the same inputs (ratio - 1)
+                the same inputs (ratio - 1); --paired repeats them back to back at the end
 Not a test: numbers depend on the machine and on whatever else shares the CPU.
 """
 
@@ -226,6 +226,25 @@ def full_detail(backend, image, threads):
     return {"variant": "full", "threads": threads, "tiles": tiles, "first_chunk_s": first, "describe_s": total}
 
 
+def paired_overhead(backend, engine, image, tokens, repeats):
+    """Raw processor + generate, backend.describe (streamed) and Engine describe back to back,
+    `repeats` times: the cleanest overhead figure on a shared CPU."""
+    from assistant.engine import Request
+
+    times = {"raw_s": [], "backend_s": [], "engine_s": []}
+    for _ in range(repeats):
+        times["raw_s"].append(timed(lambda: raw_describe(backend, image, tokens)))
+        backend.prefix_cache.clear()
+        times["backend_s"].append(timed(lambda: list(backend.describe(image, "quick"))))
+        backend.prefix_cache.clear()
+        times["engine_s"].append(timed(lambda: engine.run_to_result(
+            Request("describe", image=image, options={"backend": "vlm"}))))
+    row = {"variant": "paired", **{k: median(v) for k, v in times.items()}}
+    row["backend_overhead"] = row["backend_s"] / row["raw_s"] - 1
+    row["engine_overhead"] = row["engine_s"] / row["raw_s"] - 1
+    return row
+
+
 def show(row):
     print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
 
@@ -240,6 +259,7 @@ def main():
     parser.add_argument("--variants", default="base,fp32,threads1,int8",
                         help="comma list of base (the backend's default dtype), fp32, bf16, threads1, "
                              "int8, tile384, full")
+    parser.add_argument("--paired", type=int, default=5, help="back-to-back raw/backend/engine repeats")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-vlm-models")
     args = parser.parse_args()
 
@@ -264,6 +284,8 @@ def main():
     rows = [v.medians() for v in variants]
     for row in rows:
         show(row)
+    if args.paired:
+        show(paired_overhead(base, engine, image, args.tokens, args.paired))
     if "full" in names:
         show(full_detail(base, image, args.threads))
     top = next((r for r in rows if r["variant"] == "base"), None)
