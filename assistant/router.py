@@ -180,9 +180,16 @@ _RULES: list[tuple[str, re.Pattern]] = [
 ]
 
 
+_UNDO_ANYWHERE = re.compile(
+    r"\b(?:(?:change|put|turn|set|make)\s+(?:it|that|this|them)\s+back|(?:go|get)\s+back\s+to\s+"
+    r"(?:the\s+)?(?:original|way\s+it\s+was|how\s+it\s+was|before)|back\s+to\s+(?:the\s+)?original)\b")
+
+
 def _rule_intent(core: str, raw: str, has_image: bool, last_spoken: bool) -> Intent | None:
     if last_spoken and core in {"what", "sorry", "pardon", "huh", "excuse me", "again", "pardon me"}:
         return Intent("repeat", {}, RULE_CONFIDENCE)
+    if _UNDO_ANYWHERE.search(core):  # "I don't like that, change it back"
+        return Intent("undo", {}, RULE_CONFIDENCE)
     for name, pattern in _RULES:
         if pattern.match(core):
             return Intent(name, _slots_for(name, core, raw), RULE_CONFIDENCE)

@@ -26,6 +26,8 @@ TABLE = [
     # (utterance, has_image, intent, expected slots subset)
     ("Describe the screen.", True, "describe", {}),
     ("Describe the active window", True, "capture_window", {}),
+    ("I don't like that, change it back", True, "undo", {}),
+    ("put it back the way it was", True, "undo", {}),
     ("um describe the current window please", False, "capture_window", {}),
     ("um, what am I looking at", True, "describe", {}),
     ("could you please give me a description of this", True, "describe", {}),
