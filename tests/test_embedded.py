@@ -274,3 +274,37 @@ def test_first_sentence_wording():
         "A photo, possibly showing an ice bear, mostly white and blue, with no text."
     assert first_sentence("screenshot", [("white", 0.9)], 12, None) == \
         "A screenshot, mostly white, with about 12 lines of text."
+
+
+def test_tightly_spaced_paragraph_keeps_line_order():
+    """Detector boxes of 10-point text overlap vertically; stacked lines must not be read as
+    one row sorted by x (seen on a real app screenshot: lines 2 and 3 were swapped)."""
+    from assistant.vision.base import TextLine
+    from assistant.vision.layout import reading_order
+
+    boxes = [(398, 71, 887, 94), (398, 85, 887, 107), (395, 95, 874, 122), (396, 111, 859, 137),
+             (395, 121, 882, 150), (400, 141, 465, 160)]
+    lines = [TextLine(f"line{i}", box) for i, box in enumerate(boxes)]
+    assert [l.text for l in reading_order(list(reversed(lines)))] == [f"line{i}" for i in range(6)]
+
+
+def test_window_without_title_bar_starts_with_its_menu_not_a_title(backend):
+    """Seen on the app under Xvfb (no window decorations): the menu bar was called the title."""
+    from PIL import ImageDraw
+
+    from tests.conftest import font
+
+    img = Image.new("RGB", (1600, 900), (240, 240, 240))
+    draw = ImageDraw.Draw(img)
+    draw.text((8, 4), "File   Capture   Picture   Speech   Help", fill="black", font=font(15))
+    draw.rectangle((8, 30, 300, 60), outline="grey")
+    draw.text((14, 36), "Describe screen", fill="black", font=font(15))
+    draw.rectangle((400, 80, 1580, 700), fill="white")
+    draw.rectangle((0, 860, 1600, 900), fill=(40, 40, 60))  # status bar: window furniture
+    draw.text((10, 868), "Ready", fill="white", font=font(15))
+    for i, line in enumerate(["Meeting notes for Tuesday", "Budget approved for the new printer",
+                              "Next review in two weeks"]):
+        draw.text((420, 100 + 40 * i), line, fill="black", font=font(22))
+    text = _text(backend.describe(img))
+    assert "The menu bar has File, Capture, Picture, Speech and Help." in text
+    assert "title" not in text.lower()

@@ -219,7 +219,20 @@ def title_line(a: Analysis, lines: list[TextLine]) -> TextLine | None:
     if a.kind != "screenshot" or not lines:
         return None
     top = min(lines, key=lambda l: l.box[1])
+    if _menu_words(top.text):
+        return None  # a window without a title bar starts with its menu bar
     return top if top.box[3] <= 0.1 * a.image.height else None
+
+
+MENU_NAMES = {"file", "edit", "view", "help", "tools", "window", "insert", "format", "go", "run",
+              "terminal", "settings", "options", "history", "bookmarks", "selection", "image", "table"}
+
+
+def _menu_words(text: str) -> bool:
+    """3-12 capitalised single words including at least two usual menu names."""
+    words = text.split()
+    return (3 <= len(words) <= 12 and all(w[:1].isupper() and w.isalpha() for w in words)
+            and sum(w.lower() in MENU_NAMES for w in words) >= 2)
 
 
 def coloured_labels(a: Analysis, lines: list[TextLine]) -> list[tuple[TextLine, str, str]]:
@@ -241,9 +254,9 @@ def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> li
     near_top = [l for l in lines if l is not title and l.box[3] <= 0.12 * a.image.height]
     if not near_top:
         return []
-    tops = [l.box[1] for l in near_top]
-    if max(tops) - min(tops) > near_top[0].box[3] - near_top[0].box[1]:
-        return []  # more than one row: not a menu bar
+    first = min(l.box[1] for l in near_top)
+    height = min(l.box[3] - l.box[1] for l in near_top)
+    near_top = [l for l in near_top if l.box[1] - first < 0.5 * height]  # the first row only
     words = [w for l in near_top for w in l.text.split()]
     if 3 <= len(words) <= 12 and all(w[:1].isupper() and w.isalpha() for w in words):
         return near_top

@@ -90,10 +90,17 @@ def _strips(lines: list[TextLine], h: float) -> list[list[TextLine]]:
     return joined
 
 
+def _stacked(a: Box, b: Box) -> bool:
+    """Boxes that share most of their width are lines above one another, never one row, even
+    when tightly spaced text gives them detector boxes that overlap vertically."""
+    shared = min(a[2], b[2]) - max(a[0], b[0])
+    return shared > 0.5 * min(a[2] - a[0], b[2] - b[0])
+
+
 def _rows(lines: list[TextLine]) -> list[TextLine]:
     rows: list[list[TextLine]] = []
     for line in sorted(lines, key=lambda l: (l.box[1] + l.box[3]) / 2):
-        if rows and _same_row(rows[-1][0].box, line.box):
+        if rows and _same_row(rows[-1][0].box, line.box) and not any(_stacked(o.box, line.box) for o in rows[-1]):
             rows[-1].append(line)
         else:
             rows.append([line])
