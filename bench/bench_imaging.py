@@ -109,7 +109,6 @@ def bench_text_to_image(runs: int, precision: str | None) -> dict:
     import torch
     from diffusers import AutoencoderKL
 
-    from assistant.engine import Progress
     from assistant.imaging import diffusion
 
     dtype = diffusion.dtype_for("cpu", precision)     # what the app would use on this CPU
@@ -122,9 +121,12 @@ def bench_text_to_image(runs: int, precision: str | None) -> dict:
     def generate():
         kwargs = {"prompt": "a lighthouse at sunset", "guidance_scale": 0.0, "width": 512, "height": 512,
                   "generator": diffusion.make_generator(1)}
-        out = [x for x in diffusion.run_steps(pipe, kwargs, 1, threading.Event(), "generate", "Drawing")
-               if not isinstance(x, Progress)]
-        assert out[0].size == (512, 512)
+        steps = diffusion.run_steps(pipe, kwargs, 1, threading.Event(), "generate", "Drawing")
+        try:
+            while True:
+                next(steps)  # progress events
+        except StopIteration as done:
+            assert done.value.size == (512, 512)
 
     generate()   # warm-up: first call allocates and picks kernels
     gen_median, gen_all = median_time(generate, runs)

@@ -15,7 +15,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 from PIL import Image
 
@@ -243,8 +243,9 @@ class _Interrupted(Exception):
 
 
 def run_steps(pipe, kwargs: dict, steps: int, cancel: threading.Event,
-              stage: str, label: str) -> Iterator[Any]:
-    """Run `pipe(**kwargs)` in a worker thread; yield Progress for each step, then the image.
+              stage: str, label: str) -> Generator[Any, None, Any]:
+    """Run `pipe(**kwargs)` in a worker thread; yield Progress for each step and return the
+    image (so a handler writes `image = yield from run_steps(...)`).
 
     Cancelling (cancel set, or the consumer closing this generator) stops the pipeline at the
     end of the current step."""
@@ -282,8 +283,7 @@ def run_steps(pipe, kwargs: dict, steps: int, cancel: threading.Event,
             elif kind == "done":
                 if cancel.is_set():
                     raise Cancelled("Cancelled. No picture was kept.")
-                yield value
-                return
+                return value
             elif kind == "cancelled":
                 raise Cancelled("Cancelled. No picture was made.")
             else:

@@ -102,12 +102,7 @@ def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed
     if type(loaded.pipe).__name__ == "FluxKontextPipeline":
         kwargs.update(height=source.height, width=source.width, max_area=source.width * source.height)
     t2 = time.perf_counter()
-    result = None
-    for item in diffusion.run_steps(loaded.pipe, kwargs, steps, engine.cancel_event, "edit", "Editing"):
-        if isinstance(item, Progress):
-            yield item
-        else:
-            result = item
+    result = yield from diffusion.run_steps(loaded.pipe, kwargs, steps, engine.cancel_event, "edit", "Editing")
     timings["edit"] = _ms(t2)
     if result.size != image.size:
         result = result.resize(image.size, Image.Resampling.LANCZOS)
@@ -200,12 +195,7 @@ def handle_generate(engine, request) -> Iterator:
     kwargs = {"prompt": prompt, "guidance_scale": recipe.guidance, "width": width, "height": height,
               "generator": diffusion.make_generator(seed), **recipe.extra}
     t2 = time.perf_counter()
-    image = None
-    for item in diffusion.run_steps(loaded.pipe, kwargs, steps, engine.cancel_event, "generate", "Drawing"):
-        if isinstance(item, Progress):
-            yield item
-        else:
-            image = item
+    image = yield from diffusion.run_steps(loaded.pipe, kwargs, steps, engine.cancel_event, "generate", "Drawing")
     timings["generate"] = _ms(t2)
     settings = {"preset": name, "autoencoder": loaded.autoencoder or "full", "steps": steps, "seed": seed,
                 "size": f"{width}x{height}", "guidance_scale": recipe.guidance, "precision": loaded.precision}
