@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.xvfb import start_xvfb  # noqa: E402
 MAIN = str(ROOT / "main.py")
 SCREEN_TEXT = ["Quarterly report", "Total: 4721 euros", "Status: paid"]
 
@@ -46,22 +49,6 @@ label.setGeometry(0, 0, 1920, 1080); label.show()
 QTimer.singleShot(300, lambda: print("shown", flush=True))
 app.exec()
 """
-
-
-def start_xvfb() -> tuple[subprocess.Popen, str]:
-    if shutil.which("Xvfb") is None:
-        raise SystemExit("Xvfb is not installed (apt-get install xvfb).")
-    for n in range(160, 190):
-        if os.path.exists(f"/tmp/.X11-unix/X{n}"):
-            continue
-        proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            if os.path.exists(f"/tmp/.X11-unix/X{n}"):
-                return proc, f":{n}"
-            time.sleep(0.05)
-        proc.kill()
-    raise SystemExit("Could not start Xvfb.")
 
 
 class App:
@@ -119,7 +106,10 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--triggers", type=int, default=4)
     args = parser.parse_args()
-    xvfb, display = start_xvfb()
+    try:
+        xvfb, display = start_xvfb(first=160, last=190)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
     home = tempfile.mkdtemp(prefix="bench-app-home-")
     env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", SCREEN_ASSISTANT_HOME=home,
                SCREEN_ASSISTANT_BENCH="1", HF_HUB_OFFLINE="1", SCREEN_ASSISTANT_NO_HOTKEYS="1")

@@ -7,7 +7,6 @@ with a high-contrast palette. Writes docs/screenshots/<window>-<variant>.png.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,21 +14,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.xvfb import start_xvfb  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 VARIANTS = ["normal", "large", "contrast"]
-
-
-def _start_xvfb() -> tuple[subprocess.Popen, str]:
-    for n in range(120, 140):
-        if not os.path.exists(f"/tmp/.X11-unix/X{n}"):
-            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(200):
-                if os.path.exists(f"/tmp/.X11-unix/X{n}"):
-                    return proc, f":{n}"
-                time.sleep(0.05)
-            proc.kill()
-    raise SystemExit("Could not start Xvfb.")
 
 
 def _save(pixmap, name: str, scale: float = 1.0) -> None:
@@ -120,9 +109,10 @@ def main() -> int:
     xvfb = None
     display = os.environ.get("DISPLAY") if "--use-display" in sys.argv else None
     if display is None:
-        if shutil.which("Xvfb") is None:
-            raise SystemExit("Xvfb is not installed (apt-get install xvfb).")
-        xvfb, display = _start_xvfb()
+        try:
+            xvfb, display = start_xvfb(first=120, last=140)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
     try:
         with tempfile.TemporaryDirectory() as home:
             env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", SCREEN_ASSISTANT_HOME=home,
