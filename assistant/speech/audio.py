@@ -41,21 +41,38 @@ def microphone_problem() -> str | None:
 
 
 # ---- end-of-speech detection ----------------------------------------------------------------
-class EnergyEndpointer:
-    """Speech = blocks well above the noise floor; ends after `silence_ms` of quiet once speech
-    has lasted `min_speech_ms`. The floor adapts to the room from the quietest recent blocks."""
+class _Endpointer:
+    """The utterance ends after `silence_ms` of quiet once speech has lasted `min_speech_ms`;
+    subclasses decide, stretch by stretch, what counts as speech."""
 
-    def __init__(self, silence_ms: int = 700, min_speech_ms: int = 200, ratio: float = 4.0,
-                 min_level: float = 0.004):
+    def __init__(self, silence_ms: int, min_speech_ms: int):
         self.silence_ms, self.min_speech_ms = silence_ms, min_speech_ms
-        self.ratio, self.min_level = ratio, min_level
-        self.floor = None
         self.speech_ms = 0.0
         self.quiet_ms = 0.0
 
     @property
     def heard_speech(self) -> bool:
         return self.speech_ms >= self.min_speech_ms
+
+    def _count(self, ms: float, speech: bool) -> bool:
+        """Account `ms` of audio; True once the utterance has ended."""
+        if speech:
+            self.speech_ms += ms
+            self.quiet_ms = 0.0
+        elif self.speech_ms > 0:
+            self.quiet_ms += ms
+        return self.heard_speech and self.quiet_ms >= self.silence_ms
+
+
+class EnergyEndpointer(_Endpointer):
+    """Speech = blocks well above the noise floor. The floor adapts to the room from the
+    quietest recent blocks."""
+
+    def __init__(self, silence_ms: int = 700, min_speech_ms: int = 200, ratio: float = 4.0,
+                 min_level: float = 0.004):
+        super().__init__(silence_ms, min_speech_ms)
+        self.ratio, self.min_level = ratio, min_level
+        self.floor = None
 
     def feed(self, block: np.ndarray) -> bool:
         """True once the utterance has ended."""
@@ -63,18 +80,15 @@ class EnergyEndpointer:
         ms = 1000.0 * len(block) / SAMPLE_RATE
         if self.floor is None:
             self.floor = level
-        if level > max(self.min_level, self.ratio * self.floor):
-            self.speech_ms += ms
-            self.quiet_ms = 0.0
+        speech = level > max(self.min_level, self.ratio * self.floor)
+        if speech:
             self.floor *= 1.002  # creep up slowly, in case the "speech" is a new steady noise
         else:
             self.floor = 0.9 * self.floor + 0.1 * level  # the room's noise, learnt between words
-            if self.speech_ms > 0:
-                self.quiet_ms += ms
-        return self.heard_speech and self.quiet_ms >= self.silence_ms
+        return self._count(ms, speech)
 
 
-class SileroEndpointer:
+class SileroEndpointer(_Endpointer):
     """The silero VAD (ONNX, shipped with faster-whisper) scores each 32 ms frame."""
 
     FRAME = 512
@@ -82,16 +96,11 @@ class SileroEndpointer:
     def __init__(self, silence_ms: int = 700, min_speech_ms: int = 200, threshold: float = 0.5):
         from faster_whisper.vad import get_vad_model
 
+        super().__init__(silence_ms, min_speech_ms)
         self.model = get_vad_model()
-        self.silence_ms, self.min_speech_ms, self.threshold = silence_ms, min_speech_ms, threshold
+        self.threshold = threshold
         self._pending = np.zeros(0, np.float32)
         self._previous = np.zeros(self.FRAME, np.float32)  # context for the first new frame
-        self.speech_ms = 0.0
-        self.quiet_ms = 0.0
-
-    @property
-    def heard_speech(self) -> bool:
-        return self.speech_ms >= self.min_speech_ms
 
     def feed(self, block: np.ndarray) -> bool:
         self._pending = np.concatenate([self._pending, block.astype(np.float32)])
@@ -103,13 +112,10 @@ class SileroEndpointer:
         probs = self.model(np.concatenate([self._previous, frames])).reshape(-1)[1:]
         self._previous = frames[-self.FRAME:]
         frame_ms = 1000.0 * self.FRAME / SAMPLE_RATE
+        ended = False
         for p in probs:
-            if p >= self.threshold:
-                self.speech_ms += frame_ms
-                self.quiet_ms = 0.0
-            elif self.speech_ms > 0:
-                self.quiet_ms += frame_ms
-        return self.heard_speech and self.quiet_ms >= self.silence_ms
+            ended = self._count(frame_ms, p >= self.threshold)
+        return ended
 
 
 def make_endpointer(kind: str = "silero", silence_ms: int = 700):
