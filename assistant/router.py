@@ -134,6 +134,8 @@ _EDIT = re.compile(rf"^(?:{_EDIT_VERBS})\b", re.I)
 _MAKE_NEW = re.compile(rf"^(?:make|create|generate)\s+(?:me\s+)?(?:an?|some)\s+(?!{_PICTURE}\b)(?P<prompt>.+)$", re.I)
 _MAKE_IT = re.compile(r"^(?:make|turn|change)\s+(?:it|this|that|the\s+\w+|everything|them)\b", re.I)
 
+_WINDOW = r"(?:window|app|application|program|dialog(?:ue)?)"
+
 _RULES: list[tuple[str, re.Pattern]] = [
     ("stop_speaking", re.compile(
         r"^(?:stop(?:\s+(?:talking|speaking|reading|it|that|now|the\s+speech))?|quiet|be\s+quiet|shut\s+up|"
@@ -150,11 +152,9 @@ _RULES: list[tuple[str, re.Pattern]] = [
                         r"how\s+do\s+i\s+use\s+(?:this|you|it))$")),
     ("capture_window", re.compile(
         r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
-        r"(?:\s+(?:of|on))?\s+(?:the\s+|this\s+|my\s+|that\s+)?(?:current\s+|active\s+|focused\s+)?"
-        r"(?:window|app|application|program|dialog(?:ue)?)$|"
+        rf"(?:\s+(?:of|on))?\s+(?:the\s+|this\s+|my\s+|that\s+)?(?:current\s+|active\s+|focused\s+)?{_WINDOW}$|"
         # "describe the active window" names a fresh capture of that window, not the old picture
-        r"^(?:describe|explain)\s+(?:the\s+|this\s+|my\s+)?(?:current|active|focused|front)\s+"
-        r"(?:window|app|application|program|dialog(?:ue)?)$")),
+        rf"^(?:describe|explain)\s+(?:the\s+|this\s+|my\s+)?(?:current|active|focused|front)\s+{_WINDOW}$")),
     ("capture_region", re.compile(
         r"^(?:capture|screenshot|grab|snap|select|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
         r"(?:\s+(?:of|on))?\s+(?:an?\s+|the\s+|part\s+of\s+the\s+|some\s+)?(?:region|area|part|portion|"
