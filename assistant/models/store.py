@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -186,15 +185,6 @@ class ModelStore:
         strategy.execute()
         return int(strategy.expected_freed_size)
 
-    def disk_usage(self, name: str) -> int:
-        try:
-            root = self.path(name)
-        except ModelUnavailable:
-            return 0
-        if not root.is_dir():
-            return 0
-        return sum(p.resolve().stat().st_size for p in root.rglob("*") if p.is_file())
-
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -230,7 +220,3 @@ def _progress_tqdm(progress: ProgressFn):
             return result
 
     return _Forward
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
