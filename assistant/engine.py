@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from PIL import Image
 
 from .config import Settings
-from .errors import AssistantError, Blocked, Cancelled, ModelUnavailable
+from .errors import AssistantError, BadInput, Blocked, Cancelled
 from .images import ImageSource, blank_reason, load_image
 from .models import ModelStore, Registry
 from .safety import SafetyGate, SafetyVerdict
@@ -112,6 +112,7 @@ class Engine:
         self._backends: dict[str, VisionBackend] = dict(backends or {})
         self._backend_lock = threading.Lock()
         self._cancel = threading.Event()
+        self._router = None
         self._handlers: dict[str, Handler] = {
             "describe": _handle_describe, "ask": _handle_ask, "read_text": _handle_read,
             "utterance": _handle_utterance,
@@ -152,6 +153,15 @@ class Engine:
                 final = event
         return final
 
+    @property
+    def router(self):
+        """The utterance router, built on first use (its embedding model loads lazily too)."""
+        if self._router is None:
+            from .router import Router
+
+            self._router = Router()
+        return self._router
+
     def cancel(self) -> None:
         self._cancel.set()
 
@@ -167,7 +177,6 @@ class Engine:
     def prepare_image(self, request: Request, *, allow_blank: bool = False) -> Image.Image:
         if request.image is None:
             if self.session.image is None:
-                from .errors import BadInput
                 raise BadInput("There is no picture yet. Capture the screen or open an image first.")
             return self.session.image
         image = load_image(request.image, max_pixels=self.settings.max_pixels)
@@ -189,7 +198,6 @@ class Engine:
                     self._backends[kind] = HubVLMBackend(path, name=preset,
                                                          max_new_tokens=self.settings.models.max_new_tokens)
                 else:
-                    from .errors import BadInput
                     raise BadInput(f"Unknown backend '{kind}'. Use auto, embedded or vlm.")
             return self._backends[kind]
 
@@ -217,28 +225,23 @@ class Engine:
             if cut < 0:
                 continue
             ready, pending = pending[:cut + 1], pending[cut + 1:]
-            yield self._gate_piece(ready, verdict)
+            yield TextChunk(self.gated_str(ready, verdict))
         if pending:
-            yield self._gate_piece(pending, verdict)
+            yield TextChunk(self.gated_str(pending, verdict))
 
-    def _gate_piece(self, text: str, verdict: SafetyVerdict) -> TextChunk:
+    def gated_str(self, text: str, verdict: SafetyVerdict) -> str:
+        """`text` with offensive words masked; `verdict` is updated in place."""
         masked, v = self.gate.filter_text(text)
-        merged = verdict.merge(v)
-        verdict.__dict__.update(merged.__dict__)
-        return TextChunk(masked)
+        verdict.absorb(v)
+        return masked
 
     def gated_lines(self, lines: list[TextLine], verdict: SafetyVerdict) -> list[TextLine]:
-        out = []
-        for line in lines:
-            masked, v = self.gate.filter_text(line.text)
-            verdict.__dict__.update(verdict.merge(v).__dict__)
-            out.append(TextLine(masked, line.box, line.confidence))
-        return out
+        return [TextLine(self.gated_str(line.text, verdict), line.box, line.confidence) for line in lines]
 
     def gated_image(self, image: Image.Image, verdict: SafetyVerdict) -> Image.Image:
         """Return `image` if the gate allows it; raise Blocked (image withheld) otherwise."""
         v = self.gate.check_image(image)
-        verdict.__dict__.update(verdict.merge(v).__dict__)
+        verdict.absorb(v)
         if not v.allowed:
             raise Blocked(v.reason)
         return image
@@ -258,9 +261,8 @@ def _blank_result(intent: str, reason: str, t0: float) -> Result:
                   timings_ms={"total": _ms(t0)}, extra={"blank": True})
 
 
-def _stream_result(engine: Engine, intent: str, kind: str, chunks: Iterator[str], t0: float,
+def _stream_result(engine: Engine, intent: str, backend: VisionBackend, chunks: Iterator[str], t0: float,
                    timings: dict[str, float]) -> Iterator[Event]:
-    backend = engine.backend(kind)
     verdict = SafetyVerdict()
     parts: list[str] = []
     for piece in engine.gated_text(chunks, verdict):
@@ -287,7 +289,7 @@ def _handle_describe(engine: Engine, request: Request) -> Iterator[Event]:
     timings["load_model"] = _ms(t1)
     yield Progress("generate", "Describing the picture.")
     detail = request.options.get("detail") or engine.settings.models.detail
-    yield from _stream_result(engine, "describe", kind,
+    yield from _stream_result(engine, "describe", backend,
                               backend.describe(image, detail=detail, cancel=engine.cancel_event), t0, timings)
 
 
@@ -295,22 +297,20 @@ def _handle_ask(engine: Engine, request: Request) -> Iterator[Event]:
     t0 = time.perf_counter()
     question = request.text.strip()
     if not question:
-        from .errors import BadInput
         raise BadInput("Please say or type a question.")
     image = engine.prepare_image(request)
     timings = {"load_image": _ms(t0)}
     if reason := blank_reason(image):
         yield _blank_result("ask", reason, t0)
         return
-    kind = engine.choose_backend(request, text_heavy=bool(_TEXT_QUESTION.search(question))
-                                 and not (request.options.get("backend") in ("vlm",)))
+    kind = engine.choose_backend(request, text_heavy=bool(_TEXT_QUESTION.search(question)))
     t1 = time.perf_counter()
     backend = engine.backend(kind)
     timings["load_model"] = _ms(t1)
     yield Progress("generate", "Thinking about your question.")
     history = list(engine.session.history)
     chunks = backend.ask(image, question, history=history, cancel=engine.cancel_event)
-    for event in _stream_result(engine, "ask", kind, chunks, t0, timings):
+    for event in _stream_result(engine, "ask", backend, chunks, t0, timings):
         if isinstance(event, Result):
             engine.session.history.append((question, event.text))
             event.slots = {"question": question}
@@ -347,17 +347,14 @@ _ENGINE_INTENTS = {"describe": "describe", "ask": "ask", "read_text": "read_text
 
 
 def _handle_utterance(engine: Engine, request: Request) -> Iterator[Event]:
-    from .router import Router
-
-    router = engine.session.extra.get("router")
-    if router is None:
-        router = engine.session.extra["router"] = Router()
+    router = engine.router
     has_image = request.image is not None or engine.session.image is not None
     intent = router.route(request.text, has_image=has_image,
                           last_answer_spoken=bool(engine.session.last_text))
     if intent.clarification:
-        text, _ = engine.gate.filter_text(intent.clarification)
-        yield Result(intent="clarify", text=text, slots=intent.slots,
+        verdict = SafetyVerdict()
+        text = engine.gated_str(intent.clarification, verdict)
+        yield Result(intent="clarify", text=text, slots=intent.slots, safety=verdict,
                      extra={"confidence": intent.confidence, "routed": intent.name})
         return
     target = _ENGINE_INTENTS.get(intent.name)

@@ -8,6 +8,7 @@ Both models ship inside their PyPI packages, so the gate works offline on a fres
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass, field
@@ -30,15 +31,20 @@ class SafetyVerdict:
     image_score: float | None = None
     reason: str = ""
 
-    def merge(self, other: "SafetyVerdict") -> "SafetyVerdict":
+    def absorb(self, other: "SafetyVerdict") -> None:
+        """Fold `other` into this verdict in place (a request gathers one verdict over many
+        pieces of output)."""
         image_scores = [s for s in (self.image_score, other.image_score) if s is not None]
-        return SafetyVerdict(
-            allowed=self.allowed and other.allowed,
-            masked_words=self.masked_words + other.masked_words,
-            text_score=max(self.text_score, other.text_score),
-            image_score=max(image_scores) if image_scores else None,
-            reason="; ".join(r for r in (self.reason, other.reason) if r),
-        )
+        self.allowed = self.allowed and other.allowed
+        self.masked_words += other.masked_words
+        self.text_score = max(self.text_score, other.text_score)
+        self.image_score = max(image_scores) if image_scores else None
+        self.reason = "; ".join(r for r in (self.reason, other.reason) if r)
+
+    def merge(self, other: "SafetyVerdict") -> "SafetyVerdict":
+        merged = dataclasses.replace(self)
+        merged.absorb(other)
+        return merged
 
     def as_dict(self) -> dict:
         return {"allowed": self.allowed, "masked_words": self.masked_words,

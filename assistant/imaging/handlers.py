@@ -38,7 +38,7 @@ def _ms(start: float) -> float:
 
 def _say(engine, text: str, verdict: SafetyVerdict) -> str:
     """A sentence we wrote still passes the text gate (it may quote the user's words)."""
-    return "".join(chunk.text for chunk in engine.gated_text(iter([text]), verdict))
+    return engine.gated_str(text, verdict)
 
 
 # ---- edit --------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def _handle_transcribe(engine, request) -> Iterator:
     transcript = transcriber.transcribe(audio)
     engine.check_cancelled()
     verdict = SafetyVerdict()
-    text = "".join(piece.text for piece in engine.gated_text(iter([transcript.text]), verdict)).strip()
+    text = engine.gated_str(transcript.text, verdict).strip()
     timings = {"load_model": load_ms, **transcript.timings_ms, "total": (time.perf_counter() - t0) * 1000}
     yield Result(intent="transcribe", text=text, backend="faster-whisper", model=transcript.model,
                  timings_ms=timings, safety=verdict,
