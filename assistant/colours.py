@@ -9,8 +9,15 @@ from __future__ import annotations
 import colorsys
 
 _HUES = [  # (upper hue bound in degrees, name)
-    (15, "red"), (40, "orange"), (65, "yellow"), (160, "green"), (190, "teal"),
-    (250, "blue"), (290, "purple"), (335, "pink"), (360, "red"),
+    (15, "red"),
+    (40, "orange"),
+    (65, "yellow"),
+    (160, "green"),
+    (190, "teal"),
+    (250, "blue"),
+    (290, "purple"),
+    (335, "pink"),
+    (360, "red"),
 ]
 
 

@@ -31,9 +31,9 @@ def data_dir() -> Path:
 @dataclass
 class SpeechSettings:
     enabled: bool = True
-    rate: int = 180          # words per minute
-    volume: float = 1.0      # 0.0 - 1.0
-    voice: str = ""          # engine voice id; empty = system default
+    rate: int = 180  # words per minute
+    volume: float = 1.0  # 0.0 - 1.0
+    voice: str = ""  # engine voice id; empty = system default
 
 
 @dataclass
@@ -46,11 +46,11 @@ class SafetySettings:
 
 @dataclass
 class ModelSettings:
-    backend: str = "auto"                   # auto | embedded | vlm
+    backend: str = "auto"  # auto | embedded | vlm
     vlm_preset: str = "smolvlm-256m"
-    detail: str = "quick"                   # quick | full
+    detail: str = "quick"  # quick | full
     stt_preset: str = "whisper-tiny-en"
-    edit_preset: str = "auto"               # auto picks by device
+    edit_preset: str = "auto"  # auto picks by device
     generate_preset: str = "auto"
     max_new_tokens: int = 160
 
@@ -58,23 +58,27 @@ class ModelSettings:
 @dataclass
 class UiSettings:
     start_minimised: bool = False
-    hotkeys: dict = field(default_factory=lambda: {
-        # Ctrl+Alt+Shift avoids NVDA (Insert/CapsLock+key) and JAWS (Insert+key) gestures.
-        "describe_screen": "ctrl+alt+shift+d",
-        "describe_window": "ctrl+alt+shift+w",
-        "describe_region": "ctrl+alt+shift+r",
-        "read_text": "ctrl+alt+shift+t",
-        "ask": "ctrl+alt+shift+a",
-        "repeat": "ctrl+alt+shift+p",
-        "stop_speaking": "ctrl+alt+shift+s",
-        "open_app": "ctrl+alt+shift+o",
-    })
-    saved_prompts: list = field(default_factory=lambda: [
-        "Describe only the chart.",
-        "List the buttons.",
-        "What is the error message?",
-        "Summarise the text.",
-    ])
+    hotkeys: dict = field(
+        default_factory=lambda: {
+            # Ctrl+Alt+Shift avoids NVDA (Insert/CapsLock+key) and JAWS (Insert+key) gestures.
+            "describe_screen": "ctrl+alt+shift+d",
+            "describe_window": "ctrl+alt+shift+w",
+            "describe_region": "ctrl+alt+shift+r",
+            "read_text": "ctrl+alt+shift+t",
+            "ask": "ctrl+alt+shift+a",
+            "repeat": "ctrl+alt+shift+p",
+            "stop_speaking": "ctrl+alt+shift+s",
+            "open_app": "ctrl+alt+shift+o",
+        }
+    )
+    saved_prompts: list = field(
+        default_factory=lambda: [
+            "Describe only the chart.",
+            "List the buttons.",
+            "What is the error message?",
+            "Summarise the text.",
+        ]
+    )
 
 
 @dataclass
@@ -90,7 +94,7 @@ class Settings:
         return config_dir() / "settings.toml"
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Settings":
+    def load(cls, path: Path | None = None) -> Settings:
         path = path or cls.path()
         settings = cls()
         if not path.exists():

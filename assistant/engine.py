@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from PIL import Image
 
@@ -50,9 +51,14 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        out = {"intent": self.intent, "text": self.text, "backend": self.backend, "model": self.model,
-               "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-               "safety": self.safety.as_dict()}
+        out = {
+            "intent": self.intent,
+            "text": self.text,
+            "backend": self.backend,
+            "model": self.model,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "safety": self.safety.as_dict(),
+        }
         if self.lines is not None:
             out["lines"] = [line.as_dict() for line in self.lines]
         if self.slots:
@@ -76,8 +82,8 @@ class Request:
     """intent: describe | ask | read_text | edit | generate | undo | redo | utterance."""
 
     intent: str
-    image: ImageSource | None = None     # None → the session's current image
-    text: str = ""                       # question, instruction, prompt or utterance
+    image: ImageSource | None = None  # None → the session's current image
+    text: str = ""  # question, instruction, prompt or utterance
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,12 +105,18 @@ class Session:
 Handler = Callable[["Engine", Request], Iterator[Event]]
 
 _TEXT_QUESTION = re.compile(
-    r"\b(read|what does (it|this|that|the \w+) say|what('s| is) written|text|says?|spell|words?)\b", re.I)
+    r"\b(read|what does (it|this|that|the \w+) say|what('s| is) written|text|says?|spell|words?)\b", re.I
+)
 
 
 class Engine:
-    def __init__(self, settings: Settings | None = None, store: ModelStore | None = None,
-                 gate: SafetyGate | None = None, backends: dict[str, VisionBackend] | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        store: ModelStore | None = None,
+        gate: SafetyGate | None = None,
+        backends: dict[str, VisionBackend] | None = None,
+    ):
         self.settings = settings or Settings.load()
         self.store = store or ModelStore(Registry())
         self.gate = gate or SafetyGate.from_settings(self.settings)
@@ -114,11 +126,14 @@ class Engine:
         self._cancel = threading.Event()
         self._router = None
         self._handlers: dict[str, Handler] = {
-            "describe": _handle_describe, "ask": _handle_ask, "read_text": _handle_read,
+            "describe": _handle_describe,
+            "ask": _handle_ask,
+            "read_text": _handle_read,
             "utterance": _handle_utterance,
         }
         from .imaging.handlers import HANDLERS as imaging_handlers
         from .speech.handlers import HANDLERS as speech_handlers
+
         self._handlers.update(imaging_handlers)
         self._handlers.update(speech_handlers)
 
@@ -138,11 +153,13 @@ class Engine:
         except AssistantError as exc:
             yield ErrorEvent(exc.kind, exc.message, exc.exit_code)
         except MemoryError:
-            yield ErrorEvent("internal", "There was not enough memory to finish. Try a smaller image "
-                             "or a smaller model.", 1)
+            yield ErrorEvent(
+                "internal", "There was not enough memory to finish. Try a smaller image or a smaller model.", 1
+            )
         except Exception as exc:  # last resort: a plain sentence, never a traceback
-            yield ErrorEvent("internal", f"Something went wrong inside the assistant ({type(exc).__name__}). "
-                             "Please try again.", 1)
+            yield ErrorEvent(
+                "internal", f"Something went wrong inside the assistant ({type(exc).__name__}). Please try again.", 1
+            )
 
     def run_to_result(self, request: Request, on_event: Callable[[Event], None] | None = None) -> Result | ErrorEvent:
         final: Result | ErrorEvent = ErrorEvent("internal", "No result.", 1)
@@ -190,13 +207,16 @@ class Engine:
             if kind not in self._backends:
                 if kind == "embedded":
                     from .vision.embedded import EmbeddedBackend
+
                     self._backends[kind] = EmbeddedBackend()
                 elif kind == "vlm":
                     preset = self.settings.models.vlm_preset
                     path = self.store.path(preset)
                     from .vision.hub_vlm import HubVLMBackend
-                    self._backends[kind] = HubVLMBackend(path, name=preset,
-                                                         max_new_tokens=self.settings.models.max_new_tokens)
+
+                    self._backends[kind] = HubVLMBackend(
+                        path, name=preset, max_new_tokens=self.settings.models.max_new_tokens
+                    )
                 else:
                     raise BadInput(f"Unknown backend '{kind}'. Use auto, embedded or vlm.")
             return self._backends[kind]
@@ -224,7 +244,7 @@ class Engine:
             cut = max(pending.rfind(" "), pending.rfind("\n"))
             if cut < 0:
                 continue
-            ready, pending = pending[:cut + 1], pending[cut + 1:]
+            ready, pending = pending[: cut + 1], pending[cut + 1 :]
             yield TextChunk(self.gated_str(ready, verdict))
         if pending:
             yield TextChunk(self.gated_str(pending, verdict))
@@ -257,12 +277,19 @@ def _jsonable(value: Any) -> bool:
 
 
 def _blank_result(intent: str, reason: str, t0: float) -> Result:
-    return Result(intent=intent, text=reason, backend="guard", model="blank-check",
-                  timings_ms={"total": _ms(t0)}, extra={"blank": True})
+    return Result(
+        intent=intent,
+        text=reason,
+        backend="guard",
+        model="blank-check",
+        timings_ms={"total": _ms(t0)},
+        extra={"blank": True},
+    )
 
 
-def _stream_result(engine: Engine, intent: str, backend: VisionBackend, chunks: Iterator[str], t0: float,
-                   timings: dict[str, float]) -> Iterator[Event]:
+def _stream_result(
+    engine: Engine, intent: str, backend: VisionBackend, chunks: Iterator[str], t0: float, timings: dict[str, float]
+) -> Iterator[Event]:
     verdict = SafetyVerdict()
     parts: list[str] = []
     for piece in engine.gated_text(chunks, verdict):
@@ -271,8 +298,14 @@ def _stream_result(engine: Engine, intent: str, backend: VisionBackend, chunks: 
         parts.append(piece.text)
         yield piece
     timings["total"] = _ms(t0)
-    yield Result(intent=intent, text="".join(parts).strip(), backend=backend.name, model=backend.model,
-                 timings_ms=timings, safety=verdict)
+    yield Result(
+        intent=intent,
+        text="".join(parts).strip(),
+        backend=backend.name,
+        model=backend.model,
+        timings_ms=timings,
+        safety=verdict,
+    )
 
 
 def _handle_describe(engine: Engine, request: Request) -> Iterator[Event]:
@@ -289,8 +322,9 @@ def _handle_describe(engine: Engine, request: Request) -> Iterator[Event]:
     timings["load_model"] = _ms(t1)
     yield Progress("generate", "Describing the picture.")
     detail = request.options.get("detail") or engine.settings.models.detail
-    yield from _stream_result(engine, "describe", backend,
-                              backend.describe(image, detail=detail, cancel=engine.cancel_event), t0, timings)
+    yield from _stream_result(
+        engine, "describe", backend, backend.describe(image, detail=detail, cancel=engine.cancel_event), t0, timings
+    )
 
 
 def _handle_ask(engine: Engine, request: Request) -> Iterator[Event]:
@@ -337,31 +371,50 @@ def _handle_read(engine: Engine, request: Request) -> Iterator[Event]:
         text = "\n".join(line.text for line in lines)
     yield TextChunk(text)
     timings["total"] = _ms(t0)
-    yield Result(intent="read_text", text=text, backend=backend.name, model="rapidocr",
-                 timings_ms=timings, safety=verdict, lines=lines)
+    yield Result(
+        intent="read_text",
+        text=text,
+        backend=backend.name,
+        model="rapidocr",
+        timings_ms=timings,
+        safety=verdict,
+        lines=lines,
+    )
 
 
 # intents the engine acts on; the rest (capture, save, stop_speaking, ...) belong to the UI
-_ENGINE_INTENTS = {"describe": "describe", "ask": "ask", "read_text": "read_text",
-                   "edit": "edit", "generate": "generate", "undo": "undo", "redo": "redo"}
+_ENGINE_INTENTS = {
+    "describe": "describe",
+    "ask": "ask",
+    "read_text": "read_text",
+    "edit": "edit",
+    "generate": "generate",
+    "undo": "undo",
+    "redo": "redo",
+}
 
 
 def _handle_utterance(engine: Engine, request: Request) -> Iterator[Event]:
     router = engine.router
     has_image = request.image is not None or engine.session.image is not None
-    intent = router.route(request.text, has_image=has_image,
-                          last_answer_spoken=bool(engine.session.last_text))
+    intent = router.route(request.text, has_image=has_image, last_answer_spoken=bool(engine.session.last_text))
     if intent.clarification:
         verdict = SafetyVerdict()
         text = engine.gated_str(intent.clarification, verdict)
-        yield Result(intent="clarify", text=text, slots=intent.slots, safety=verdict,
-                     extra={"confidence": intent.confidence, "routed": intent.name})
+        yield Result(
+            intent="clarify",
+            text=text,
+            slots=intent.slots,
+            safety=verdict,
+            extra={"confidence": intent.confidence, "routed": intent.name},
+        )
         return
     target = _ENGINE_INTENTS.get(intent.name)
     if target is None or target not in engine._handlers:
         yield Result(intent=intent.name, text="", slots=intent.slots, extra={"confidence": intent.confidence})
         return
-    slot_text = (intent.slots.get("question") or intent.slots.get("instruction")
-                 or intent.slots.get("prompt") or request.text)
+    slot_text = (
+        intent.slots.get("question") or intent.slots.get("instruction") or intent.slots.get("prompt") or request.text
+    )
     sub = Request(intent=target, image=request.image, text=slot_text, options=request.options)
     yield from engine._handlers[target](engine, sub)

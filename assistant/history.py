@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS entries_capture ON entries(capture_id);
 
 @dataclass
 class Entry:
-    kind: str          # describe | ask | read_text | edit | generate ...
+    kind: str  # describe | ask | read_text | edit | generate ...
     question: str
     text: str
     created: float
@@ -54,7 +54,7 @@ class Entry:
 class Capture:
     id: int
     created: float
-    source: str        # screen | window | region | clipboard | file:NAME ...
+    source: str  # screen | window | region | clipboard | file:NAME ...
     width: int
     height: int
     image_file: Path
@@ -107,18 +107,23 @@ class HistoryStore:
             cur = self._db.execute(
                 "INSERT INTO captures(created, source, width, height, image_file, thumbnail) "
                 "VALUES (?, ?, ?, ?, '', ?)",
-                (time.time(), source, image.width, image.height, buf.getvalue()))
+                (time.time(), source, image.width, image.height, buf.getvalue()),
+            )
             capture_id = int(cur.lastrowid)
             image_file = self.images_dir / f"{capture_id}.png"
-            image.convert("RGB").save(image_file, "PNG", compress_level=1)  # fast; the hotkey path waits on nothing here
+            image.convert("RGB").save(
+                image_file, "PNG", compress_level=1
+            )  # fast; the hotkey path waits on nothing here
             self._db.execute("UPDATE captures SET image_file=? WHERE id=?", (image_file.name, capture_id))
             self._db.commit()
         return capture_id
 
     def add_entry(self, capture_id: int, kind: str, text: str, question: str = "") -> None:
         with self._lock:
-            self._db.execute("INSERT INTO entries(capture_id, created, kind, question, text) VALUES (?, ?, ?, ?, ?)",
-                             (capture_id, time.time(), kind, question, text))
+            self._db.execute(
+                "INSERT INTO entries(capture_id, created, kind, question, text) VALUES (?, ?, ?, ?, ?)",
+                (capture_id, time.time(), kind, question, text),
+            )
             self._db.commit()
 
     def delete(self, capture_id: int) -> None:
@@ -132,8 +137,10 @@ class HistoryStore:
     # ---- reading ------------------------------------------------------------------------
     def get(self, capture_id: int) -> Capture | None:
         with self._lock:
-            row = self._db.execute("SELECT id, created, source, width, height, image_file, thumbnail "
-                                   "FROM captures WHERE id=?", (capture_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT id, created, source, width, height, image_file, thumbnail FROM captures WHERE id=?",
+                (capture_id,),
+            ).fetchone()
             if row is None:
                 return None
             return self._capture(row)
@@ -149,11 +156,24 @@ class HistoryStore:
                 "SELECT id, created, source, width, height, image_file, thumbnail FROM captures c "
                 "WHERE ?='%%' OR c.source LIKE ? OR EXISTS (SELECT 1 FROM entries e WHERE e.capture_id=c.id "
                 "AND (e.text LIKE ? OR e.question LIKE ?)) ORDER BY c.created DESC, c.id DESC LIMIT ?",
-                (like, like, like, like, limit)).fetchall()
+                (like, like, like, like, limit),
+            ).fetchall()
             return [self._capture(row) for row in rows]
 
     def _capture(self, row) -> Capture:
-        entries = [Entry(kind, question, text, created) for kind, question, text, created in self._db.execute(
-            "SELECT kind, question, text, created FROM entries WHERE capture_id=? ORDER BY id", (row[0],))]
-        return Capture(id=row[0], created=row[1], source=row[2], width=row[3], height=row[4],
-                       image_file=self.images_dir / row[5], thumbnail=row[6], entries=entries)
+        entries = [
+            Entry(kind, question, text, created)
+            for kind, question, text, created in self._db.execute(
+                "SELECT kind, question, text, created FROM entries WHERE capture_id=? ORDER BY id", (row[0],)
+            )
+        ]
+        return Capture(
+            id=row[0],
+            created=row[1],
+            source=row[2],
+            width=row[3],
+            height=row[4],
+            image_file=self.images_dir / row[5],
+            thumbnail=row[6],
+            entries=entries,
+        )

@@ -108,8 +108,9 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
         except UnidentifiedImageError:
             kind = _sniff(data[:1024])
             if kind == "svg":
-                raise BadInput(f"{name} is an SVG vector drawing, which cannot be described directly. "
-                               "Export it as PNG first.") from None
+                raise BadInput(
+                    f"{name} is an SVG vector drawing, which cannot be described directly. Export it as PNG first."
+                ) from None
             if kind == "pdf":
                 raise BadInput(f"{name} is a PDF document, not an image. Open a page as an image first.") from None
             if kind == "text":
@@ -121,8 +122,10 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     if width <= 0 or height <= 0:
         raise BadInput(f"{name} has no pixels ({width} by {height}).")
     if width * height > max_pixels:
-        raise BadInput(f"{name} is too large: {width} by {height} pixels is "
-                       f"{width * height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f}.")
+        raise BadInput(
+            f"{name} is too large: {width} by {height} pixels is "
+            f"{width * height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f}."
+        )
     if min(width, height) < MIN_SIDE:
         raise BadInput(f"{name} is too small to describe: {width} by {height} pixels.")
     if max(width, height) / min(width, height) > MAX_ASPECT:
@@ -159,13 +162,12 @@ def blank_reason(img: Image.Image, ink_threshold: int = 24, max_ink_pixels: int 
     diff = ImageChops.difference(rgb, Image.new("RGB", rgb.size, median))
     r, g, b = diff.split()
     strongest = ImageChops.lighter(ImageChops.lighter(r, g), b)
-    ink = sum(strongest.histogram()[ink_threshold + 1:])
+    ink = sum(strongest.histogram()[ink_threshold + 1 :])
     if ink > max_ink_pixels:
         return None
     spread = max(ImageStat.Stat(rgb).stddev)
     colour = colour_name(median)
     lead = f"it is entirely {colour}" if spread < 0.5 else f"it is almost entirely {colour}"
     if colour == "black":
-        return (f"The image is blank: {lead}. "
-                "A screen curtain or privacy setting may be hiding the screen.")
+        return f"The image is blank: {lead}. A screen curtain or privacy setting may be hiding the screen."
     return f"The image is blank: {lead}, with nothing else to describe."

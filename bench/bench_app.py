@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.xvfb import start_xvfb  # noqa: E402
+
 MAIN = str(ROOT / "main.py")
 SCREEN_TEXT = ["Quarterly report", "Total: 4721 euros", "Status: paid"]
 
@@ -56,8 +57,9 @@ class App:
 
     def __init__(self, env: dict):
         self.t0 = time.time()
-        self.proc = subprocess.Popen([sys.executable, MAIN], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, MAIN], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -96,8 +98,7 @@ class App:
 
 def trigger(env: dict, action: str) -> float:
     t = time.time()
-    subprocess.run([sys.executable, MAIN, "trigger", action], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, MAIN, "trigger", action], cwd=ROOT, env=env, check=True, capture_output=True)
     return t
 
 
@@ -111,11 +112,19 @@ def main() -> int:
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
     home = tempfile.mkdtemp(prefix="bench-app-home-")
-    env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", SCREEN_ASSISTANT_HOME=home,
-               SCREEN_ASSISTANT_BENCH="1", HF_HUB_OFFLINE="1", SCREEN_ASSISTANT_NO_HOTKEYS="1")
+    env = dict(
+        os.environ,
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        SCREEN_ASSISTANT_HOME=home,
+        SCREEN_ASSISTANT_BENCH="1",
+        HF_HUB_OFFLINE="1",
+        SCREEN_ASSISTANT_NO_HOTKEYS="1",
+    )
     env.pop("WAYLAND_DISPLAY", None)
-    shown = subprocess.Popen([sys.executable, "-c", SHOW_TEXT, *SCREEN_TEXT], env=env, stdout=subprocess.PIPE,
-                             text=True)
+    shown = subprocess.Popen(
+        [sys.executable, "-c", SHOW_TEXT, *SCREEN_TEXT], env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         shown.stdout.readline()
         starts, rss = [], []
@@ -139,7 +148,7 @@ def main() -> int:
             channel.append(received - t)
             outcome, done = (event, queued) if event.startswith("done:") else app.wait_for("done:", 300)
             if event.startswith("done:"):
-                queued = float("nan")     # nothing was streamed (an error): no answer chunk
+                queued = float("nan")  # nothing was streamed (an error): no answer chunk
             latencies.append(queued - t)
             totals.append(done - t)
             outcomes.append(outcome.split(":", 1)[1])
@@ -153,15 +162,20 @@ def main() -> int:
 
     med = statistics.median
     print(f"{'measure':<46}{'median':>10}{'min':>10}{'max':>10}  target")
-    print(f"{'start until main window shown (s)':<46}{med(starts):>10.2f}{min(starts):>10.2f}{max(starts):>10.2f}"
-          f"  <= 1.5  ({'met' if med(starts) <= 1.5 else 'MISSED'}; ratio {med(starts) / 1.5:.2f})")
-    print(f"{'idle RSS after start (MB)':<46}{med(rss):>10.0f}{min(rss):>10.0f}{max(rss):>10.0f}"
-          f"  <= 400  ({'met' if med(rss) <= 400 else 'MISSED'}; ratio {med(rss) / 400:.2f})")
+    print(
+        f"{'start until main window shown (s)':<46}{med(starts):>10.2f}{min(starts):>10.2f}{max(starts):>10.2f}"
+        f"  <= 1.5  ({'met' if med(starts) <= 1.5 else 'MISSED'}; ratio {med(starts) / 1.5:.2f})"
+    )
+    print(
+        f"{'idle RSS after start (MB)':<46}{med(rss):>10.0f}{min(rss):>10.0f}{max(rss):>10.0f}"
+        f"  <= 400  ({'met' if med(rss) <= 400 else 'MISSED'}; ratio {med(rss) / 400:.2f})"
+    )
     print(f"{'trigger -> first speech chunk, cold (s)':<46}{latencies[0]:>10.2f}")
     warm = latencies[1:] or latencies
     print(f"{'trigger -> first speech chunk, warm (s)':<46}{med(warm):>10.2f}{min(warm):>10.2f}{max(warm):>10.2f}")
-    print(f"{'  of which trigger command -> app (s)':<46}{med(channel):>10.2f}{min(channel):>10.2f}"
-          f"{max(channel):>10.2f}")
+    print(
+        f"{'  of which trigger command -> app (s)':<46}{med(channel):>10.2f}{min(channel):>10.2f}{max(channel):>10.2f}"
+    )
     print(f"{'trigger -> answer complete, warm (s)':<46}{med(totals[1:] or totals):>10.2f}")
     print(f"{'RSS after describing (MB)':<46}{rss_after:>10.0f}")
     print(f"outcomes: {', '.join(outcomes)}   (starts: {args.starts}, triggers: {args.triggers}, screen 1920x1080)")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.screenshot import render_screenshot  # noqa: E402
+from bench.screenshot import render_screenshot
 
 TARGETS = {"first_sentence_s": 1.0, "ocr_s": 1.5}
 
@@ -59,12 +59,19 @@ def measure(runs: int) -> dict:
         ocr.append(wall)
         ocr_cpu.append(cpu)
     med = statistics.median
-    return {"runs": runs, "image": "1920x1080 synthetic screenshot", "lines_read": len(lines),
-            "cold_first_describe_s": round(load_s, 2),
-            "first_sentence_s": round(med(first), 3), "describe_total_s": round(med(total), 3),
-            "describe_cpu_s": round(med(total_cpu), 3),
-            "ocr_s": round(med(ocr), 3), "ocr_cpu_s": round(med(ocr_cpu), 3),
-            "load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
+    return {
+        "runs": runs,
+        "image": "1920x1080 synthetic screenshot",
+        "lines_read": len(lines),
+        "cold_first_describe_s": round(load_s, 2),
+        "first_sentence_s": round(med(first), 3),
+        "describe_total_s": round(med(total), 3),
+        "describe_cpu_s": round(med(total_cpu), 3),
+        "ocr_s": round(med(ocr), 3),
+        "ocr_cpu_s": round(med(ocr_cpu), 3),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+    }
 
 
 def main() -> int:

@@ -51,10 +51,18 @@ def render_screenshot():
     body = font(22)
     for i in range(26):
         y = 120 + i * 34
-        draw.text((60, y), f"Line {i + 1}: sales grew by {i + 3} percent in region {i % 7 + 1} this quarter.",
-                  fill="black", font=body)
-        draw.text((1000, y), f"Task {i + 1}: review supplier contract number {1200 + 17 * i} before May.",
-                  fill=(30, 30, 90), font=body)
+        draw.text(
+            (60, y),
+            f"Line {i + 1}: sales grew by {i + 3} percent in region {i % 7 + 1} this quarter.",
+            fill="black",
+            font=body,
+        )
+        draw.text(
+            (1000, y),
+            f"Task {i + 1}: review supplier contract number {1200 + 17 * i} before May.",
+            fill=(30, 30, 90),
+            font=body,
+        )
     draw.rectangle((560, 420, 1360, 640), fill="white", outline=(200, 40, 40), width=4)
     draw.text((600, 470), "Error: the file could not be saved.", fill=(200, 40, 40), font=font(30))
     for x, label, colour in ((640, "Save", (40, 110, 200)), (1000, "Delete", (200, 40, 40))):
@@ -99,8 +107,9 @@ def raw_describe(backend, image, tokens):
     from assistant.vision.hub_vlm import DESCRIBE_PROMPTS
 
     prefix, suffix = backend.build_prompt([DESCRIBE_PROMPTS["quick"]])
-    inputs = backend.processor(text=prefix + suffix, images=[image], return_tensors="pt",
-                               **backend.adapter.image_kwargs("quick"))
+    inputs = backend.processor(
+        text=prefix + suffix, images=[image], return_tensors="pt", **backend.adapter.image_kwargs("quick")
+    )
     with torch.inference_mode():
         backend.net.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False)
 
@@ -174,8 +183,7 @@ class Variant:
             self.add("blank_guard_s", timed(lambda: blank_guard(image)))
 
     def medians(self):
-        return {"variant": self.name, "threads": self.threads,
-                **{k: median(v) for k, v in self.samples.items()}}
+        return {"variant": self.name, "threads": self.threads, **{k: median(v) for k, v in self.samples.items()}}
 
 
 def make_backend(path, tokens, **options):
@@ -237,8 +245,9 @@ def paired_overhead(backend, engine, image, tokens, repeats):
         backend.prefix_cache.clear()
         times["backend_s"].append(timed(lambda: list(backend.describe(image, "quick"))))
         backend.prefix_cache.clear()
-        times["engine_s"].append(timed(lambda: engine.run_to_result(
-            Request("describe", image=image, options={"backend": "vlm"}))))
+        times["engine_s"].append(
+            timed(lambda: engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"})))
+        )
     row = {"variant": "paired", **{k: median(v) for k, v in times.items()}}
     row["backend_overhead"] = row["backend_s"] / row["raw_s"] - 1
     row["engine_overhead"] = row["engine_s"] / row["raw_s"] - 1
@@ -256,9 +265,11 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--variants", default="base,fp32,threads1,int8",
-                        help="comma list of base (the backend's default dtype), fp32, bf16, threads1, "
-                             "int8, tile384, full")
+    parser.add_argument(
+        "--variants",
+        default="base,fp32,threads1,int8",
+        help="comma list of base (the backend's default dtype), fp32, bf16, threads1, int8, tile384, full",
+    )
     parser.add_argument("--paired", type=int, default=5, help="back-to-back raw/backend/engine repeats")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-vlm-models")
     args = parser.parse_args()
@@ -268,9 +279,11 @@ def main():
     names = [n.strip() for n in args.variants.split(",") if n.strip()]
     base, variants = make_variants(names, path, args)
     engine = make_engine(base, args.tokens)
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, base dtype {base.net.dtype}, "
-          f"load average {os.getloadavg()[0]:.2f}; "
-          f"{args.runs} rounds, {args.tokens} new tokens, image {image.size[0]}x{image.size[1]}")
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs, base dtype {base.net.dtype}, "
+        f"load average {os.getloadavg()[0]:.2f}; "
+        f"{args.runs} rounds, {args.tokens} new tokens, image {image.size[0]}x{image.size[1]}"
+    )
     from assistant.engine import Request
 
     engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"}))  # warm the gate
@@ -291,10 +304,12 @@ def main():
     top = next((r for r in rows if r["variant"] == "base"), None)
     if top:
         print("\ntargets: first chunk <= 2.0 s, follow-up cached/uncached <= 0.35, app overhead <= 5 %")
-        print(f"base: first chunk {top['first_chunk_s']:.2f} s; follow-up ratio {top['followup_ratio']:.2f} "
-              f"(first chunk {top['followup_first_chunk_ratio']:.2f}); backend overhead "
-              f"{100 * top['backend_overhead']:+.1f} %, engine overhead {100 * top['engine_overhead']:+.1f} % "
-              f"(the blank-image guard alone {top['blank_guard_s']:.2f} s)")
+        print(
+            f"base: first chunk {top['first_chunk_s']:.2f} s; follow-up ratio {top['followup_ratio']:.2f} "
+            f"(first chunk {top['followup_first_chunk_ratio']:.2f}); backend overhead "
+            f"{100 * top['backend_overhead']:+.1f} %, engine overhead {100 * top['engine_overhead']:+.1f} % "
+            f"(the blank-image guard alone {top['blank_guard_s']:.2f} s)"
+        )
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 

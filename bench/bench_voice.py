@@ -33,13 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-ANSWER = ("The window shows a login form with two fields. The first field asks for your email "
-          "address. Below it there is a blue button labelled Sign in.")
+ANSWER = (
+    "The window shows a login form with two fields. The first field asks for your email "
+    "address. Below it there is a blue button labelled Sign in."
+)
 COMMAND_3S = "Um, could you please tell me what this says?"
-E2E_COMMANDS = [("Um, could you please tell me what this says?", True, "read_text"),
-                ("Take a screenshot of this window.", False, "capture_window"),
-                ("Draw a lighthouse at sunset.", False, "generate"),
-                ("What colour is the button in the top right corner?", True, "ask")]
+E2E_COMMANDS = [
+    ("Um, could you please tell me what this says?", True, "read_text"),
+    ("Take a screenshot of this window.", False, "capture_window"),
+    ("Draw a lighthouse at sunset.", False, "generate"),
+    ("What colour is the button in the top right corner?", True, "ask"),
+]
 
 
 def median_ms(values: list[float]) -> float:
@@ -76,8 +80,12 @@ def bench_tts(runs: int) -> dict:
         t0 = time.perf_counter()
         samples, rate = tts.synthesize(ANSWER)
         render.append(time.perf_counter() - t0)
-    return {"tts_first_audio_ms": median_ms(first), "tts_render_answer_ms": median_ms(render),
-            "answer_audio_s": round(len(samples) / rate, 2), "tts_stop_ms": bench_stop(runs)}
+    return {
+        "tts_first_audio_ms": median_ms(first),
+        "tts_render_answer_ms": median_ms(render),
+        "answer_audio_s": round(len(samples) / rate, 2),
+        "tts_stop_ms": bench_stop(runs),
+    }
 
 
 def bench_stop(runs: int) -> float:
@@ -140,7 +148,9 @@ def bench_stt_and_route(runs: int, folder: Path) -> dict:
         right += intent.name == case["intent"] and not intent.clarification
 
     e2e, e2e_right = [], 0
-    files = [(spoken(voice, text, folder, f"e2e{i}"), image, want) for i, (text, image, want) in enumerate(E2E_COMMANDS)]
+    files = [
+        (spoken(voice, text, folder, f"e2e{i}"), image, want) for i, (text, image, want) in enumerate(E2E_COMMANDS)
+    ]
     for _ in range(max(1, runs // 2)):
         for path, image, want in files:
             t0 = time.perf_counter()
@@ -149,17 +159,22 @@ def bench_stt_and_route(runs: int, folder: Path) -> dict:
             e2e.append(time.perf_counter() - t0)
             e2e_right += intent.name == want
     return {
-        "load_whisper_ms": round(load_whisper * 1000), "load_router_ms": round(load_router * 1000),
-        "command_audio_s": round(len(audio) / 16000, 2), "command_heard": text,
-        "transcribe_3s_short_ms": median_ms(short), "transcribe_3s_short_cpu_ms": median_ms(cpu),
+        "load_whisper_ms": round(load_whisper * 1000),
+        "load_router_ms": round(load_router * 1000),
+        "command_audio_s": round(len(audio) / 16000, 2),
+        "command_heard": text,
+        "transcribe_3s_short_ms": median_ms(short),
+        "transcribe_3s_short_cpu_ms": median_ms(cpu),
         "transcribe_3s_full30s_ms": median_ms(full),
         "short_path_speedup": round(statistics.median(full) / statistics.median(short), 1),
         "route_rule_ms": median_ms(rule_times) if rule_times else None,
         "route_embedding_ms": median_ms(embed_times) if embed_times else None,
         "route_rule_share": round(len(rule_times) / len(heldout), 2),
-        "e2e_spoken_command_to_intent_ms": median_ms(e2e), "e2e_max_ms": round(max(e2e) * 1000, 1),
+        "e2e_spoken_command_to_intent_ms": median_ms(e2e),
+        "e2e_max_ms": round(max(e2e) * 1000, 1),
         "e2e_correct": f"{e2e_right}/{len(e2e)}",
-        "heldout_accuracy": round(right / len(heldout), 3), "heldout_cases": len(heldout),
+        "heldout_accuracy": round(right / len(heldout), 3),
+        "heldout_cases": len(heldout),
     }
 
 

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.xvfb import start_xvfb  # noqa: E402
+
 OUT = ROOT / "docs" / "screenshots"
 VARIANTS = ["normal", "large", "contrast"]
 
@@ -24,7 +25,7 @@ VARIANTS = ["normal", "large", "contrast"]
 def _save(pixmap, name: str, scale: float = 1.0) -> None:
     from PIL import Image
 
-    from ui.capture import qimage_to_pil
+    from assistant.gui.capture import qimage_to_pil
 
     image = qimage_to_pil(pixmap.toImage())
     if scale != 1.0:
@@ -41,14 +42,14 @@ def render(variant: str) -> None:
 
     app = QApplication([])
     from assistant.config import Settings
+    from assistant.gui.history_view import HistoryView
+    from assistant.gui.main_window import MainWindow
+    from assistant.gui.model_manager import ModelManager
+    from assistant.gui.region import RegionOverlay
+    from assistant.gui.settings_dialog import SettingsDialog
+    from assistant.gui.speech import AppSpeech
+    from assistant.gui.theme import scale_font, use_high_contrast
     from assistant.history import HistoryStore
-    from ui.history_view import HistoryView
-    from ui.main_window import MainWindow
-    from ui.model_manager import ModelManager
-    from ui.region import RegionOverlay
-    from ui.settings_dialog import SettingsDialog
-    from ui.speech import AppSpeech
-    from ui.theme import scale_font, use_high_contrast
 
     if variant == "large":
         scale_font(app, 2.0)
@@ -74,8 +75,12 @@ def render(variant: str) -> None:
         window.transcript_add(line)
     window.question.setText("What does the red button say?")
     window.status("Done.")
-    windows = {"main": window, "settings": SettingsDialog(settings, None, window),
-               "history": HistoryView(history, window), "models": ModelManager(settings, window)}
+    windows = {
+        "main": window,
+        "settings": SettingsDialog(settings, None, window),
+        "history": HistoryView(history, window),
+        "models": ModelManager(settings, window),
+    }
     for name, w in windows.items():
         size = w.sizeHint().expandedTo(w.size())
         w.resize(min(size.width(), 1900), min(size.height(), 1060))
@@ -85,14 +90,16 @@ def render(variant: str) -> None:
         time.sleep(0.02)
     for name, w in windows.items():
         _save(w.grab(), f"{name}-{variant}")
-    windows["settings"].tabs.setCurrentIndex(1)     # the longest page
+    windows["settings"].tabs.setCurrentIndex(1)  # the longest page
     app.processEvents()
     _save(windows["settings"].grab(), f"settings-hotkeys-{variant}")
     from PySide6.QtGui import QPixmap
 
-    background = QPixmap.fromImage(__import__("ui.capture", fromlist=["pil_to_qimage"]).pil_to_qimage(
-        render_text(["Some document on the screen", "with a chart and two buttons"], size=(1280, 720),
-                    font_size=40)))
+    background = QPixmap.fromImage(
+        __import__("assistant.gui.capture", fromlist=["pil_to_qimage"]).pil_to_qimage(
+            render_text(["Some document on the screen", "with a chart and two buttons"], size=(1280, 720), font_size=40)
+        )
+    )
     overlay = RegionOverlay(background)
     overlay.resize(background.size())
     overlay.show()
@@ -115,8 +122,9 @@ def main() -> int:
             raise SystemExit(str(exc)) from None
     try:
         with tempfile.TemporaryDirectory() as home:
-            env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", SCREEN_ASSISTANT_HOME=home,
-                       HF_HUB_OFFLINE="1")
+            env = dict(
+                os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", SCREEN_ASSISTANT_HOME=home, HF_HUB_OFFLINE="1"
+            )
             for variant in VARIANTS:
                 subprocess.run([sys.executable, __file__, "--render", variant], env=env, check=True, cwd=ROOT)
     finally:

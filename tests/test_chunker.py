@@ -5,18 +5,32 @@ from hypothesis import strategies as st
 
 from assistant.speech.chunker import SentenceChunker
 
-TEXT = ("Dr. Smith paid $3.50 for it. Then e.g. apples, etc. Next: 1. Open the file. "
-        "The U.S. Army is here! Really? Yes… ok. Version 1.2.3 is out.\nLine two\n"
-        "J. R. R. Tolkien wrote it. No. 5 is mine. I said no. Then left")
-EXPECTED = ["Dr. Smith paid $3.50 for it.", "Then e.g. apples, etc.", "Next: 1. Open the file.",
-            "The U.S. Army is here!", "Really?", "Yes…", "ok.", "Version 1.2.3 is out.", "Line two",
-            "J. R. R. Tolkien wrote it.", "No. 5 is mine.", "I said no.", "Then left"]
+TEXT = (
+    "Dr. Smith paid $3.50 for it. Then e.g. apples, etc. Next: 1. Open the file. "
+    "The U.S. Army is here! Really? Yes… ok. Version 1.2.3 is out.\nLine two\n"
+    "J. R. R. Tolkien wrote it. No. 5 is mine. I said no. Then left"
+)
+EXPECTED = [
+    "Dr. Smith paid $3.50 for it.",
+    "Then e.g. apples, etc.",
+    "Next: 1. Open the file.",
+    "The U.S. Army is here!",
+    "Really?",
+    "Yes…",
+    "ok.",
+    "Version 1.2.3 is out.",
+    "Line two",
+    "J. R. R. Tolkien wrote it.",
+    "No. 5 is mine.",
+    "I said no.",
+    "Then left",
+]
 
 
 def chunk(text: str, pieces: list[int] | None = None) -> list[str]:
     chunker, out, start = SentenceChunker(), [], 0
     for size in pieces or [len(text)]:
-        out += chunker.feed(text[start:start + size])
+        out += chunker.feed(text[start : start + size])
         start += size
     out += chunker.feed(text[start:])
     return out + chunker.flush()
@@ -28,7 +42,7 @@ def test_splits_at_sentence_ends_only():
 
 def test_decimals_and_prices_survive_a_stream_cut_at_the_point():
     chunker = SentenceChunker()
-    assert chunker.feed("It costs 3.") == []          # could be "3. Next" or "3.14": wait
+    assert chunker.feed("It costs 3.") == []  # could be "3. Next" or "3.14": wait
     assert chunker.feed("14 euros. And") == ["It costs 3.14 euros."]
     assert chunker.flush() == ["And"]
 
@@ -36,7 +50,7 @@ def test_decimals_and_prices_survive_a_stream_cut_at_the_point():
 def test_first_sentence_is_released_before_the_stream_ends():
     chunker = SentenceChunker()
     assert chunker.feed("The window shows a login form. It has") == ["The window shows a login form."]
-    assert chunker.feed(" two fields.") == []         # end not certain until the next character
+    assert chunker.feed(" two fields.") == []  # end not certain until the next character
     assert chunker.feed(" ") == ["It has two fields."]
 
 

@@ -12,16 +12,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def cli(*args, home):
     env = dict(os.environ, SCREEN_ASSISTANT_HOME=str(home), HF_HOME=str(home / "hf"), HF_HUB_OFFLINE="1")
-    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["describe", "{tmp}/missing.png"],
-    ["ask", "{tmp}/notes.png", "what is this?"],
-    ["read", "{tmp}"],
-    ["describe", "{tmp}/notes.png", "--json"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["describe", "{tmp}/missing.png"],
+        ["ask", "{tmp}/notes.png", "what is this?"],
+        ["read", "{tmp}"],
+        ["describe", "{tmp}/notes.png", "--json"],
+    ],
+)
 def test_bad_input_exit_2_without_traceback(tmp_path, args):
     (tmp_path / "notes.png").write_text("not a picture")
     proc = cli(*[a.format(tmp=tmp_path) for a in args], home=tmp_path / "home")
@@ -37,6 +41,7 @@ def test_usage_error_exit_2(tmp_path):
 
 def test_blank_capture_is_described_honestly(tmp_path):
     from PIL import Image
+
     Image.new("RGB", (800, 600), "black").save(tmp_path / "black.png")
     proc = cli("describe", str(tmp_path / "black.png"), home=tmp_path / "home")
     assert proc.returncode == 0

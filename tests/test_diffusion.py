@@ -66,8 +66,9 @@ def make_engine(tiny_dirs, tmp_path, gate=None, **models):
     for key, value in models.items():
         setattr(settings.models, key, value)
     describer = ColourDescriber()
-    engine = Engine(settings=settings, store=make_store(tiny_dirs, tmp_path), gate=gate,
-                    backends={"embedded": describer})
+    engine = Engine(
+        settings=settings, store=make_store(tiny_dirs, tmp_path), gate=gate, backends={"embedded": describer}
+    )
     return engine, describer
 
 
@@ -89,8 +90,12 @@ def photo(width=96, height=64):
 def test_generate_sd_turbo_with_tiny_autoencoder(tiny_dirs, tmp_path):
     engine, describer = make_engine(tiny_dirs, tmp_path)
     out = tmp_path / "drawing.png"
-    final, events = run(engine, Request("generate", text="a lighthouse at sunset",
-                                        options={"steps": 3, "seed": 7, "size": "96x64", "out": str(out)}))
+    final, events = run(
+        engine,
+        Request(
+            "generate", text="a lighthouse at sunset", options={"steps": 3, "seed": 7, "size": "96x64", "out": str(out)}
+        ),
+    )
     assert isinstance(final, Result), final
     steps = [e for e in events if isinstance(e, Progress) and e.stage == "generate"]
     assert [round(e.fraction, 3) for e in steps] == [0.333, 0.667, 1.0]
@@ -103,8 +108,15 @@ def test_generate_sd_turbo_with_tiny_autoencoder(tiny_dirs, tmp_path):
     assert saved.text["prompt"] == "a lighthouse at sunset"
     settings = json.loads(saved.text["settings"])
     precision = engine.session.extra["diffusion"][1].precision
-    assert settings == {"preset": "sd-turbo", "autoencoder": "taesd", "steps": 3, "seed": 7, "size": "96x64",
-                        "guidance_scale": 0.0, "precision": precision}
+    assert settings == {
+        "preset": "sd-turbo",
+        "autoencoder": "taesd",
+        "steps": 3,
+        "seed": 7,
+        "size": "96x64",
+        "guidance_scale": 0.0,
+        "precision": precision,
+    }
     assert str(pipe.unet.dtype) == f"torch.{precision}"
     assert np.array_equal(np.asarray(saved.convert("RGB")), np.asarray(final.image))
     # described after generating: the describer saw the drawing, and the user hears it
@@ -128,8 +140,10 @@ def test_precision_can_be_forced_to_float32(tiny_dirs, tmp_path):
     import torch
 
     engine, _ = make_engine(tiny_dirs, tmp_path)
-    final, _ = run(engine, Request("generate", text="a cat", options={"steps": 1, "seed": 1, "size": "64x64",
-                                                                     "precision": "float32"}))
+    final, _ = run(
+        engine,
+        Request("generate", text="a cat", options={"steps": 1, "seed": 1, "size": "64x64", "precision": "float32"}),
+    )
     assert isinstance(final, Result) and final.extra["precision"] == "float32"
     assert engine.session.extra["diffusion"][1].pipe.unet.dtype == torch.float32
 
@@ -151,9 +165,11 @@ def test_cancel_stops_between_steps_and_saves_nothing(tiny_dirs, tmp_path):
         if isinstance(event, Progress) and event.stage == "generate":
             engine.cancel()
 
-    final, events = run(engine, Request("generate", text="a tree", options={"steps": 4, "seed": 1, "size": "64x64",
-                                                                          "out": str(out)}),
-                        on_event=cancel_after_first_step)
+    final, events = run(
+        engine,
+        Request("generate", text="a tree", options={"steps": 4, "seed": 1, "size": "64x64", "out": str(out)}),
+        on_event=cancel_after_first_step,
+    )
     assert isinstance(final, ErrorEvent) and final.kind == "cancelled"
     assert len([e for e in events if isinstance(e, Progress) and e.stage == "generate"]) < 4
     assert not out.exists() and describer.seen == []
@@ -163,8 +179,10 @@ def test_blocked_generation_is_withheld_unsaved_undescribed(tiny_dirs, tmp_path)
     # the real NSFW model with a zero threshold: every picture counts as explicit
     engine, describer = make_engine(tiny_dirs, tmp_path, gate=SafetyGate(image_threshold=0.0))
     out = tmp_path / "blocked.png"
-    final, events = run(engine, Request("generate", text="a green tree",
-                                        options={"steps": 1, "seed": 1, "size": "64x64", "out": str(out)}))
+    final, events = run(
+        engine,
+        Request("generate", text="a green tree", options={"steps": 1, "seed": 1, "size": "64x64", "out": str(out)}),
+    )
     assert isinstance(final, ErrorEvent) and final.kind == "blocked" and final.exit_code == 4
     assert "withheld" in final.message
     assert not out.exists()
@@ -177,15 +195,21 @@ def test_flagged_prompt_refused_before_any_model_loads(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path)
     final, events = run(engine, Request("generate", text="a fucking lighthouse", options={"size": "64x64"}))
     assert isinstance(final, ErrorEvent) and final.kind == "blocked"
-    assert "diffusion" not in engine.session.extra          # nothing was loaded or computed
+    assert "diffusion" not in engine.session.extra  # nothing was loaded or computed
     assert not any(isinstance(e, Progress) for e in events)
 
 
-@pytest.mark.parametrize("options,words", [
-    ({"size": "12x12"}, "out of range"), ({"size": "big"}, "not understood"),
-    ({"steps": 0}, "between 1 and 100"), ({"seed": "x"}, "not a whole number"),
-    ({"out": "/no/such/dir/a.png"}, "does not exist"), ({"out": "drawing.gif"}, "must end in"),
-])
+@pytest.mark.parametrize(
+    "options,words",
+    [
+        ({"size": "12x12"}, "out of range"),
+        ({"size": "big"}, "not understood"),
+        ({"steps": 0}, "between 1 and 100"),
+        ({"seed": "x"}, "not a whole number"),
+        ({"out": "/no/such/dir/a.png"}, "does not exist"),
+        ({"out": "drawing.gif"}, "must end in"),
+    ],
+)
 def test_bad_generation_settings_are_bad_input(tiny_dirs, tmp_path, options, words):
     engine, _ = make_engine(tiny_dirs, tmp_path)
     final, _ = run(engine, Request("generate", text="a cat", options=options))
@@ -204,8 +228,10 @@ def test_missing_presets_name_what_to_pull(tmp_path):
 def test_generate_is_described_by_the_real_embedded_backend(tiny_dirs, tmp_path):
     pytest.importorskip("assistant.vision.embedded")
     engine = Engine(store=make_store(tiny_dirs, tmp_path))
-    final, _ = run(engine, Request("generate", text="a blue sky", options={"steps": 1, "seed": 2, "size": "64x64",
-                                                                          "backend": "embedded"}))
+    final, _ = run(
+        engine,
+        Request("generate", text="a blue sky", options={"steps": 1, "seed": 2, "size": "64x64", "backend": "embedded"}),
+    )
     assert isinstance(final, Result), final
     assert final.text.startswith("I drew: a blue sky.")
     assert final.extra["description"] and "could not describe" not in final.extra["description"]
@@ -216,12 +242,14 @@ def test_semantic_edit_with_instruct_pix2pix_and_undo(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path)
     before = photo(96, 64)
     out = tmp_path / "purple.png"
-    final, events = run(engine, Request("edit", image=before, text="make the sky purple",
-                                        options={"steps": 2, "seed": 5, "out": str(out)}))
+    final, events = run(
+        engine,
+        Request("edit", image=before, text="make the sky purple", options={"steps": 2, "seed": 5, "out": str(out)}),
+    )
     assert isinstance(final, Result), final
     assert final.backend == "diffusers" and final.model == "instruct-pix2pix"
     assert type(engine.session.extra["diffusion"][1].pipe).__name__ == "StableDiffusionInstructPix2PixPipeline"
-    assert final.image.size == before.size                     # back to the size the user gave
+    assert final.image.size == before.size  # back to the size the user gave
     assert not np.array_equal(np.asarray(final.image), np.asarray(before))
     assert final.text == "Edited the picture: make the sky purple."
     assert len([e for e in events if isinstance(e, Progress) and e.stage == "edit"]) == 2
@@ -234,8 +262,15 @@ def test_semantic_edit_with_instruct_pix2pix_and_undo(tiny_dirs, tmp_path):
 
 def test_semantic_edit_with_tiny_flux_kontext(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path, edit_preset="tiny-kontext")
-    final, _ = run(engine, Request("edit", image=photo(64, 64), text="turn the dog into a golden retriever",
-                                   options={"steps": 2, "seed": 1, "size": 64}))
+    final, _ = run(
+        engine,
+        Request(
+            "edit",
+            image=photo(64, 64),
+            text="turn the dog into a golden retriever",
+            options={"steps": 2, "seed": 1, "size": 64},
+        ),
+    )
     assert isinstance(final, Result), final
     assert final.model == "tiny-kontext" and final.image.size == (64, 64)
     assert type(engine.session.extra["diffusion"][1].pipe).__name__ == "FluxKontextPipeline"

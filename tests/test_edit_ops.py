@@ -9,9 +9,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from assistant.engine import Engine, ErrorEvent, Progress, Request, Result
 from assistant.errors import BadInput
+from assistant.images import load_image
 from assistant.imaging.operations import Operation, apply, apply_all, summary
 from assistant.imaging.parser import parse
-from assistant.images import load_image
 from tests.conftest import render_text
 
 
@@ -98,10 +98,10 @@ def test_rotate_left_and_right_swap_dimensions_and_move_corners():
     img = marked(200, 100)
     left, text = run("rotate it left", img)
     assert left.size == (100, 200)
-    assert left.getpixel((2, 197)) == (255, 0, 0)          # top-left corner went to bottom-left
+    assert left.getpixel((2, 197)) == (255, 0, 0)  # top-left corner went to bottom-left
     right, _ = run("rotate it right", img)
     assert right.size == (100, 200)
-    assert right.getpixel((97, 2)) == (255, 0, 0)          # top-left corner went to top-right
+    assert right.getpixel((97, 2)) == (255, 0, 0)  # top-left corner went to top-right
     assert text == "Rotated left."
 
 
@@ -111,7 +111,7 @@ def test_rotate_180_and_any_angle():
     assert flipped.size == (200, 100) and flipped.getpixel((197, 97)) == (255, 0, 0)
     assert text == "Turned upside down."
     tilted, text = run("rotate it 30 degrees", img)
-    assert tilted.width > 200 and tilted.height > 100        # expanded to keep the corners
+    assert tilted.width > 200 and tilted.height > 100  # expanded to keep the corners
     assert text == "Rotated 30 degrees clockwise."
 
 
@@ -124,15 +124,18 @@ def test_flip_horizontal_and_vertical():
     assert text == "Flipped top to bottom."
 
 
-@pytest.mark.parametrize("text,box", [
-    ("crop to the left half", (0, 0, 120, 160)),
-    ("crop to the right half", (120, 0, 240, 160)),
-    ("crop to the top half", (0, 0, 240, 80)),
-    ("crop to the bottom half", (0, 80, 240, 160)),
-    ("crop to the centre", (60, 40, 180, 120)),
-    ("crop to the top left quarter", (0, 0, 120, 80)),
-    ("crop to the bottom right quarter", (120, 80, 240, 160)),
-])
+@pytest.mark.parametrize(
+    "text,box",
+    [
+        ("crop to the left half", (0, 0, 120, 160)),
+        ("crop to the right half", (120, 0, 240, 160)),
+        ("crop to the top half", (0, 0, 240, 80)),
+        ("crop to the bottom half", (0, 80, 240, 160)),
+        ("crop to the centre", (60, 40, 180, 120)),
+        ("crop to the top left quarter", (0, 0, 120, 80)),
+        ("crop to the bottom right quarter", (120, 80, 240, 160)),
+    ],
+)
 def test_crop_regions_keep_exactly_that_part(text, box):
     img = photo()
     cropped, _ = run(text, img)
@@ -141,11 +144,11 @@ def test_crop_regions_keep_exactly_that_part(text, box):
 
 def test_zoom_in_on_centre_enlarges_the_middle():
     img = Image.new("RGB", (200, 200), "white")
-    ImageDraw.Draw(img).rectangle([80, 80, 119, 119], fill=(255, 0, 0))   # 4 percent of the picture
+    ImageDraw.Draw(img).rectangle([80, 80, 119, 119], fill=(255, 0, 0))  # 4 percent of the picture
     zoomed, text = run("zoom in", img)
     assert zoomed.size == img.size
     red = (arr(zoomed)[..., 0] > 200) & (arr(zoomed)[..., 1] < 60)
-    assert 0.13 < red.mean() < 0.19                                           # 2x zoom: 4x the area
+    assert 0.13 < red.mean() < 0.19  # 2x zoom: 4x the area
     assert text == "Zoomed in 2 times."
 
 
@@ -153,7 +156,7 @@ def test_zoom_in_on_a_corner_shows_that_corner():
     img = marked(200, 100)
     zoomed, text = run("zoom in on the top left", img)
     assert zoomed.size == img.size
-    r, g, b = zoomed.getpixel((30, 15))                  # the 20x10 red block is now 40x20
+    r, g, b = zoomed.getpixel((30, 15))  # the 20x10 red block is now 40x20
     assert r > 240 and g < 20 and b < 20
     assert "top left" in text
 
@@ -238,7 +241,7 @@ def test_edit_through_engine_sets_current_image_and_undo_redo(engine):
     assert final.text == "Made 30 percent brighter and rotated left."
     assert final.image.size == (160, 240)
     assert engine.session.image is final.image
-    loaded = engine.session.extra["edits"].steps[0].image     # the loaded copy of `original`
+    loaded = engine.session.extra["edits"].steps[0].image  # the loaded copy of `original`
     assert np.array_equal(arr(loaded), arr(original))
 
     # a second edit on the session's current image (no image in the request)
@@ -277,13 +280,14 @@ def test_new_picture_starts_a_new_history(engine):
     undo, _ = result_of(engine, Request("undo"))
     assert undo.text == "Undid: sharpened."
     nothing, _ = result_of(engine, Request("undo"))
-    assert nothing.text == "There is nothing to undo."      # the blur belonged to the other picture
+    assert nothing.text == "There is nothing to undo."  # the blur belonged to the other picture
 
 
 def test_edit_saves_png_with_instruction_metadata(engine, tmp_path):
     out = tmp_path / "edited.png"
-    final, _ = result_of(engine, Request("edit", image=photo(), text="make it black and white",
-                                         options={"out": str(out)}))
+    final, _ = result_of(
+        engine, Request("edit", image=photo(), text="make it black and white", options={"out": str(out)})
+    )
     assert final.extra["saved_to"] == str(out)
     saved = Image.open(out)
     assert saved.text["instruction"] == "make it black and white"
@@ -291,8 +295,16 @@ def test_edit_saves_png_with_instruction_metadata(engine, tmp_path):
     assert np.array_equal(arr(saved.convert("RGB")), arr(final.image))
 
 
-@pytest.mark.parametrize("text,kind", [("", "bad_input"), ("crop it", "bad_input"), ("what is this", "bad_input"),
-                                       ("please", "bad_input"), ("make the sky purple", "unavailable")])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("", "bad_input"),
+        ("crop it", "bad_input"),
+        ("what is this", "bad_input"),
+        ("please", "bad_input"),
+        ("make the sky purple", "unavailable"),
+    ],
+)
 def test_edit_refusals_are_plain_sentences(engine, text, kind):
     final, _ = result_of(engine, Request("edit", image=photo(), text=text))
     assert isinstance(final, ErrorEvent) and final.kind == kind
@@ -306,7 +318,7 @@ def test_edit_refusals_are_plain_sentences(engine, text, kind):
 def test_blocked_edit_never_reaches_output(tmp_path):
     from assistant.safety import SafetyGate
 
-    strict = Engine(gate=SafetyGate(image_threshold=0.0))   # the real NSFW model; every score is >= 0
+    strict = Engine(gate=SafetyGate(image_threshold=0.0))  # the real NSFW model; every score is >= 0
     before = photo()
     out = tmp_path / "never.png"
     final, events = result_of(strict, Request("edit", image=before, text="invert it", options={"out": str(out)}))
@@ -314,7 +326,7 @@ def test_blocked_edit_never_reaches_output(tmp_path):
     assert "withheld" in final.message
     assert not out.exists()
     assert not any(isinstance(e, Result) for e in events)
-    assert np.array_equal(arr(strict.session.image), arr(before))   # the blocked edit did not replace it
+    assert np.array_equal(arr(strict.session.image), arr(before))  # the blocked edit did not replace it
 
 
 def test_offensive_instruction_refused_before_editing(engine):
@@ -338,12 +350,15 @@ def test_cli_edit_writes_file_and_json(tmp_path, capsys):
     assert load_image(out).size == (160, 240)
 
 
-@pytest.mark.parametrize("argv,code", [
-    (["edit", "/no/such/file.png", "make it brighter"], 2),
-    (["edit", "{src}", "crop it"], 2),
-    (["edit", "{src}", "brighter", "-o", "{tmp}/out.txt"], 2),
-    (["edit", "{src}", "turn the dog into a golden retriever"], 3),
-])
+@pytest.mark.parametrize(
+    "argv,code",
+    [
+        (["edit", "/no/such/file.png", "make it brighter"], 2),
+        (["edit", "{src}", "crop it"], 2),
+        (["edit", "{src}", "brighter", "-o", "{tmp}/out.txt"], 2),
+        (["edit", "{src}", "turn the dog into a golden retriever"], 3),
+    ],
+)
 def test_cli_edit_exit_codes(tmp_path, capsys, argv, code):
     from assistant.cli import main
 
@@ -363,13 +378,15 @@ def test_fused_curves_match_one_at_a_time():
     for op in operations:
         stepwise, _ = apply(stepwise, op)
     assert np.abs(arr(fused) - arr(stepwise)).max() <= 2
-    assert text == ("Made 30 percent brighter, increased the contrast by 30 percent, inverted the colours "
-                    "and made 15 percent darker.")
+    assert text == (
+        "Made 30 percent brighter, increased the contrast by 30 percent, inverted the colours "
+        "and made 15 percent darker."
+    )
 
 
 def test_parallel_strips_equal_whole_picture_sharpen():
     from assistant.imaging import operations
 
-    img = photo(1800, 1200)                 # above the size where strips are used
+    img = photo(1800, 1200)  # above the size where strips are used
     whole = Image.blend(img.filter(ImageFilter.BoxBlur(2.0)), img, 2.2)
     assert np.array_equal(arr(operations._sharpen(img, percent=120)), arr(whole))

@@ -1,7 +1,8 @@
 """The spoken-edit parser: many phrasings, chains, amounts, and things it must NOT match."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.imaging.parser import LARGE, MEDIUM, SMALL, parse
 
@@ -131,14 +132,17 @@ TABLE = [
     # chains
     ("make it brighter and rotate it left", [("brightness", MEDIUM, None, None), ("rotate", 90.0, None, None)]),
     ("rotate it left and make it 30 percent brighter", [("rotate", 90.0, None, None), ("brightness", 0.3, None, None)]),
-    ("make it black and white, then invert it",
-     [("greyscale", None, None, None), ("invert", None, None, None)]),
+    ("make it black and white, then invert it", [("greyscale", None, None, None), ("invert", None, None, None)]),
     ("crop to the left half and zoom in", [("crop", None, "left", None), ("zoom_in", 2.0, "centre", None)]),
-    ("more contrast, sharpen it a bit and make it bigger",
-     [("contrast", MEDIUM, None, None), ("sharpen", SMALL, None, None), ("resize", 1.5, None, None)]),
+    (
+        "more contrast, sharpen it a bit and make it bigger",
+        [("contrast", MEDIUM, None, None), ("sharpen", SMALL, None, None), ("resize", 1.5, None, None)],
+    ),
     ("Make it brighter. Then flip it!", [("brightness", MEDIUM, None, None), ("flip", None, "horizontal", None)]),
-    ("please rotate it right and also desaturate it, thanks",
-     [("rotate", -90.0, None, None), ("saturation", -MEDIUM, None, None)]),
+    (
+        "please rotate it right and also desaturate it, thanks",
+        [("rotate", -90.0, None, None), ("saturation", -MEDIUM, None, None)],
+    ),
 ]
 
 
@@ -163,7 +167,7 @@ def test_parses(text, expected):
 NOT_DETERMINISTIC = [
     "make the sky purple",
     "turn the dog into a golden retriever",
-    "make the sky brighter",             # a region we cannot find without a model
+    "make the sky brighter",  # a region we cannot find without a model
     "blur the background",
     "zoom in on the dog",
     "remove the person on the left",
@@ -174,7 +178,7 @@ NOT_DETERMINISTIC = [
     "make it look like a painting",
     "turn it into a watercolour",
     "make the car red",
-    "make it brighter and make the sky purple",   # one part needs a model: the whole goes to the model
+    "make it brighter and make the sky purple",  # one part needs a model: the whole goes to the model
     "hello",
     "make the background black and white",
     "make the person bigger",
@@ -198,11 +202,14 @@ def test_empty_and_filler_only(text):
     assert result.operations == [] and result.unrecognised == [] and not result.deterministic
 
 
-@pytest.mark.parametrize("text,words", [
-    ("crop it", "crop"),
-    ("crop the picture please", "crop"),
-    ("resize it", "size"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("crop it", "crop"),
+        ("crop the picture please", "crop"),
+        ("resize it", "size"),
+    ],
+)
 def test_known_verb_missing_what_it_needs_explains(text, words):
     result = parse(text)
     assert not result.deterministic
@@ -222,9 +229,48 @@ def test_never_raises_on_any_text(text):
     assert isinstance(result.operations, list)
 
 
-_VOCAB = ["make", "it", "brighter", "rotate", "left", "and", "then", "30", "percent", "crop", "the", "half",
-          "top", "zoom", "in", "out", "by", "x", "800", "degrees", "a", "bit", "lot", "sky", "purple", "black",
-          "white", "text", "bigger", "flip", ",", ".", "%", "twice", "half", "size", "-5", "1e9", "0", "pixels"]
+_VOCAB = [
+    "make",
+    "it",
+    "brighter",
+    "rotate",
+    "left",
+    "and",
+    "then",
+    "30",
+    "percent",
+    "crop",
+    "the",
+    "half",
+    "top",
+    "zoom",
+    "in",
+    "out",
+    "by",
+    "x",
+    "800",
+    "degrees",
+    "a",
+    "bit",
+    "lot",
+    "sky",
+    "purple",
+    "black",
+    "white",
+    "text",
+    "bigger",
+    "flip",
+    ",",
+    ".",
+    "%",
+    "twice",
+    "half",
+    "size",
+    "-5",
+    "1e9",
+    "0",
+    "pixels",
+]
 
 
 @settings(max_examples=300, deadline=None)

@@ -68,10 +68,16 @@ def test_reads_rendered_words_exactly(backend):
 
 def test_multi_column_reading_order(backend):
     lines = [l.text for l in backend.read_text(two_column_page())]
-    assert lines == ["Garden club newsletter",
-                     "Tomatoes need sun", "Water them early", "Pick them when red",
-                     "Roses like clay soil", "Prune them in March", "Feed them in June",
-                     "Meetings every Tuesday"]
+    assert lines == [
+        "Garden club newsletter",
+        "Tomatoes need sun",
+        "Water them early",
+        "Pick them when red",
+        "Roses like clay soil",
+        "Prune them in March",
+        "Feed them in June",
+        "Meetings every Tuesday",
+    ]
 
 
 def test_screenshot_text_in_order(backend, screenshot):
@@ -127,9 +133,13 @@ def test_ocr_never_downloads(monkeypatch):
 def test_pieces_of_one_line_are_merged_but_columns_are_not():
     from assistant.vision.layout import reading_order
 
-    pieces = [TextLine("world", (130, 10, 200, 40)), TextLine("Hello", (20, 10, 120, 40)),
-              TextLine("Far", (600, 12, 660, 40)), TextLine("Below", (20, 60, 120, 90)),
-              TextLine("Right", (600, 60, 700, 90))]
+    pieces = [
+        TextLine("world", (130, 10, 200, 40)),
+        TextLine("Hello", (20, 10, 120, 40)),
+        TextLine("Far", (600, 12, 660, 40)),
+        TextLine("Below", (20, 60, 120, 90)),
+        TextLine("Right", (600, 60, 700, 90)),
+    ]
     assert [l.text for l in reading_order(pieces)] == ["Hello world", "Below", "Far", "Right"]
     assert reading_order(pieces)[0].box == (20, 10, 200, 40)
 
@@ -257,8 +267,9 @@ def test_layout_question(backend, screenshot):
     assert "bottom right" in _text(backend.ask(screenshot, "Where is the Delete button?"))
 
 
-@pytest.mark.parametrize("question", ["Is there a dog in this picture?", "Who is the person on the left?",
-                                      "Is the woman smiling?"])
+@pytest.mark.parametrize(
+    "question", ["Is there a dog in this picture?", "Who is the person on the left?", "Is the woman smiling?"]
+)
 def test_honest_answer_when_it_cannot_tell(backend, question):
     answer = _text(backend.ask(_sample_photo("flower.jpg"), question))
     assert "can't tell" in answer
@@ -270,10 +281,14 @@ def test_first_sentence_wording():
     from assistant.vision.classify import Guess
     from assistant.vision.embedded import first_sentence
 
-    assert first_sentence("photo", [("white", 0.6), ("blue", 0.2)], 0, Guess("ice bear", 0.8)) == \
-        "A photo, possibly showing an ice bear, mostly white and blue, with no text."
-    assert first_sentence("screenshot", [("white", 0.9)], 12, None) == \
-        "A screenshot, mostly white, with about 12 lines of text."
+    assert (
+        first_sentence("photo", [("white", 0.6), ("blue", 0.2)], 0, Guess("ice bear", 0.8))
+        == "A photo, possibly showing an ice bear, mostly white and blue, with no text."
+    )
+    assert (
+        first_sentence("screenshot", [("white", 0.9)], 12, None)
+        == "A screenshot, mostly white, with about 12 lines of text."
+    )
 
 
 def test_tightly_spaced_paragraph_keeps_line_order():
@@ -282,8 +297,14 @@ def test_tightly_spaced_paragraph_keeps_line_order():
     from assistant.vision.base import TextLine
     from assistant.vision.layout import reading_order
 
-    boxes = [(398, 71, 887, 94), (398, 85, 887, 107), (395, 95, 874, 122), (396, 111, 859, 137),
-             (395, 121, 882, 150), (400, 141, 465, 160)]
+    boxes = [
+        (398, 71, 887, 94),
+        (398, 85, 887, 107),
+        (395, 95, 874, 122),
+        (396, 111, 859, 137),
+        (395, 121, 882, 150),
+        (400, 141, 465, 160),
+    ]
     lines = [TextLine(f"line{i}", box) for i, box in enumerate(boxes)]
     assert [l.text for l in reading_order(list(reversed(lines)))] == [f"line{i}" for i in range(6)]
 
@@ -302,8 +323,9 @@ def test_window_without_title_bar_starts_with_its_menu_not_a_title(backend):
     draw.rectangle((400, 80, 1580, 700), fill="white")
     draw.rectangle((0, 860, 1600, 900), fill=(40, 40, 60))  # status bar: window furniture
     draw.text((10, 868), "Ready", fill="white", font=font(15))
-    for i, line in enumerate(["Meeting notes for Tuesday", "Budget approved for the new printer",
-                              "Next review in two weeks"]):
+    for i, line in enumerate(
+        ["Meeting notes for Tuesday", "Budget approved for the new printer", "Next review in two weeks"]
+    ):
         draw.text((420, 100 + 40 * i), line, fill="black", font=font(22))
     text = _text(backend.describe(img))
     assert "The menu bar has File, Capture, Picture, Speech and Help." in text

@@ -62,8 +62,9 @@ def test_engine_ask_and_read(engine, page):
 
 def _cli(*args):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=240)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=240
+    )
 
 
 def test_cli_read_json_has_lines_with_boxes(page):

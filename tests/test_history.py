@@ -43,8 +43,9 @@ def test_search_matches_text_and_questions_newest_first(home):
 def test_wal_mode_and_concurrent_writers(home):
     store = HistoryStore()
     cid = store.add_capture(Image.new("RGB", (20, 20), "white"), "screen")
-    threads = [threading.Thread(target=lambda n=n: store.add_entry(cid, "ask", f"answer {n}", f"q{n}"))
-               for n in range(8)]
+    threads = [
+        threading.Thread(target=lambda n=n: store.add_entry(cid, "ask", f"answer {n}", f"q{n}")) for n in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -65,8 +65,10 @@ class VisionCalls:
     def __init__(self, backend):
         self.tiles: list[int] = []
         vision = backend.net.model.vision_model
-        self._handle = vision.register_forward_hook(lambda mod, args, kwargs, out: self.tiles.append(
-            (args[0] if args else kwargs["pixel_values"]).shape[0]), with_kwargs=True)
+        self._handle = vision.register_forward_hook(
+            lambda mod, args, kwargs, out: self.tiles.append((args[0] if args else kwargs["pixel_values"]).shape[0]),
+            with_kwargs=True,
+        )
 
     def __enter__(self):
         return self
@@ -91,7 +93,7 @@ def test_split_prompt_tokenises_exactly_like_the_processor(fresh, detail):
     prefix, suffix = fresh.build_prompt(turns)
     assert prefix.endswith("<image>") and suffix.endswith("Assistant:")
     whole = fresh._process(img, prefix + suffix, detail)["input_ids"][0].tolist()
-    fresh.generate_ids(img, turns[:1], detail, 1)                 # holds the prefix now
+    fresh.generate_ids(img, turns[:1], detail, 1)  # holds the prefix now
     hits = fresh.stats["prefix_hits"]
     glued = fresh.generation_inputs(img, turns, detail)["input_ids"][0].tolist()
     assert fresh.stats["prefix_hits"] == hits + 1
@@ -126,7 +128,7 @@ def test_followups_reuse_the_cached_image_encoding(engine):
         _, first = run(engine, Request("ask", text="what is blue", options={"backend": "vlm"}))
         _, second = run(engine, Request("ask", text="where is it", options={"backend": "vlm"}))
     assert all(isinstance(r, Result) and r.text for r in (described, first, second))
-    assert calls.tiles == [1]                       # encoded once, for the first request only
+    assert calls.tiles == [1]  # encoded once, for the first request only
     assert engine.session.history[0][0] == "what is blue" and len(engine.session.history) == 2
 
 
@@ -135,7 +137,8 @@ def test_followup_feeds_only_the_new_text_tokens(fresh):
     img, turns = picture("green"), ["what is green", "a box", "where"]
     fed: list[int] = []
     hook = fresh.net.model.text_model.register_forward_hook(
-        lambda mod, args, kwargs, out: fed.append(kwargs["inputs_embeds"].shape[1]), with_kwargs=True)
+        lambda mod, args, kwargs, out: fed.append(kwargs["inputs_embeds"].shape[1]), with_kwargs=True
+    )
     try:
         fresh.generate_ids(img, turns[:1], "quick", 1)
         fed.clear()
@@ -144,7 +147,7 @@ def test_followup_feeds_only_the_new_text_tokens(fresh):
         hook.remove()
     (entry,) = fresh.prefix_cache._entries.values()
     whole = fresh.generation_inputs(img, turns, "quick")["input_ids"].shape[1]
-    assert fed == [whole - entry.input_ids.shape[1]]      # only the words after the image
+    assert fed == [whole - entry.input_ids.shape[1]]  # only the words after the image
 
 
 def test_cached_and_uncached_greedy_answers_are_identical(fresh):
@@ -152,8 +155,8 @@ def test_cached_and_uncached_greedy_answers_are_identical(fresh):
     turns = ["what is yellow", "a box on the left", "what colour is the box"]
     for detail in ("quick", "full"):
         fresh.use_prefix_cache = True
-        fresh.generate_ids(img, turns[:1], detail)            # fills the cache
-        cached = fresh.generate_ids(img, turns, detail)       # follow-up on top of it
+        fresh.generate_ids(img, turns[:1], detail)  # fills the cache
+        cached = fresh.generate_ids(img, turns, detail)  # follow-up on top of it
         assert fresh.stats["prefix_hits"] > 0
         fresh.use_prefix_cache = False
         plain = fresh.generate_ids(img, turns, detail)
@@ -167,8 +170,8 @@ def test_cache_is_bounded_least_recently_used_first(tiny_dir):
     with VisionCalls(backend) as calls:
         for img in images:
             backend.generate_ids(img, ["what"], "quick")
-        backend.generate_ids(images[2], ["what"], "quick")   # still held
-        backend.generate_ids(images[0], ["what"], "quick")   # dropped: encoded again
+        backend.generate_ids(images[2], ["what"], "quick")  # still held
+        backend.generate_ids(images[0], ["what"], "quick")  # dropped: encoded again
     assert len(backend.prefix_cache) == 2
     assert len(calls.tiles) == 4
 
@@ -178,7 +181,7 @@ def test_picture_changed_in_place_is_encoded_again(fresh):
     img = picture("red")
     with VisionCalls(fresh) as calls:
         fresh.generate_ids(img, ["what"], "quick", 1)
-        ImageDraw.Draw(img).rectangle((150, 90, 190, 110), fill="blue")   # same object, new pixels
+        ImageDraw.Draw(img).rectangle((150, 90, 190, 110), fill="blue")  # same object, new pixels
         fresh.generate_ids(img, ["what"], "quick", 1)
     assert calls.tiles == [1, 1]
 
@@ -222,7 +225,7 @@ def test_listener_walking_away_stops_generation(fresh):
     try:
         stream = fresh.describe(picture(), "full")
         assert next(stream)
-        stream.close()                     # e.g. the GUI dropped the request
+        stream.close()  # e.g. the GUI dropped the request
     finally:
         hook.remove()
         fresh.max_new_tokens = 24
@@ -252,10 +255,17 @@ def test_broken_model_folder_is_model_unavailable(tmp_path):
 def test_missing_preset_cli_exits_3(tmp_path):
     img = tmp_path / "shot.png"
     render_text(["Save changes?"], size=(400, 120)).save(img)
-    env = dict(os.environ, SCREEN_ASSISTANT_HOME=str(tmp_path / "home"), HF_HOME=str(tmp_path / "hf"),
-               HF_HUB_OFFLINE="1")
-    proc = subprocess.run([sys.executable, "main.py", "describe", str(img), "--backend", "vlm"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ, SCREEN_ASSISTANT_HOME=str(tmp_path / "home"), HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1"
+    )
+    proc = subprocess.run(
+        [sys.executable, "main.py", "describe", str(img), "--backend", "vlm"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 3, proc.stderr
     assert "smolvlm-256m" in proc.stderr and "models pull" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -266,8 +276,9 @@ def test_missing_preset_cli_exits_3(tmp_path):
 def tiny_qwen(tmp_path_factory):
     from tests.tiny_vlm import build_tiny_qwen25vl
 
-    return HubVLMBackend(build_tiny_qwen25vl(tmp_path_factory.mktemp("tiny-qwen")), name="tiny-qwen",
-                         max_new_tokens=4, dtype="float32")
+    return HubVLMBackend(
+        build_tiny_qwen25vl(tmp_path_factory.mktemp("tiny-qwen")), name="tiny-qwen", max_new_tokens=4, dtype="float32"
+    )
 
 
 def test_qwen_prompt_splits_after_the_vision_block(tiny_qwen):
@@ -288,7 +299,7 @@ def test_qwen_cached_followup_matches_uncached_after_another_image(tiny_qwen):
         return torch.stack(out.logits)
 
     tiny_qwen.generate_ids(square, turns[:1])
-    tiny_qwen.generate_ids(tall, turns[:1])          # moves the model's rotary offset
+    tiny_qwen.generate_ids(tall, turns[:1])  # moves the model's rotary offset
     cached = first_logits(True)
     assert tiny_qwen.stats["prefix_hits"] >= 1
     plain = first_logits(False)

@@ -77,10 +77,13 @@ def test_exif_rotation_applied():
     assert loaded.size == (40, 80)
 
 
-@pytest.mark.parametrize("make, phrase", [
-    (lambda p: p / "missing.png", "does not exist"),
-    (lambda p: p, "is a folder"),
-])
+@pytest.mark.parametrize(
+    "make, phrase",
+    [
+        (lambda p: p / "missing.png", "does not exist"),
+        (lambda p: p, "is a folder"),
+    ],
+)
 def test_missing_and_directory(tmp_path, make, phrase):
     with pytest.raises(BadInput, match=phrase) as err:
         load_image(make(tmp_path))
@@ -122,6 +125,7 @@ def _png_header_only(width, height):
 
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
 
@@ -154,8 +158,9 @@ def test_never_a_traceback_on_random_bytes():
 # ---- blank guard ------------------------------------------------------------------------------
 def test_black_screen_reported_as_blank_with_curtain_hint():
     reason = blank_reason(Image.new("RGB", (1920, 1080), "black"))
-    assert reason == ("The image is blank: it is entirely black. "
-                      "A screen curtain or privacy setting may be hiding the screen.")
+    assert reason == (
+        "The image is blank: it is entirely black. A screen curtain or privacy setting may be hiding the screen."
+    )
 
 
 def test_near_uniform_white_with_jpeg_noise():
@@ -170,10 +175,12 @@ def test_single_colour_named():
 
 def test_one_small_word_on_an_empty_screen_is_not_blank():
     from tests.conftest import render_text
+
     assert blank_reason(render_text(["Hello"], size=(1920, 1080), font_size=14)) is None
 
 
 def test_one_small_word_survives_jpeg():
     from tests.conftest import render_text
+
     img = load_image(_save(render_text(["OK"], size=(1920, 1080), font_size=14), "JPEG", quality=70))
     assert blank_reason(img) is None

@@ -27,14 +27,26 @@ def _model_dir(tmp_path):
 
 def _cli(*args, home):
     env = dict(os.environ, SCREEN_ASSISTANT_HOME=str(home), HF_HOME=str(home / "hf"), HF_HUB_OFFLINE="1")
-    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_every_preset_has_task_size_and_licence():
     presets = Registry().all()
-    assert {"smolvlm-256m", "smolvlm-500m", "qwen2.5-vl-3b", "sd-turbo", "taesd", "instruct-pix2pix",
-            "flux-schnell", "flux-dev", "flux-kontext-dev", "rapidocr", "whisper-tiny-en"} <= {p.name for p in presets}
+    assert {
+        "smolvlm-256m",
+        "smolvlm-500m",
+        "qwen2.5-vl-3b",
+        "sd-turbo",
+        "taesd",
+        "instruct-pix2pix",
+        "flux-schnell",
+        "flux-dev",
+        "flux-kontext-dev",
+        "rapidocr",
+        "whisper-tiny-en",
+    } <= {p.name for p in presets}
     for p in presets:
         assert p.task and p.licence and p.licence != "unknown" and p.size_mb > 0
         assert (p.repo is None) != (p.package is None)

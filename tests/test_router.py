@@ -2,6 +2,7 @@
 
 import json
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from assistant.cli import main as cli_main
 from assistant.engine import Engine, Request, Result
-from assistant.router import INTENTS_FILE, RESOURCES, Intent, Router, _Embedder, embedding_model_dir, normalise
+from assistant.router import INTENTS_FILE, Intent, Router, _Embedder, embedding_model_dir, normalise
 
 pytestmark = pytest.mark.slow
 
@@ -116,8 +117,10 @@ def test_normalise_strips_fillers_and_politeness():
 
 def test_examples_are_easy_to_extend(tmp_path):
     intents = tmp_path / "intents.toml"
-    intents.write_text(INTENTS_FILE.read_text() + '\n[intents.weather]\nsay = "tell the weather"\n'
-                       'examples = ["what is the weather like", "will it rain today"]\n')
+    intents.write_text(
+        INTENTS_FILE.read_text() + '\n[intents.weather]\nsay = "tell the weather"\n'
+        'examples = ["what is the weather like", "will it rain today"]\n'
+    )
     router = Router(intents_file=intents, cache_dir=tmp_path)
     assert router.route("is it going to rain this afternoon", has_image=False).name == "weather"
 
@@ -139,9 +142,12 @@ def test_numpy_encoder_matches_transformers():
 
 
 def test_heldout_accuracy(router):
-    cases = tomllib.loads((RESOURCES / "router_heldout.toml").read_text())["cases"]
-    examples = {ex.lower() for entry in tomllib.loads(INTENTS_FILE.read_text())["intents"].values()
-                for ex in entry["examples"]}
+    cases = tomllib.loads((Path(__file__).resolve().parents[1] / "resources" / "router_heldout.toml").read_text())[
+        "cases"
+    ]
+    examples = {
+        ex.lower() for entry in tomllib.loads(INTENTS_FILE.read_text())["intents"].values() for ex in entry["examples"]
+    }
     assert not any(c["text"].lower() in examples for c in cases), "held-out phrasing copied into the examples"
     right = sum(router.route(c["text"], has_image=c["image"]).name == c["intent"] for c in cases)
     assert right / len(cases) >= 0.85

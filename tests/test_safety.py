@@ -1,7 +1,5 @@
 """The safety gate with the real embedded models, and proof that engine output cannot bypass it."""
 
-import threading
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -38,6 +36,7 @@ def test_text_threshold_is_a_setting():
 
 def test_prompt_refused_before_compute(gate):
     from assistant.errors import Blocked
+
     with pytest.raises(Blocked, match="offensive"):
         gate.check_prompt("draw a fucking mess")
     gate.check_prompt("draw a lighthouse at sunset")
@@ -100,8 +99,7 @@ def _run_all(engine, req):
 def test_no_engine_path_returns_ungated_text(intent, text):
     gate = MaskAll()
     engine = Engine(gate=gate, backends={"embedded": LeakyBackend()})
-    events = _run_all(engine, Request(intent, image=render_text(["x y z"]), text=text,
-                                      options={"backend": "embedded"}))
+    events = _run_all(engine, Request(intent, image=render_text(["x y z"]), text=text, options={"backend": "embedded"}))
     assert isinstance(events[-1], Result), events[-1]
     for event in events:
         blob = repr(event.__dict__) if hasattr(event, "__dict__") else repr(event)
@@ -114,8 +112,9 @@ def test_blank_guard_stops_model_from_inventing(monkeypatch):
     backend = LeakyBackend()
     monkeypatch.setattr(backend, "describe", lambda *a, **k: calls.append(1) or iter(["invented"]))
     engine = Engine(backends={"embedded": backend})
-    result = engine.run_to_result(Request("describe", image=Image.new("RGB", (1920, 1080), "black"),
-                                          options={"backend": "embedded"}))
+    result = engine.run_to_result(
+        Request("describe", image=Image.new("RGB", (1920, 1080), "black"), options={"backend": "embedded"})
+    )
     assert isinstance(result, Result) and not calls
     assert result.text.startswith("The image is blank: it is entirely black.")
 
@@ -134,6 +133,7 @@ def test_unexpected_backend_crash_becomes_spoken_error():
         def describe(self, image, detail="quick", cancel=None):
             raise RuntimeError("CUDA exploded\nTraceback...")
             yield ""
+
     engine = Engine(backends={"embedded": Broken()})
     result = engine.run_to_result(Request("describe", image=render_text(["a"]), options={"backend": "embedded"}))
     assert isinstance(result, ErrorEvent) and "Traceback" not in result.message
@@ -145,6 +145,7 @@ def test_cancel_stops_streaming():
         def describe(self, image, detail="quick", cancel=None):
             for i in range(1000):
                 yield f"word{i} "
+
     engine = Engine(backends={"embedded": Slow()})
     events = []
     for event in engine.run(Request("describe", image=render_text(["a"]), options={"backend": "embedded"})):

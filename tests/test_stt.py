@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def transcriber():
-    return transcriber_for(ModelStore(), "whisper-tiny-en")   # cached: shared with the e2e tests
+    return transcriber_for(ModelStore(), "whisper-tiny-en")  # cached: shared with the e2e tests
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +61,16 @@ def test_resample_keeps_pitch():
     assert abs(peak_hz - 440) < 3
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p: p.write_text("not audio at all"), "is not audio"),
-    (lambda p: p.write_bytes(b""), "is empty"),
-    (lambda p: sf.write(p, np.zeros(SAMPLE_RATE * 2, np.float32), SAMPLE_RATE), "silent"),
-    (lambda p: sf.write(p, np.zeros(0, np.float32), SAMPLE_RATE), "empty"),
-    (lambda p: sf.write(p, np.full(SAMPLE_RATE * 601, 0.1, np.float32), SAMPLE_RATE), "the limit is 10 minutes"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: p.write_text("not audio at all"), "is not audio"),
+        (lambda p: p.write_bytes(b""), "is empty"),
+        (lambda p: sf.write(p, np.zeros(SAMPLE_RATE * 2, np.float32), SAMPLE_RATE), "silent"),
+        (lambda p: sf.write(p, np.zeros(0, np.float32), SAMPLE_RATE), "empty"),
+        (lambda p: sf.write(p, np.full(SAMPLE_RATE * 601, 0.1, np.float32), SAMPLE_RATE), "the limit is 10 minutes"),
+    ],
+)
 def test_bad_audio_gets_a_clear_message(transcriber, tmp_path, make, message):
     path = tmp_path / "bad.wav"
     make(path)
@@ -96,8 +99,9 @@ def test_engine_handler_bad_input_and_missing_preset(tmp_path):
     engine = Engine()
     final = engine.run_to_result(Request("transcribe", options={}))
     assert isinstance(final, ErrorEvent) and final.exit_code == 2
-    final = engine.run_to_result(Request("transcribe", options={"audio": str(tmp_path / "x.wav"),
-                                                                "stt_preset": "whisper-base-en"}))
+    final = engine.run_to_result(
+        Request("transcribe", options={"audio": str(tmp_path / "x.wav"), "stt_preset": "whisper-base-en"})
+    )
     assert isinstance(final, ErrorEvent) and final.exit_code == 3
     assert "models pull whisper-base-en" in final.message
 
@@ -125,8 +129,8 @@ def test_end_of_speech_is_found_after_the_speaker_stops(speech, detector):
     audio, speech_end = _padded(speech)
     endpointer = detector(silence_ms=700)
     ended_at = None
-    for start in range(0, len(audio), 480):          # 30 ms blocks, as a microphone delivers
-        if endpointer.feed(audio[start:start + 480]):
+    for start in range(0, len(audio), 480):  # 30 ms blocks, as a microphone delivers
+        if endpointer.feed(audio[start : start + 480]):
             ended_at = (start + 480) / SAMPLE_RATE
             break
     assert ended_at is not None
@@ -137,7 +141,7 @@ def test_end_of_speech_is_found_after_the_speaker_stops(speech, detector):
 def test_room_noise_alone_never_counts_as_speech(detector):
     noise = np.random.default_rng(1).normal(0, 0.003, SAMPLE_RATE * 4).astype(np.float32)
     endpointer = detector()
-    assert not any(endpointer.feed(noise[i:i + 480]) for i in range(0, len(noise), 480))
+    assert not any(endpointer.feed(noise[i : i + 480]) for i in range(0, len(noise), 480))
     assert not endpointer.heard_speech
 
 

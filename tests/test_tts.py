@@ -35,11 +35,11 @@ def test_save_writes_real_speech_to_a_wav(tmp_path, tts):
     path = tts.save("The file has been saved. Three new messages are waiting.", tmp_path / "out.wav")
     samples, rate = sf.read(path, dtype="float32")
     seconds = len(samples) / rate
-    assert 2.0 < seconds < 8.0                     # about a dozen words at 200 words a minute
-    assert rms(samples) > 0.02                     # clearly audible, not silence
+    assert 2.0 < seconds < 8.0  # about a dozen words at 200 words a minute
+    assert rms(samples) > 0.02  # clearly audible, not silence
     frames = samples[: len(samples) // 400 * 400].reshape(-1, 400)
-    voiced = np.sqrt((frames ** 2).mean(axis=1)) > 0.01
-    assert 0.4 < voiced.mean() < 0.98              # speech with pauses, not a tone or noise
+    voiced = np.sqrt((frames**2).mean(axis=1)) > 0.01
+    assert 0.4 < voiced.mean() < 0.98  # speech with pauses, not a tone or noise
 
 
 def test_rate_and_text_length_change_the_duration(tts):
@@ -70,7 +70,7 @@ def test_masked_words_become_a_short_neutral_word():
 def test_stop_silences_a_long_utterance_and_the_next_one_plays(tts, recorder):
     full_seconds = len(tts.synthesize(LONG_TEXT)[0]) / 22050
     tts.speak(LONG_TEXT)
-    for _ in range(400):                          # until about a second has been played
+    for _ in range(400):  # until about a second has been played
         if recorder.seconds > 1.0:
             break
         tts.wait(0.01)
@@ -78,20 +78,20 @@ def test_stop_silences_a_long_utterance_and_the_next_one_plays(tts, recorder):
     tts.stop()
     assert tts.wait(timeout=2.0), "stop() did not end speech"
     played = recorder.seconds
-    assert played < full_seconds / 4              # cut off, not played to the end
+    assert played < full_seconds / 4  # cut off, not played to the end
     tts.wait(0.3)
     assert recorder.seconds == pytest.approx(played, abs=0.05)  # and nothing more is played
 
     tts.speak("Next answer.")
     assert tts.wait(timeout=10)
-    assert recorder.seconds - played > 0.5        # the worker took the next utterance
+    assert recorder.seconds - played > 0.5  # the worker took the next utterance
 
 
 def test_interrupt_replaces_what_is_playing(tts, recorder):
     tts.speak(LONG_TEXT)
     tts.speak("Short.", interrupt=True)
     assert tts.wait(timeout=10)
-    assert recorder.seconds < 3.0                 # the long text was dropped
+    assert recorder.seconds < 3.0  # the long text was dropped
 
 
 def test_no_speech_engine_says_so_once_and_continues(tmp_path):
@@ -122,13 +122,13 @@ def test_sink_starts_speaking_before_the_stream_ends():
     sink = SpeechSink(TextToSpeech(output=recorder, notice=None))
     sink.feed(Progress("generate", "Describing the picture."))
     sink.feed(TextChunk("A settings window with two "))
-    assert not sink.tts.is_speaking and recorder.seconds == 0   # no complete sentence yet
+    assert not sink.tts.is_speaking and recorder.seconds == 0  # no complete sentence yet
     sink.feed(TextChunk("buttons. The left one says "))
-    assert sink.tts.is_speaking or recorder.seconds > 0   # first sentence spoken while streaming
+    assert sink.tts.is_speaking or recorder.seconds > 0  # first sentence spoken while streaming
     sink.feed(TextChunk("OK."))
     sink.feed(Result(intent="describe", text="A settings window with two buttons. The left one says OK."))
     assert sink.finish(timeout=20)
-    assert recorder.seconds > 2.0                     # both sentences were played
+    assert recorder.seconds > 2.0  # both sentences were played
 
 
 def test_sink_speaks_unstreamed_results_and_errors():
@@ -148,5 +148,5 @@ def test_cli_say_writes_a_file(tmp_path, capsys):
     assert cli_main(["say", "Hello from the command line.", "--to", str(out)]) == 0
     samples, rate = sf.read(out)
     assert len(samples) / rate > 1.0 and rms(samples) > 0.02
-    assert capsys.readouterr().out == ""              # nothing but the file (driver chatter silenced)
+    assert capsys.readouterr().out == ""  # nothing but the file (driver chatter silenced)
     assert cli_main(["say", "  ", "--to", str(out)]) == 2

@@ -12,8 +12,28 @@ from pathlib import Path
 
 import torch
 
-_WORDS = ["a", "the", "cat", "dog", "sky", "purple", "red", "make", "turn", "into", "golden",
-          "retriever", "draw", "lighthouse", "at", "sunset", "house", "tree", "blue", "green"]
+_WORDS = [
+    "a",
+    "the",
+    "cat",
+    "dog",
+    "sky",
+    "purple",
+    "red",
+    "make",
+    "turn",
+    "into",
+    "golden",
+    "retriever",
+    "draw",
+    "lighthouse",
+    "at",
+    "sunset",
+    "house",
+    "tree",
+    "blue",
+    "green",
+]
 
 
 def _byte_chars() -> list[str]:
@@ -59,9 +79,18 @@ def clip_text_encoder(vocab_size: int, hidden: int = 32):
     from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(0)
-    config = CLIPTextConfig(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=37, num_hidden_layers=2,
-                            num_attention_heads=4, max_position_embeddings=77, projection_dim=hidden,
-                            bos_token_id=0, eos_token_id=1, pad_token_id=1)
+    config = CLIPTextConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=37,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=77,
+        projection_dim=hidden,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
+    )
     return CLIPTextModel(config).eval()
 
 
@@ -70,20 +99,35 @@ def tiny_unet(in_channels: int = 4, cross_attention_dim: int = 32):
 
     torch.manual_seed(0)
     return UNet2DConditionModel(
-        sample_size=16, in_channels=in_channels, out_channels=4, layers_per_block=1,
-        block_out_channels=(16, 32), norm_num_groups=8, attention_head_dim=4,
+        sample_size=16,
+        in_channels=in_channels,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(16, 32),
+        norm_num_groups=8,
+        attention_head_dim=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=cross_attention_dim)
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=cross_attention_dim,
+    )
 
 
 def tiny_autoencoder_kl(latent_channels: int = 4, **extra):
     from diffusers import AutoencoderKL
 
     torch.manual_seed(0)
-    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=latent_channels,
-                         block_out_channels=(8, 16), norm_num_groups=8, layers_per_block=1,
-                         down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-                         up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), sample_size=32, **extra)
+    return AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=latent_channels,
+        block_out_channels=(8, 16),
+        norm_num_groups=8,
+        layers_per_block=1,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        sample_size=32,
+        **extra,
+    )
 
 
 def tiny_autoencoder_tiny():
@@ -91,26 +135,40 @@ def tiny_autoencoder_tiny():
     from diffusers import AutoencoderTiny
 
     torch.manual_seed(0)
-    return AutoencoderTiny(encoder_block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
-                           num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), latent_channels=4)
+    return AutoencoderTiny(
+        encoder_block_out_channels=(8, 8),
+        decoder_block_out_channels=(8, 8),
+        num_encoder_blocks=(1, 1),
+        num_decoder_blocks=(1, 1),
+        latent_channels=4,
+    )
 
 
 def _sd_components():
     from diffusers import EulerDiscreteScheduler
 
     tokenizer = clip_tokenizer()
-    return dict(tokenizer=tokenizer, text_encoder=clip_text_encoder(len(tokenizer)),
-                vae=tiny_autoencoder_kl(),
-                scheduler=EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                                 timestep_spacing="trailing", steps_offset=1))
+    return dict(
+        tokenizer=tokenizer,
+        text_encoder=clip_text_encoder(len(tokenizer)),
+        vae=tiny_autoencoder_kl(),
+        scheduler=EulerDiscreteScheduler(
+            beta_start=0.00085,
+            beta_end=0.012,
+            beta_schedule="scaled_linear",
+            timestep_spacing="trailing",
+            steps_offset=1,
+        ),
+    )
 
 
 def save_text_to_image(directory: Path) -> Path:
     """A tiny StableDiffusionPipeline (the sd-turbo layout)."""
     from diffusers import StableDiffusionPipeline
 
-    pipe = StableDiffusionPipeline(unet=tiny_unet(), safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False, **_sd_components())
+    pipe = StableDiffusionPipeline(
+        unet=tiny_unet(), safety_checker=None, feature_extractor=None, requires_safety_checker=False, **_sd_components()
+    )
     pipe.save_pretrained(directory, safe_serialization=True)
     return Path(directory)
 
@@ -125,9 +183,13 @@ def save_instruct_pix2pix(directory: Path) -> Path:
     """A tiny StableDiffusionInstructPix2PixPipeline (8 input channels: noise + image latents)."""
     from diffusers import StableDiffusionInstructPix2PixPipeline
 
-    pipe = StableDiffusionInstructPix2PixPipeline(unet=tiny_unet(in_channels=8), safety_checker=None,
-                                                  feature_extractor=None, requires_safety_checker=False,
-                                                  **_sd_components())
+    pipe = StableDiffusionInstructPix2PixPipeline(
+        unet=tiny_unet(in_channels=8),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+        **_sd_components(),
+    )
     pipe.save_pretrained(directory, safe_serialization=True)
     return Path(directory)
 
@@ -139,16 +201,42 @@ def _flux_components():
     tokenizer = clip_tokenizer()
     tokenizer_2 = t5_tokenizer()
     torch.manual_seed(0)
-    t5 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=2,
-                                 num_heads=4, relative_attention_num_buckets=8, decoder_start_token_id=0)).eval()
+    t5 = T5EncoderModel(
+        T5Config(
+            vocab_size=len(tokenizer_2),
+            d_model=32,
+            d_kv=8,
+            d_ff=37,
+            num_layers=2,
+            num_heads=4,
+            relative_attention_num_buckets=8,
+            decoder_start_token_id=0,
+        )
+    ).eval()
     torch.manual_seed(0)
-    transformer = FluxTransformer2DModel(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
-                                         attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
-                                         pooled_projection_dim=32, axes_dims_rope=(4, 4, 8))
-    vae = tiny_autoencoder_kl(latent_channels=1, use_quant_conv=False, use_post_quant_conv=False,
-                              shift_factor=0.0609, scaling_factor=1.5035)
-    return dict(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=clip_text_encoder(len(tokenizer)),
-                tokenizer=tokenizer, text_encoder_2=t5, tokenizer_2=tokenizer_2, transformer=transformer)
+    transformer = FluxTransformer2DModel(
+        patch_size=1,
+        in_channels=4,
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=32,
+        pooled_projection_dim=32,
+        axes_dims_rope=(4, 4, 8),
+    )
+    vae = tiny_autoencoder_kl(
+        latent_channels=1, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035
+    )
+    return dict(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=clip_text_encoder(len(tokenizer)),
+        tokenizer=tokenizer,
+        text_encoder_2=t5,
+        tokenizer_2=tokenizer_2,
+        transformer=transformer,
+    )
 
 
 def save_flux(directory: Path) -> Path:

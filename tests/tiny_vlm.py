@@ -69,8 +69,11 @@ def build_tokenizer(dest: Path, vocab_size: int | None = None):
         raise AssertionError(f"tokenizer has {tok.get_vocab_size()} tokens, wanted {vocab_size}")
 
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<|im_start|>", eos_token=END_OF_UTTERANCE,
-        pad_token="<|im_end|>", unk_token="<|endoftext|>",
+        tokenizer_object=tok,
+        bos_token="<|im_start|>",
+        eos_token=END_OF_UTTERANCE,
+        pad_token="<|im_end|>",
+        unk_token="<|endoftext|>",
         additional_special_tokens=[*IMAGE_TOKENS, END_OF_UTTERANCE],
     )
     fast.save_pretrained(dest)
@@ -82,11 +85,16 @@ def build_processor(dest: Path, tokenizer, tile: int, longest_edge: int, image_s
     from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
 
     image_processor = Idefics3ImageProcessorPil(
-        do_image_splitting=True, max_image_size={"longest_edge": tile}, size={"longest_edge": longest_edge},
-        image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5], resample=1,
+        do_image_splitting=True,
+        max_image_size={"longest_edge": tile},
+        size={"longest_edge": longest_edge},
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
+        resample=1,
     )
-    processor = Idefics3Processor(image_processor=image_processor, tokenizer=tokenizer,
-                                  image_seq_len=image_seq_len, chat_template=CHAT_TEMPLATE)
+    processor = Idefics3Processor(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_len=image_seq_len, chat_template=CHAT_TEMPLATE
+    )
     processor.save_pretrained(dest)
     return processor
 
@@ -94,14 +102,28 @@ def build_processor(dest: Path, tokenizer, tile: int, longest_edge: int, image_s
 def tiny_config(vocab_size: int, image_token_id: int, eos_id: int, pad_id: int):
     from transformers import Idefics3Config
 
-    text = dict(model_type="llama", vocab_size=vocab_size, hidden_size=64, intermediate_size=128,
-                num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-                max_position_embeddings=2048, rms_norm_eps=1e-5, rope_theta=100000.0,
-                pad_token_id=pad_id, eos_token_id=eos_id, bos_token_id=1)
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                  image_size=64, patch_size=16)
-    return Idefics3Config(text_config=text, vision_config=vision, scale_factor=2,
-                          image_token_id=image_token_id, tie_word_embeddings=False)
+    text = dict(
+        model_type="llama",
+        vocab_size=vocab_size,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=2048,
+        rms_norm_eps=1e-5,
+        rope_theta=100000.0,
+        pad_token_id=pad_id,
+        eos_token_id=eos_id,
+        bos_token_id=1,
+    )
+    vision = dict(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=64, patch_size=16
+    )
+    return Idefics3Config(
+        text_config=text, vision_config=vision, scale_factor=2, image_token_id=image_token_id, tie_word_embeddings=False
+    )
 
 
 def save_model(dest: Path, config, tokenizer, seed: int = 0):
@@ -111,8 +133,9 @@ def save_model(dest: Path, config, tokenizer, seed: int = 0):
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(config)
     eos = tokenizer.convert_tokens_to_ids(END_OF_UTTERANCE)
-    model.generation_config = GenerationConfig(eos_token_id=eos, pad_token_id=tokenizer.pad_token_id,
-                                               bos_token_id=tokenizer.bos_token_id)
+    model.generation_config = GenerationConfig(
+        eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id
+    )
     model.save_pretrained(dest, safe_serialization=True)
     return model
 
@@ -123,10 +146,14 @@ def build_tiny_smolvlm(dest: Path, seed: int = 0) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(dest)
     tile, patch, scale = 64, 16, 2
-    image_seq_len = (tile // patch) ** 2 // scale ** 2
+    image_seq_len = (tile // patch) ** 2 // scale**2
     build_processor(dest, tokenizer, tile=tile, longest_edge=2 * tile, image_seq_len=image_seq_len)
-    config = tiny_config(len(tokenizer), tokenizer.convert_tokens_to_ids("<image>"),
-                         tokenizer.convert_tokens_to_ids(END_OF_UTTERANCE), tokenizer.pad_token_id)
+    config = tiny_config(
+        len(tokenizer),
+        tokenizer.convert_tokens_to_ids("<image>"),
+        tokenizer.convert_tokens_to_ids(END_OF_UTTERANCE),
+        tokenizer.pad_token_id,
+    )
     save_model(dest, config, tokenizer, seed=seed)
     return dest
 
@@ -141,16 +168,28 @@ def build_from_config_dir(config_dir: Path, dest: Path, seed: int = 0) -> Path:
     tokenizer = build_tokenizer(dest, vocab_size=config.text_config.vocab_size)
     pre = json.loads((config_dir / "preprocessor_config.json").read_text())
     proc = json.loads((config_dir / "processor_config.json").read_text())
-    build_processor(dest, tokenizer, tile=pre["max_image_size"]["longest_edge"],
-                    longest_edge=pre["size"]["longest_edge"], image_seq_len=proc["image_seq_len"])
+    build_processor(
+        dest,
+        tokenizer,
+        tile=pre["max_image_size"]["longest_edge"],
+        longest_edge=pre["size"]["longest_edge"],
+        image_seq_len=proc["image_seq_len"],
+    )
     assert tokenizer.convert_tokens_to_ids("<image>") == config.image_token_id
     save_model(dest, config, tokenizer, seed=seed)
     return dest
 
 
 # ---- Qwen2.5-VL -------------------------------------------------------------------------------
-QWEN_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-                "<|image_pad|>", "<|video_pad|>"]
+QWEN_SPECIAL = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+]
 # Qwen2.5-VL's chat template (default system turn; image placeholder inside the user turn).
 QWEN_CHAT_TEMPLATE = (
     "{% for message in messages %}{% if loop.first and message['role'] != 'system' %}"
@@ -187,15 +226,32 @@ def build_tiny_qwen25vl(dest: Path, seed: int = 0) -> Path:
     (dest / "processor_config.json").write_text(json.dumps({"processor_class": "Qwen2_5_VLProcessor"}))
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIAL}
     config = Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                         rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
-                         eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
-                         bos_token_id=ids["<|endoftext|>"]),
-        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
-                           fullatt_block_indexes=[1], window_size=56),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        text_config=dict(
+            vocab_size=len(tokenizer),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=2048,
+            rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
+            eos_token_id=ids["<|im_end|>"],
+            pad_token_id=ids["<|endoftext|>"],
+            bos_token_id=ids["<|endoftext|>"],
+        ),
+        vision_config=dict(
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=64,
+            fullatt_block_indexes=[1],
+            window_size=56,
+        ),
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
     )
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(config)

@@ -16,14 +16,18 @@ def _free_display(first: int, last: int) -> int:
     raise RuntimeError("No free X display number.")
 
 
-def start_xvfb(first: int = 140, last: int = 200, size: str = "1920x1080x24",
-               timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
+def start_xvfb(
+    first: int = 140, last: int = 200, size: str = "1920x1080x24", timeout: float = 20.0
+) -> tuple[subprocess.Popen, str]:
     """(the Xvfb process, its DISPLAY value); RuntimeError, with a sentence, if it cannot."""
     if shutil.which("Xvfb") is None:
         raise RuntimeError("Xvfb is not installed (apt-get install xvfb).")
     n = _free_display(first, last)
-    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", size, "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", f":{n}", "-screen", "0", size, "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + timeout
     while not os.path.exists(f"/tmp/.X11-unix/X{n}"):
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -11,10 +11,10 @@ import sys
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3
 
 COMMAND_MODULES = [
-    "assistant.cli.core",     # describe, ask, read, models
-    "assistant.cli.voice",    # say, transcribe, route
+    "assistant.cli.core",  # describe, ask, read, models
+    "assistant.cli.voice",  # say, transcribe, route
     "assistant.cli.imaging",  # edit, generate
-    "assistant.cli.app",      # trigger (talks to the running desktop app)
+    "assistant.cli.app",  # trigger (talks to the running desktop app)
 ]
 
 

@@ -52,8 +52,11 @@ def register(sub) -> None:
     q = msub.add_parser("add-local", help="use a model folder already on disk as a preset")
     q.add_argument("name")
     q.add_argument("path")
-    q.add_argument("--task", required=True,
-                   choices=["image-text-to-text", "speech-recognition", "text-to-image", "image-edit", "autoencoder"])
+    q.add_argument(
+        "--task",
+        required=True,
+        choices=["image-text-to-text", "speech-recognition", "text-to-image", "image-edit", "autoencoder"],
+    )
     q.add_argument("--licence", default="unknown")
     q.set_defaults(func=cmd_models_add_local)
     p.set_defaults(func=lambda args: (p.print_help(), EXIT_OK)[1])
@@ -74,6 +77,7 @@ def run_request(request, args) -> int:
     sink = None
     if getattr(args, "speak", False):
         from ..speech.sink import SpeechSink  # speaks chunks sentence by sentence
+
         sink = SpeechSink.create(engine.settings)
     final = None
     streamed = False
@@ -140,17 +144,24 @@ def cmd_models_list(args) -> int:
     store = _store()
     rows = []
     for preset in store.registry.all():
-        rows.append({"preset": preset.name, "task": preset.task, "source": preset.source,
-                     "repo": preset.repo or preset.package or preset.local_path,
-                     "size_mb": preset.size_mb, "licence": preset.licence,
-                     "installed": store.is_installed(preset.name), "description": preset.description})
+        rows.append(
+            {
+                "preset": preset.name,
+                "task": preset.task,
+                "source": preset.source,
+                "repo": preset.repo or preset.package or preset.local_path,
+                "size_mb": preset.size_mb,
+                "licence": preset.licence,
+                "installed": store.is_installed(preset.name),
+                "description": preset.description,
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     for r in rows:
         state = "installed" if r["installed"] else "not installed"
-        print(f"{r['preset']:<18} {r['task']:<20} {r['size_mb']:>7.0f} MB  {r['source']:<9} {state:<14} "
-              f"{r['licence']}")
+        print(f"{r['preset']:<18} {r['task']:<20} {r['size_mb']:>7.0f} MB  {r['source']:<9} {state:<14} {r['licence']}")
     return EXIT_OK
 
 

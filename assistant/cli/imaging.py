@@ -11,8 +11,9 @@ def register(sub) -> None:
     p = sub.add_parser("edit", help="edit a picture from an instruction ('make it brighter and rotate it left')")
     p.add_argument("path", help="the picture to edit")
     p.add_argument("instruction", help="what to change, in plain words")
-    p.add_argument("-o", "--out", default=None,
-                   help="where to save the result (default: PATH-edited.png next to the picture)")
+    p.add_argument(
+        "-o", "--out", default=None, help="where to save the result (default: PATH-edited.png next to the picture)"
+    )
     p.add_argument("--preset", default=None, help="image-edit preset for edits that need a model")
     p.add_argument("--steps", type=int, default=None, help="diffusion steps for model edits")
     p.add_argument("--seed", type=int, default=None, help="random seed for model edits")
@@ -27,16 +28,24 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed, to draw the same picture again")
     p.add_argument("--size", default=None, help="width x height, for example 512x512")
     p.add_argument("--preset", default=None, help="text-to-image preset (default: chosen by device)")
-    p.add_argument("--backend", choices=["auto", "embedded", "vlm"], default=None,
-                   help="which vision backend describes the drawing")
+    p.add_argument(
+        "--backend",
+        choices=["auto", "embedded", "vlm"],
+        default=None,
+        help="which vision backend describes the drawing",
+    )
     _precision_option(p)
     add_output_options(p)
     p.set_defaults(func=cmd_generate)
 
 
 def _precision_option(p) -> None:
-    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default=None,
-                   help="model number format (auto: bfloat16 on GPUs and CPUs that run it natively)")
+    p.add_argument(
+        "--precision",
+        choices=["auto", "float32", "bfloat16"],
+        default=None,
+        help="model number format (auto: bfloat16 on GPUs and CPUs that run it natively)",
+    )
 
 
 def _options(args, **more) -> dict:

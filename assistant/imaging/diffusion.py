@@ -13,9 +13,10 @@ import json
 import queue
 import random
 import threading
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generator
+from typing import Any
 
 from PIL import Image
 
@@ -42,8 +43,8 @@ class Recipe:
 
     steps: int
     guidance: float
-    size: int                    # default square side for generation / longest side for edits
-    multiple: int = 16           # width and height must be multiples of this
+    size: int  # default square side for generation / longest side for edits
+    multiple: int = 16  # width and height must be multiples of this
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,10 +55,10 @@ def recipe_for(pipe) -> Recipe:
     if name == "FluxKontextPipeline":
         return Recipe(steps=28, guidance=2.5, size=1024, extra={"_auto_resize": False})
     if name.startswith("Flux"):
-        if getattr(pipe.transformer.config, "guidance_embeds", False):    # FLUX.1-dev: guidance-distilled
+        if getattr(pipe.transformer.config, "guidance_embeds", False):  # FLUX.1-dev: guidance-distilled
             return Recipe(steps=28, guidance=3.5, size=1024, extra={"max_sequence_length": 512})
         return Recipe(steps=4, guidance=0.0, size=1024, extra={"max_sequence_length": 256})  # schnell
-    return Recipe(steps=1, guidance=0.0, size=512, multiple=8)   # SD-Turbo: 1-4 steps without guidance
+    return Recipe(steps=1, guidance=0.0, size=512, multiple=8)  # SD-Turbo: 1-4 steps without guidance
 
 
 def device() -> str:
@@ -89,22 +90,25 @@ def choose_preset(store, task: str, wanted: str, dev: str) -> str:
         preset = store.registry.get(wanted)
         if preset.task != task:
             raise BadInput(f"The preset '{wanted}' is for {preset.task}, not {task}.")
-        store.path(wanted)      # ModelUnavailable with the pull command when missing
+        store.path(wanted)  # ModelUnavailable with the pull command when missing
         return wanted
     candidates = AUTO_PRESETS[(task, dev)]
     for name in candidates:
         if name in store.registry and store.is_installed(name):
             return name
     what = "Drawing pictures" if task == TEXT_TO_IMAGE else "This kind of edit"
-    raise ModelUnavailable(f"{what} needs the model preset '{candidates[0]}', which is not installed. "
-                           f"Download it once with: {pull_command(candidates[0])}", preset=candidates[0])
+    raise ModelUnavailable(
+        f"{what} needs the model preset '{candidates[0]}', which is not installed. "
+        f"Download it once with: {pull_command(candidates[0])}",
+        preset=candidates[0],
+    )
 
 
 @dataclass
 class LoadedPipeline:
     pipe: Any
     preset: str
-    autoencoder: str | None      # tiny autoencoder preset in use, if any
+    autoencoder: str | None  # tiny autoencoder preset in use, if any
     recipe: Recipe
     precision: str = "float32"
 
@@ -113,13 +117,16 @@ def _model_index(path: Path, name: str) -> dict:
     try:
         return json.loads((path / "model_index.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ModelUnavailable(f"The model preset '{name}' is not a complete diffusers pipeline "
-                               f"(model_index.json is missing or damaged). Pull it again with: {pull_command(name)}",
-                               preset=name) from None
+        raise ModelUnavailable(
+            f"The model preset '{name}' is not a complete diffusers pipeline "
+            f"(model_index.json is missing or damaged). Pull it again with: {pull_command(name)}",
+            preset=name,
+        ) from None
 
 
-def load_pipeline(store, name: str, task: str, dev: str, autoencoder: str | None = None,
-                  precision: str | None = None) -> LoadedPipeline:
+def load_pipeline(
+    store, name: str, task: str, dev: str, autoencoder: str | None = None, precision: str | None = None
+) -> LoadedPipeline:
     import diffusers
 
     path = store.path(name)
@@ -132,8 +139,12 @@ def load_pipeline(store, name: str, task: str, dev: str, autoencoder: str | None
         kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     autoencoder = autoencoder or TINY_AUTOENCODER.get(name)
     if autoencoder and store.is_installed(autoencoder):
-        kwargs["vae"] = _load(lambda: diffusers.AutoencoderTiny.from_pretrained(
-            store.path(autoencoder), torch_dtype=dtype, local_files_only=True, use_safetensors=True), autoencoder)
+        kwargs["vae"] = _load(
+            lambda: diffusers.AutoencoderTiny.from_pretrained(
+                store.path(autoencoder), torch_dtype=dtype, local_files_only=True, use_safetensors=True
+            ),
+            autoencoder,
+        )
     else:
         autoencoder = None
     if task == TEXT_TO_IMAGE:
@@ -141,8 +152,10 @@ def load_pipeline(store, name: str, task: str, dev: str, autoencoder: str | None
     else:
         class_name = index.get("_class_name", "")
         if class_name not in EDIT_CLASSES:
-            raise BadInput(f"The preset '{name}' holds a {class_name or 'unknown'} pipeline, which cannot edit "
-                           "pictures from an instruction.")
+            raise BadInput(
+                f"The preset '{name}' holds a {class_name or 'unknown'} pipeline, which cannot edit "
+                "pictures from an instruction."
+            )
         pipe = _load(lambda: getattr(diffusers, class_name).from_pretrained(path, **kwargs), name)
     pipe = prepare_for_device(pipe, dev)
     return LoadedPipeline(pipe, name, autoencoder, recipe_for(pipe), str(dtype).replace("torch.", ""))
@@ -168,12 +181,16 @@ def _load(fn, name: str):
     except MemoryError:
         raise
     except Exception as exc:
-        raise ModelUnavailable(f"The model preset '{name}' could not be loaded ({type(exc).__name__}). "
-                               f"Check it with: python main.py models verify {name}", preset=name) from None
+        raise ModelUnavailable(
+            f"The model preset '{name}' could not be loaded ({type(exc).__name__}). "
+            f"Check it with: python main.py models verify {name}",
+            preset=name,
+        ) from None
 
 
-def cached_pipeline(extra: dict, store, name: str, task: str, dev: str, autoencoder: str | None = None,
-                    precision: str | None = None) -> LoadedPipeline:
+def cached_pipeline(
+    extra: dict, store, name: str, task: str, dev: str, autoencoder: str | None = None, precision: str | None = None
+) -> LoadedPipeline:
     """Keep one pipeline loaded per session: loading takes seconds, and two would not fit in memory."""
     key = (name, task, dev, autoencoder, precision)
     cached = extra.get("diffusion")
@@ -199,7 +216,9 @@ def parse_size(value: Any) -> tuple[int, int] | None:
         else:
             width, height = int(value[0]), int(value[1])
     except (ValueError, IndexError, TypeError):
-        raise BadInput(f"The size '{value}' is not understood. Give it as width x height, for example 512x512.") from None
+        raise BadInput(
+            f"The size '{value}' is not understood. Give it as width x height, for example 512x512."
+        ) from None
     if not (64 <= width <= 2048 and 64 <= height <= 2048):
         raise BadInput(f"The size {width} by {height} is out of range: each side must be 64 to 2048 pixels.")
     return width // 16 * 16, height // 16 * 16
@@ -242,8 +261,9 @@ class _Interrupted(Exception):
     """Raised inside the step callback to stop the pipeline between steps."""
 
 
-def run_steps(pipe, kwargs: dict, steps: int, cancel: threading.Event,
-              stage: str, label: str) -> Generator[Any, None, Any]:
+def run_steps(
+    pipe, kwargs: dict, steps: int, cancel: threading.Event, stage: str, label: str
+) -> Generator[Any, None, Any]:
     """Run `pipe(**kwargs)` in a worker thread; yield Progress for each step and return the
     image (so a handler writes `image = yield from run_steps(...)`).
 
@@ -265,8 +285,7 @@ def run_steps(pipe, kwargs: dict, steps: int, cancel: threading.Event,
     def work():
         try:
             with torch.inference_mode():
-                output = pipe(**kwargs, num_inference_steps=steps, callback_on_step_end=on_step_end,
-                              output_type="pil")
+                output = pipe(**kwargs, num_inference_steps=steps, callback_on_step_end=on_step_end, output_type="pil")
             events.put(("done", output.images[0]))
         except _Interrupted:
             events.put(("cancelled", None))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from PIL import Image
 
@@ -26,8 +26,10 @@ from .operations import apply_all
 from .parser import parse
 from .saving import check_output, save_image
 
-SIMPLE_EDITS = ("brightness, contrast, colour, black and white, invert, rotate, flip, crop, zoom, sharpen, "
-                "blur, resize and bigger text")
+SIMPLE_EDITS = (
+    "brightness, contrast, colour, black and white, invert, rotate, flip, crop, zoom, sharpen, "
+    "blur, resize and bigger text"
+)
 _UNDO_REDO = re.compile(r"^\s*(undo|redo)(?: (?:that|it|this|the last (?:edit|change)))?\s*[.!]?\s*$", re.I)
 _QUESTION = re.compile(r"^\s*(what|who|where|when|why|how|which|is|are|does|do|can you see|tell me)\b|\?\s*$", re.I)
 
@@ -47,13 +49,13 @@ def handle_edit(engine, request) -> Iterator:
     instruction = request.text.strip()
     if not instruction:
         raise BadInput("Please say what to change, for example: make it brighter.")
-    if m := _UNDO_REDO.match(instruction):        # "undo that" said as an edit
+    if m := _UNDO_REDO.match(instruction):  # "undo that" said as an edit
         yield from _step_back_or_forward(engine, request, m.group(1).lower())
         return
     out = check_output(request.options.get("out"))
     engine.gate.check_prompt(instruction)
     image = engine.prepare_image(request)
-    timings = {"prepare": _ms(t0)}   # prompt check + image load
+    timings = {"prepare": _ms(t0)}  # prompt check + image load
     parsed = parse(instruction)
     if parsed.problem and not parsed.unrecognised:
         raise BadInput(parsed.problem)
@@ -78,27 +80,37 @@ def handle_edit(engine, request) -> Iterator:
 def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed, timings: dict):
     dev = diffusion.device()
     try:
-        name = diffusion.choose_preset(engine.store, diffusion.IMAGE_EDIT,
-                                       request.options.get("preset") or engine.settings.models.edit_preset, dev)
+        name = diffusion.choose_preset(
+            engine.store, diffusion.IMAGE_EDIT, request.options.get("preset") or engine.settings.models.edit_preset, dev
+        )
     except ModelUnavailable as exc:
-        lead = (f"'{instruction}' is not one of the simple edits ({SIMPLE_EDITS}). "
-                if not parsed.operations else
-                f"Part of '{instruction}' ('{'; '.join(parsed.unrecognised)}') is not one of the simple edits. ")
-        raise ModelUnavailable(lead + "Changes like that need a picture-editing model. " + exc.message,
-                               preset=exc.preset) from None
+        lead = (
+            f"'{instruction}' is not one of the simple edits ({SIMPLE_EDITS}). "
+            if not parsed.operations
+            else f"Part of '{instruction}' ('{'; '.join(parsed.unrecognised)}') is not one of the simple edits. "
+        )
+        raise ModelUnavailable(
+            lead + "Changes like that need a picture-editing model. " + exc.message, preset=exc.preset
+        ) from None
     steps = diffusion.parse_steps(request.options.get("steps"))
     seed = diffusion.parse_seed(request.options.get("seed"))
     yield Progress("load_model", f"Loading the picture-editing model {name}.")
     t1 = time.perf_counter()
-    loaded = diffusion.cached_pipeline(engine.session.extra, engine.store, name, diffusion.IMAGE_EDIT, dev,
-                                       precision=request.options.get("precision"))
+    loaded = diffusion.cached_pipeline(
+        engine.session.extra, engine.store, name, diffusion.IMAGE_EDIT, dev, precision=request.options.get("precision")
+    )
     timings["load_model"] = _ms(t1)
     recipe = loaded.recipe
     steps = steps or recipe.steps
     longest = max(diffusion.parse_size(request.options.get("size")) or (recipe.size,))
     source = diffusion.fit_for_edit(image, longest, recipe.multiple)
-    kwargs = {"image": source, "prompt": instruction, "guidance_scale": recipe.guidance,
-              "generator": diffusion.make_generator(seed), **recipe.extra}
+    kwargs = {
+        "image": source,
+        "prompt": instruction,
+        "guidance_scale": recipe.guidance,
+        "generator": diffusion.make_generator(seed),
+        **recipe.extra,
+    }
     if type(loaded.pipe).__name__ == "FluxKontextPipeline":
         kwargs.update(height=source.height, width=source.width, max_area=source.width * source.height)
     t2 = time.perf_counter()
@@ -110,21 +122,41 @@ def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed
     return result, text, name, {"preset": name, "steps": steps, "seed": seed, "precision": loaded.precision}
 
 
-def _finish(engine, intent: str, before: Image.Image, edited: Image.Image, text: str, backend: str,
-            model: str, timings: dict, t0: float, out, metadata: dict, extra: dict) -> Iterator:
+def _finish(
+    engine,
+    intent: str,
+    before: Image.Image,
+    edited: Image.Image,
+    text: str,
+    backend: str,
+    model: str,
+    timings: dict,
+    t0: float,
+    out,
+    metadata: dict,
+    extra: dict,
+) -> Iterator:
     verdict = SafetyVerdict()
     edited = engine.gated_image(edited, verdict)
     history = history_for(engine.session.extra, before)
     history.push(edited, text)
-    engine.session.set_image(edited)   # new picture: earlier answers about the old one no longer apply
+    engine.session.set_image(edited)  # new picture: earlier answers about the old one no longer apply
     if out:
         extra["saved_to"] = save_image(edited, out, metadata)
     spoken = _say(engine, text, verdict)
     yield TextChunk(spoken)
     timings["total"] = _ms(t0)
     extra.update(width=edited.width, height=edited.height, can_undo=history.can_undo)
-    yield Result(intent=intent, text=spoken, backend=backend, model=model, timings_ms=timings, safety=verdict,
-                 image=edited, extra=extra)
+    yield Result(
+        intent=intent,
+        text=spoken,
+        backend=backend,
+        model=model,
+        timings_ms=timings,
+        safety=verdict,
+        image=edited,
+        extra=extra,
+    )
 
 
 # ---- undo / redo -------------------------------------------------------------------------------
@@ -143,8 +175,15 @@ def _step_back_or_forward(engine, request, intent: str) -> Iterator:
     if not possible:
         text = _say(engine, f"There is nothing to {intent}.", verdict)
         yield TextChunk(text)
-        yield Result(intent=intent, text=text, backend="history", model="", timings_ms={"total": _ms(t0)},
-                     safety=verdict, extra={"changed": False})
+        yield Result(
+            intent=intent,
+            text=text,
+            backend="history",
+            model="",
+            timings_ms={"total": _ms(t0)},
+            safety=verdict,
+            extra={"changed": False},
+        )
         return
     out = check_output(request.options.get("out"))
     step = history.undo() if intent == "undo" else history.redo()
@@ -153,13 +192,26 @@ def _step_back_or_forward(engine, request, intent: str) -> Iterator:
     what = step.summary.rstrip(".")
     what = what[:1].lower() + what[1:]
     text = _say(engine, f"{'Undid' if intent == 'undo' else 'Redid'}: {what}.", verdict)
-    extra = {"changed": True, "can_undo": history.can_undo, "can_redo": history.can_redo,
-             "width": image.width, "height": image.height}
+    extra = {
+        "changed": True,
+        "can_undo": history.can_undo,
+        "can_redo": history.can_redo,
+        "width": image.width,
+        "height": image.height,
+    }
     if out:
         extra["saved_to"] = save_image(image, out, {"history": text})
     yield TextChunk(text)
-    yield Result(intent=intent, text=text, backend="history", model="", timings_ms={"total": _ms(t0)},
-                 safety=verdict, image=image, extra=extra)
+    yield Result(
+        intent=intent,
+        text=text,
+        backend="history",
+        model="",
+        timings_ms={"total": _ms(t0)},
+        safety=verdict,
+        image=image,
+        extra=extra,
+    )
 
 
 def handle_undo(engine, request) -> Iterator:
@@ -177,43 +229,76 @@ def handle_generate(engine, request) -> Iterator:
     if not prompt:
         raise BadInput("Please say what to draw, for example: a lighthouse at sunset.")
     out = check_output(request.options.get("out"))
-    engine.gate.check_prompt(prompt)          # refused before any model is loaded
+    engine.gate.check_prompt(prompt)  # refused before any model is loaded
     size = diffusion.parse_size(request.options.get("size"))
     steps = diffusion.parse_steps(request.options.get("steps"))
     seed = diffusion.parse_seed(request.options.get("seed"))
     dev = diffusion.device()
-    name = diffusion.choose_preset(engine.store, diffusion.TEXT_TO_IMAGE,
-                                   request.options.get("preset") or engine.settings.models.generate_preset, dev)
+    name = diffusion.choose_preset(
+        engine.store,
+        diffusion.TEXT_TO_IMAGE,
+        request.options.get("preset") or engine.settings.models.generate_preset,
+        dev,
+    )
     yield Progress("load_model", f"Loading the drawing model {name}.")
     t1 = time.perf_counter()
-    loaded = diffusion.cached_pipeline(engine.session.extra, engine.store, name, diffusion.TEXT_TO_IMAGE, dev,
-                                       request.options.get("autoencoder"), request.options.get("precision"))
+    loaded = diffusion.cached_pipeline(
+        engine.session.extra,
+        engine.store,
+        name,
+        diffusion.TEXT_TO_IMAGE,
+        dev,
+        request.options.get("autoencoder"),
+        request.options.get("precision"),
+    )
     timings = {"load_model": _ms(t1)}
     recipe = loaded.recipe
     steps = steps or recipe.steps
     width, height = size or (recipe.size, recipe.size)
-    kwargs = {"prompt": prompt, "guidance_scale": recipe.guidance, "width": width, "height": height,
-              "generator": diffusion.make_generator(seed), **recipe.extra}
+    kwargs = {
+        "prompt": prompt,
+        "guidance_scale": recipe.guidance,
+        "width": width,
+        "height": height,
+        "generator": diffusion.make_generator(seed),
+        **recipe.extra,
+    }
     t2 = time.perf_counter()
     image = yield from diffusion.run_steps(loaded.pipe, kwargs, steps, engine.cancel_event, "generate", "Drawing")
     timings["generate"] = _ms(t2)
-    settings = {"preset": name, "autoencoder": loaded.autoencoder or "full", "steps": steps, "seed": seed,
-                "size": f"{width}x{height}", "guidance_scale": recipe.guidance, "precision": loaded.precision}
+    settings = {
+        "preset": name,
+        "autoencoder": loaded.autoencoder or "full",
+        "steps": steps,
+        "seed": seed,
+        "size": f"{width}x{height}",
+        "guidance_scale": recipe.guidance,
+        "precision": loaded.precision,
+    }
     verdict = SafetyVerdict()
     image = engine.gated_image(image, verdict)
     engine.session.set_image(image)
-    engine.session.extra.pop(SESSION_KEY, None)   # a new picture starts a new edit history
+    engine.session.extra.pop(SESSION_KEY, None)  # a new picture starts a new edit history
     extra = dict(settings)
     if out:
-        extra["saved_to"] = save_image(image, out, {"prompt": prompt, "settings": json.dumps(settings),
-                                                    "Software": "screen-assistant"})
+        extra["saved_to"] = save_image(
+            image, out, {"prompt": prompt, "settings": json.dumps(settings), "Software": "screen-assistant"}
+        )
     lead = _say(engine, f"I drew: {prompt.rstrip('.')}. ", verdict)
     yield TextChunk(lead)
     description = yield from _describe_drawing(engine, request, image, verdict, timings)
     timings["total"] = _ms(t0)
     extra["description"] = description
-    yield Result(intent="generate", text=(lead + description).strip(), backend="diffusers", model=name,
-                 timings_ms=timings, safety=verdict, image=image, extra=extra)
+    yield Result(
+        intent="generate",
+        text=(lead + description).strip(),
+        backend="diffusers",
+        model=name,
+        timings_ms=timings,
+        safety=verdict,
+        image=image,
+        extra=extra,
+    )
 
 
 def _describe_drawing(engine, request, image: Image.Image, verdict: SafetyVerdict, timings: dict):

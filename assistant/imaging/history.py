@@ -11,22 +11,22 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-MAX_STEPS = 20   # older steps are dropped: a 12-megapixel picture takes 36 MB per step
+MAX_STEPS = 20  # older steps are dropped: a 12-megapixel picture takes 36 MB per step
 
 
 @dataclass
 class EditStep:
     image: Image.Image
-    summary: str           # what produced this version ("Rotated left.")
+    summary: str  # what produced this version ("Rotated left.")
 
 
 @dataclass
 class EditHistory:
-    steps: list[EditStep] = field(default_factory=list)   # steps[0] is the original picture
-    index: int = 0                                        # the version currently shown
+    steps: list[EditStep] = field(default_factory=list)  # steps[0] is the original picture
+    index: int = 0  # the version currently shown
 
     @classmethod
-    def start(cls, image: Image.Image) -> "EditHistory":
+    def start(cls, image: Image.Image) -> EditHistory:
         return cls(steps=[EditStep(image, "")], index=0)
 
     @property
@@ -39,10 +39,10 @@ class EditHistory:
 
     def push(self, image: Image.Image, summary: str) -> None:
         """Record a new version; anything that had been undone is discarded."""
-        del self.steps[self.index + 1:]
+        del self.steps[self.index + 1 :]
         self.steps.append(EditStep(image, summary))
         if len(self.steps) > MAX_STEPS + 1:
-            del self.steps[1:len(self.steps) - MAX_STEPS]   # keep the original and the newest steps
+            del self.steps[1 : len(self.steps) - MAX_STEPS]  # keep the original and the newest steps
         self.index = len(self.steps) - 1
 
     @property

@@ -41,19 +41,33 @@ def _strength(value: float) -> str:
     return "a little" if value <= 0.2 else ("strongly" if value >= 0.5 else "")
 
 
-_REGION_NAMES = {"left": "the left half", "right": "the right half", "top": "the top half",
-                 "bottom": "the bottom half", "centre": "the centre", "top-left": "the top left quarter",
-                 "top-right": "the top right quarter", "bottom-left": "the bottom left quarter",
-                 "bottom-right": "the bottom right quarter"}
+_REGION_NAMES = {
+    "left": "the left half",
+    "right": "the right half",
+    "top": "the top half",
+    "bottom": "the bottom half",
+    "centre": "the centre",
+    "top-left": "the top left quarter",
+    "top-right": "the top right quarter",
+    "bottom-left": "the bottom left quarter",
+    "bottom-right": "the bottom right quarter",
+}
 
 
 def region_box(size: tuple[int, int], region: str) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of a named region."""
     w, h = size
-    boxes = {"left": (0, 0, w // 2, h), "right": (w - w // 2, 0, w, h), "top": (0, 0, w, h // 2),
-             "bottom": (0, h - h // 2, w, h), "centre": (w // 4, h // 4, w - w // 4, h - h // 4),
-             "top-left": (0, 0, w // 2, h // 2), "top-right": (w - w // 2, 0, w, h // 2),
-             "bottom-left": (0, h - h // 2, w // 2, h), "bottom-right": (w - w // 2, h - h // 2, w, h)}
+    boxes = {
+        "left": (0, 0, w // 2, h),
+        "right": (w - w // 2, 0, w, h),
+        "top": (0, 0, w, h // 2),
+        "bottom": (0, h - h // 2, w, h),
+        "centre": (w // 4, h // 4, w - w // 4, h - h // 4),
+        "top-left": (0, 0, w // 2, h // 2),
+        "top-right": (w - w // 2, 0, w, h // 2),
+        "bottom-left": (0, h - h // 2, w // 2, h),
+        "bottom-right": (w - w // 2, h - h // 2, w, h),
+    }
     return boxes[region]
 
 
@@ -61,16 +75,20 @@ def _check_size(width: int, height: int, max_pixels: int) -> None:
     if min(width, height) < MIN_SIDE:
         raise BadInput(f"That would make the picture too small: {width} by {height} pixels.")
     if width * height > max_pixels:
-        raise BadInput(f"That would make the picture too large: {width} by {height} pixels is over the "
-                       f"limit of {max_pixels / 1e6:.0f} megapixels.")
+        raise BadInput(
+            f"That would make the picture too large: {width} by {height} pixels is over the "
+            f"limit of {max_pixels / 1e6:.0f} megapixels."
+        )
 
 
 def _tone_phrase(op: Operation) -> str:
     value = op.value or 0.0
     up = value >= 0
-    return {"brightness": f"made {_percent(value)} {'brighter' if up else 'darker'}",
-            "contrast": f"{'increased' if up else 'reduced'} the contrast by {_percent(value)}",
-            "saturation": f"made the colours {_percent(value)} {'stronger' if up else 'weaker'}"}[op.name]
+    return {
+        "brightness": f"made {_percent(value)} {'brighter' if up else 'darker'}",
+        "contrast": f"{'increased' if up else 'reduced'} the contrast by {_percent(value)}",
+        "saturation": f"made the colours {_percent(value)} {'stronger' if up else 'weaker'}",
+    }[op.name]
 
 
 def _factor(op: Operation) -> float:
@@ -84,7 +102,7 @@ _CURVES = {"brightness", "contrast", "invert"}
 
 def _apply_curves(image: Image.Image, ops: list[Operation]) -> Image.Image:
     table = list(range(256))
-    preview = image.reduce(4) if min(image.size) >= 64 else image    # for contrast's mean grey
+    preview = image.reduce(4) if min(image.size) >= 64 else image  # for contrast's mean grey
     for op in ops:
         if op.name == "brightness":
             f = _factor(op)
@@ -103,6 +121,7 @@ def _apply_curves(image: Image.Image, ops: list[Operation]) -> Image.Image:
 def _sharpen(image: Image.Image, percent: float, radius: float = 2.0) -> Image.Image:
     """Unsharp mask as one box blur and one extrapolating blend (several times faster than
     ImageFilter.UnsharpMask on large pictures): out = v + percent/100 * (v - blur(v))."""
+
     def unsharp(part: Image.Image) -> Image.Image:
         return Image.blend(part.filter(ImageFilter.BoxBlur(radius)), part, 1.0 + percent / 100.0)
 
@@ -133,8 +152,7 @@ def _in_strips(image: Image.Image, fn, overlap: int) -> Image.Image:
 
 def _rotate(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
     degrees = (op.value or 0.0) % 360.0
-    exact = {90.0: Image.Transpose.ROTATE_90, 180.0: Image.Transpose.ROTATE_180,
-             270.0: Image.Transpose.ROTATE_270}
+    exact = {90.0: Image.Transpose.ROTATE_90, 180.0: Image.Transpose.ROTATE_180, 270.0: Image.Transpose.ROTATE_270}
     if degrees in exact:
         out = image.transpose(exact[degrees])
     elif degrees == 0.0:
@@ -172,8 +190,9 @@ def _zoom_out(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
     w, h = image.size
     small = image.resize((max(1, round(w / factor)), max(1, round(h / factor))), Image.Resampling.LANCZOS)
     border = image.resize((16, 16), Image.Resampling.BOX)
-    edge = [border.getpixel((x, y)) for x in range(16) for y in (0, 15)] + \
-           [border.getpixel((x, y)) for y in range(16) for x in (0, 15)]
+    edge = [border.getpixel((x, y)) for x in range(16) for y in (0, 15)] + [
+        border.getpixel((x, y)) for y in range(16) for x in (0, 15)
+    ]
     fill = tuple(sum(c[i] for c in edge) // len(edge) for i in range(3))
     canvas = Image.new("RGB", (w, h), fill)
     canvas.paste(small, ((w - small.width) // 2, (h - small.height) // 2))
@@ -195,8 +214,10 @@ def _resize(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.I
     factor = op.value or 1.0
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
     _check_size(*size, max_pixels)
-    return (image.resize(size, Image.Resampling.LANCZOS),
-            f"resized to {round(factor * 100):d} percent, {size[0]} by {size[1]} pixels")
+    return (
+        image.resize(size, Image.Resampling.LANCZOS),
+        f"resized to {round(factor * 100):d} percent, {size[0]} by {size[1]} pixels",
+    )
 
 
 def _text_bigger(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.Image, str]:
@@ -247,8 +268,9 @@ def apply(image: Image.Image, op: Operation, max_pixels: int = 100_000_000) -> t
     raise BadInput(f"I don't know the edit '{name}'.")
 
 
-def apply_all(image: Image.Image, operations: list[Operation], max_pixels: int = 100_000_000,
-              check_cancel=None) -> tuple[Image.Image, str]:
+def apply_all(
+    image: Image.Image, operations: list[Operation], max_pixels: int = 100_000_000, check_cancel=None
+) -> tuple[Image.Image, str]:
     """Apply operations in order; return the result and one plain summary sentence."""
     phrases = []
     i = 0
@@ -258,7 +280,7 @@ def apply_all(image: Image.Image, operations: list[Operation], max_pixels: int =
         run = i
         while run < len(operations) and operations[run].name in _CURVES:
             run += 1
-        if run - i > 1:                      # fuse consecutive curves into one pass
+        if run - i > 1:  # fuse consecutive curves into one pass
             image = _apply_curves(image, operations[i:run])
             phrases += ["inverted the colours" if op.name == "invert" else _tone_phrase(op) for op in operations[i:run]]
             i = run

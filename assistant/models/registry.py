@@ -1,4 +1,4 @@
-"""Presets from resources/models.toml plus user-added local directories."""
+"""Presets from assistant/resources/models.toml plus user-added local directories."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import tomli_w
 
 from ..config import config_dir
 from ..errors import BadInput
+from ..resources import resource
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEFAULT_ALLOW = ["*.safetensors", "*.json", "*.txt", "*.model", "*.jinja", "tokenizer*", "*.tiktoken", "*.py.never"]
 
 
@@ -55,7 +55,7 @@ class Registry:
     """All known presets. `extra` lets tests and callers register presets in memory."""
 
     def __init__(self, path: Path | None = None, local_file: Path | None = None):
-        self._path = path or RESOURCES / "models.toml"
+        self._path = path or resource("models.toml")
         self._local_file = local_file or _local_file()
         self._presets: dict[str, Preset] = {}
         raw = tomllib.loads(self._path.read_text(encoding="utf-8"))
@@ -94,15 +94,20 @@ class Registry:
         path = Path(path).expanduser().resolve()
         if not path.is_dir():
             raise BadInput(f"The folder {path} does not exist.")
-        preset = self.register(Preset(name=name, task=task, local_path=str(path), licence=licence,
-                                      description=f"Local model in {path}"))
+        preset = self.register(
+            Preset(name=name, task=task, local_path=str(path), licence=licence, description=f"Local model in {path}")
+        )
         if persist:
             data = {"presets": {}}
             if self._local_file.exists():
                 data = tomllib.loads(self._local_file.read_text(encoding="utf-8"))
                 data.setdefault("presets", {})
-            data["presets"][name] = {"task": task, "local_path": str(path), "licence": licence,
-                                     "description": preset.description}
+            data["presets"][name] = {
+                "task": task,
+                "local_path": str(path),
+                "licence": licence,
+                "description": preset.description,
+            }
             self._local_file.parent.mkdir(parents=True, exist_ok=True)
             self._local_file.write_text(tomli_w.dumps(data), encoding="utf-8")
         return preset

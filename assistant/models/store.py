@@ -7,11 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-import tomllib
 
 import tomli_w
 
@@ -86,9 +85,13 @@ class ModelStore:
 
         revision = preset.revision if download else (self.locked_revision(preset.name) or preset.revision)
         path = snapshot_download(
-            preset.repo, revision=revision, cache_dir=self.cache_dir,
-            allow_patterns=preset.allow or None, ignore_patterns=preset.ignore or None,
-            local_files_only=not download, tqdm_class=tqdm_class,
+            preset.repo,
+            revision=revision,
+            cache_dir=self.cache_dir,
+            allow_patterns=preset.allow or None,
+            ignore_patterns=preset.ignore or None,
+            local_files_only=not download,
+            tqdm_class=tqdm_class,
         )
         return Path(path)
 
@@ -133,7 +136,8 @@ class ModelStore:
             raise ModelUnavailable(
                 f"Could not download '{name}' ({preset.repo}): {type(exc).__name__}. "
                 "Check the network connection and try again; partial downloads resume.",
-                preset=name) from None
+                preset=name,
+            ) from None
 
     def verify(self, name: str) -> VerifyReport:
         """Check a preset's files: present, JSON parses, safetensors headers parse, and

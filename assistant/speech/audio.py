@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -68,8 +68,7 @@ class EnergyEndpointer(_Endpointer):
     """Speech = blocks well above the noise floor. The floor adapts to the room from the
     quietest recent blocks."""
 
-    def __init__(self, silence_ms: int = 700, min_speech_ms: int = 200, ratio: float = 4.0,
-                 min_level: float = 0.004):
+    def __init__(self, silence_ms: int = 700, min_speech_ms: int = 200, ratio: float = 4.0, min_level: float = 0.004):
         super().__init__(silence_ms, min_speech_ms)
         self.ratio, self.min_level = ratio, min_level
         self.floor = None
@@ -110,7 +109,7 @@ class SileroEndpointer(_Endpointer):
         frames, self._pending = self._pending[:whole], self._pending[whole:]
         # one earlier frame goes in front so the model has its context; its score is dropped
         probs = self.model(np.concatenate([self._previous, frames])).reshape(-1)[1:]
-        self._previous = frames[-self.FRAME:]
+        self._previous = frames[-self.FRAME :]
         frame_ms = 1000.0 * self.FRAME / SAMPLE_RATE
         ended = False
         for p in probs:
@@ -185,8 +184,13 @@ class Recorder:
             self.on_block(resample(block, self._rate, SAMPLE_RATE))
 
 
-def record_utterance(max_seconds: float = 15.0, endpointer: str = "silero", silence_ms: int = 700,
-                     no_speech_timeout: float = 8.0, cancel: threading.Event | None = None) -> np.ndarray:
+def record_utterance(
+    max_seconds: float = 15.0,
+    endpointer: str = "silero",
+    silence_ms: int = 700,
+    no_speech_timeout: float = 8.0,
+    cancel: threading.Event | None = None,
+) -> np.ndarray:
     """Record one spoken command and stop on its own when the speaker falls silent."""
     detector = make_endpointer(endpointer, silence_ms)
     ended = threading.Event()

@@ -13,10 +13,58 @@ import re
 
 # Words that are followed by a full stop without ending the sentence.
 ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "ca", "approx", "dept", "est",
-    "inc", "ltd", "co", "corp", "fig", "figs", "ref", "al", "cf", "gen", "col", "lt", "sgt", "capt",
-    "rev", "hon", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-    "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "mt",
+    "vs",
+    "ca",
+    "approx",
+    "dept",
+    "est",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "fig",
+    "figs",
+    "ref",
+    "al",
+    "cf",
+    "gen",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "rev",
+    "hon",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
 }
 # These are abbreviations only when a number follows ("No. 5", "p. 12"); else a real word.
 BEFORE_NUMBER = {"no", "nos", "vol", "p", "pp", "ch", "sec", "art", "op"}
@@ -25,7 +73,7 @@ MAYBE_END = {"etc"}
 
 _END_PUNCT = ".!?…"
 _CLOSERS = "\"')]}»”’"
-_DOTTED = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]?$")   # e.g  i.e  U.S  a.m
+_DOTTED = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]?$")  # e.g  i.e  U.S  a.m
 
 
 class SentenceChunker:

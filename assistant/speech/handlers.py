@@ -9,7 +9,7 @@ The transcript passes the safety gate like every other output.
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..errors import BadInput
 from ..safety import SafetyVerdict
@@ -34,9 +34,15 @@ def _handle_transcribe(engine, request) -> Iterator:
     verdict = SafetyVerdict()
     text = engine.gated_str(transcript.text, verdict).strip()
     timings = {"load_model": load_ms, **transcript.timings_ms, "total": (time.perf_counter() - t0) * 1000}
-    yield Result(intent="transcribe", text=text, backend="faster-whisper", model=transcript.model,
-                 timings_ms=timings, safety=verdict,
-                 extra={"duration_s": round(transcript.duration_s, 2), "decode": transcript.path})
+    yield Result(
+        intent="transcribe",
+        text=text,
+        backend="faster-whisper",
+        model=transcript.model,
+        timings_ms=timings,
+        safety=verdict,
+        extra={"duration_s": round(transcript.duration_s, 2), "decode": transcript.path},
+    )
 
 
 HANDLERS: dict = {"transcribe": _handle_transcribe}

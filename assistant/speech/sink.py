@@ -25,7 +25,7 @@ class SpeechSink:
         self._streamed = False
 
     @classmethod
-    def create(cls, settings, **tts_kwargs) -> "SpeechSink":
+    def create(cls, settings, **tts_kwargs) -> SpeechSink:
         """A sink with its own TextToSpeech built from settings.speech. Without a speech engine
         or sound device it says so once and stays silent (text-only), never raising."""
         tts = TextToSpeech.from_settings(settings.speech, **tts_kwargs)

@@ -29,9 +29,9 @@ import numpy as np
 from ..errors import BadInput, ModelUnavailable
 
 SAMPLE_RATE = 16000
-MAX_SECONDS = 600.0          # ten minutes: longer recordings are refused with a sentence
-SHORT_CLIP_SECONDS = 25.0    # up to this the fast short-context path is used
-SILENCE_PEAK = 0.01          # float full scale; quieter than this throughout is "silent"
+MAX_SECONDS = 600.0  # ten minutes: longer recordings are refused with a sentence
+SHORT_CLIP_SECONDS = 25.0  # up to this the fast short-context path is used
+SILENCE_PEAK = 0.01  # float full scale; quieter than this throughout is "silent"
 SILENCE_RMS = 0.0015
 
 
@@ -41,11 +41,16 @@ class Transcript:
     duration_s: float
     model: str
     timings_ms: dict[str, float] = field(default_factory=dict)
-    path: str = "short"          # short | full
+    path: str = "short"  # short | full
 
     def as_dict(self) -> dict:
-        return {"text": self.text, "duration_s": round(self.duration_s, 2), "model": self.model,
-                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}, "path": self.path}
+        return {
+            "text": self.text,
+            "duration_s": round(self.duration_s, 2),
+            "model": self.model,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "path": self.path,
+        }
 
 
 # ---- audio in ---------------------------------------------------------------------------------
@@ -65,8 +70,10 @@ def load_audio(source: Any, max_seconds: float = MAX_SECONDS) -> np.ndarray:
         raise BadInput("The recording is damaged (it contains invalid samples).")
     seconds = len(samples) / max(rate, 1)
     if seconds > max_seconds:
-        raise BadInput(f"The recording is {_duration(seconds)} long; the limit is {_duration(max_seconds)}. "
-                       "Please use a shorter recording.")
+        raise BadInput(
+            f"The recording is {_duration(seconds)} long; the limit is {_duration(max_seconds)}. "
+            "Please use a shorter recording."
+        )
     if seconds < 0.1:
         raise BadInput("The recording is too short to contain speech.")
     return resample(samples, rate, SAMPLE_RATE)
@@ -169,11 +176,11 @@ def model_dir(store, preset_name: str) -> Path:
     return Path(path)
 
 
-_CACHE: dict[str, "Transcriber"] = {}
+_CACHE: dict[str, Transcriber] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def transcriber_for(store, preset_name: str) -> "Transcriber":
+def transcriber_for(store, preset_name: str) -> Transcriber:
     """One loaded Transcriber per preset, shared by every caller in the process."""
     path = model_dir(store, preset_name)
     with _CACHE_LOCK:
@@ -186,8 +193,7 @@ def transcriber_for(store, preset_name: str) -> "Transcriber":
 class Transcriber:
     """faster-whisper on CPU (int8). Thread-safe: one transcription at a time per model."""
 
-    def __init__(self, path: str | os.PathLike, name: str = "whisper", cpu_threads: int = 0,
-                 beam_size: int = 3):
+    def __init__(self, path: str | os.PathLike, name: str = "whisper", cpu_threads: int = 0, beam_size: int = 3):
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -197,11 +203,13 @@ class Transcriber:
         try:
             self.model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
         except Exception as exc:
-            raise ModelUnavailable(f"The speech model '{name}' could not be loaded ({type(exc).__name__}).",
-                                   preset=name) from None
+            raise ModelUnavailable(
+                f"The speech model '{name}' could not be loaded ({type(exc).__name__}).", preset=name
+            ) from None
         multilingual = self.model.model.is_multilingual
-        self._tokenizer = Tokenizer(self.model.hf_tokenizer, multilingual, task="transcribe",
-                                    language="en" if multilingual else None)
+        self._tokenizer = Tokenizer(
+            self.model.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None
+        )
         self._prompt = self.model.get_prompt(self._tokenizer, [], without_timestamps=True)
         self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]))
         self._lock = threading.Lock()
@@ -235,16 +243,25 @@ class Transcriber:
         encoded = self.model.encode(pad_or_trim(features, frames))
         seconds = len(audio) / SAMPLE_RATE
         result = self.model.model.generate(
-            encoded, [self._prompt], beam_size=self.beam_size, repetition_penalty=1.1,
+            encoded,
+            [self._prompt],
+            beam_size=self.beam_size,
+            repetition_penalty=1.1,
             max_length=len(self._prompt) + 12 + int(6 * seconds),  # ~3 words a second is plenty
-            suppress_blank=True, suppress_tokens=self._suppress)
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )
         return self._tokenizer.decode(result[0].sequences_ids[0])
 
     def _full(self, audio: np.ndarray) -> str:
         segments, _ = self.model.transcribe(
-            audio, language="en" if self.model.model.is_multilingual else None, beam_size=5,
-            vad_filter=len(audio) > SAMPLE_RATE * 30, condition_on_previous_text=False,
-            without_timestamps=True)
+            audio,
+            language="en" if self.model.model.is_multilingual else None,
+            beam_size=5,
+            vad_filter=len(audio) > SAMPLE_RATE * 30,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+        )
         return " ".join(segment.text.strip() for segment in segments)
 
 

@@ -30,10 +30,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -41,7 +42,7 @@ from ..errors import BadInput, ModelUnavailable
 from ..safety import MASK
 from .chunker import SentenceChunker
 
-SPOKEN_MASK = "filtered"   # what a word withheld by the safety gate sounds like
+SPOKEN_MASK = "filtered"  # what a word withheld by the safety gate sounds like
 _MARKUP = re.compile(r"[*_`#>|]+")
 _SPACES = re.compile(r"\s+")
 
@@ -69,8 +70,8 @@ class AudioOutput(Protocol):
         """Play float32 mono samples; return early (promptly) once cancelled() is True."""
 
 
-RENDER_TIMEOUT = 30.0   # seconds one sentence may take to render
-BLOCK_SECONDS = 0.03   # how often playback checks for stop(): the worst-case stop delay
+RENDER_TIMEOUT = 30.0  # seconds one sentence may take to render
+BLOCK_SECONDS = 0.03  # how often playback checks for stop(): the worst-case stop delay
 
 
 def output_device_problem() -> str | None:
@@ -98,7 +99,7 @@ class SoundDeviceOutput:
                 if cancelled():
                     stream.abort()
                     return
-                stream.write(np.ascontiguousarray(samples[start:start + block], dtype=np.float32))
+                stream.write(np.ascontiguousarray(samples[start : start + block], dtype=np.float32))
 
 
 class RecordingOutput:
@@ -121,7 +122,7 @@ class RecordingOutput:
             if cancelled():
                 return
             with self._lock:
-                self._parts.append(samples[start:start + block].copy())
+                self._parts.append(samples[start : start + block].copy())
             if self.realtime:
                 ahead = (start + block) / rate - (time.perf_counter() - t0)
                 if ahead > 0:
@@ -140,8 +141,8 @@ class RecordingOutput:
 # ---- the worker -------------------------------------------------------------------------------
 @dataclass
 class _Job:
-    kind: str                          # speak | render | voices
-    owner: "TextToSpeech"
+    kind: str  # speak | render | voices
+    owner: TextToSpeech
     text: str = ""
     generation: int = 0
     future: Future | None = None
@@ -152,11 +153,11 @@ class _EngineWorker:
     per process and routes audio through one global callback, so every TextToSpeech shares
     this worker; each job carries its owner's settings, output and stop generation."""
 
-    _instances: dict[str | None, "_EngineWorker"] = {}
+    _instances: dict[str | None, _EngineWorker] = {}
     _instances_lock = threading.Lock()
 
     @classmethod
-    def shared(cls, driver: str | None) -> "_EngineWorker":
+    def shared(cls, driver: str | None) -> _EngineWorker:
         """The worker for `driver` (None: the platform default), started on first use."""
         with cls._instances_lock:
             if driver not in cls._instances:
@@ -200,9 +201,11 @@ class _EngineWorker:
             _quiet_driver(engine)
             return engine
         except Exception as exc:
-            self.problem = ("No speech engine was found (on Linux install espeak-ng)."
-                            if isinstance(exc, (OSError, ImportError)) else
-                            f"The speech engine could not start ({type(exc).__name__}).")
+            self.problem = (
+                "No speech engine was found (on Linux install espeak-ng)."
+                if isinstance(exc, (OSError, ImportError))
+                else f"The speech engine could not start ({type(exc).__name__})."
+            )
             return None
 
     def _do(self, engine, job: _Job) -> None:
@@ -223,7 +226,7 @@ class _EngineWorker:
         elif not owner._cancelled(job.generation) and owner._output is not None:
             owner._output.play(samples, rate, lambda: owner._cancelled(job.generation))
 
-    def _apply(self, engine, owner: "TextToSpeech") -> None:
+    def _apply(self, engine, owner: TextToSpeech) -> None:
         for name, value in owner._settings.items():
             if value == "" or self._applied.get(name) == value:
                 continue
@@ -267,9 +270,15 @@ class TextToSpeech:
     """Speech output. Every public method is thread-safe and returns quickly; the pyttsx3
     engine itself lives in one worker thread shared by all instances in the process."""
 
-    def __init__(self, rate: int = 180, volume: float = 1.0, voice: str = "",
-                 output: AudioOutput | str | None = "auto", driver: str | None = None,
-                 notice: Callable[[str], None] | None = _print_notice):
+    def __init__(
+        self,
+        rate: int = 180,
+        volume: float = 1.0,
+        voice: str = "",
+        output: AudioOutput | str | None = "auto",
+        driver: str | None = None,
+        notice: Callable[[str], None] | None = _print_notice,
+    ):
         self._settings = {"rate": int(rate), "volume": float(volume), "voice": voice or ""}
         self._notice_fn = notice
         self._noticed: set[str] = set()
@@ -281,10 +290,9 @@ class TextToSpeech:
         self._worker = _EngineWorker.shared(driver)
 
     @classmethod
-    def from_settings(cls, speech_settings, **kwargs) -> "TextToSpeech":
+    def from_settings(cls, speech_settings, **kwargs) -> TextToSpeech:
         """Build from config.SpeechSettings (rate, volume, voice)."""
-        return cls(rate=speech_settings.rate, volume=speech_settings.volume,
-                   voice=speech_settings.voice, **kwargs)
+        return cls(rate=speech_settings.rate, volume=speech_settings.volume, voice=speech_settings.voice, **kwargs)
 
     # ---- availability --------------------------------------------------------------------
     @property
@@ -432,8 +440,7 @@ class TextToSpeech:
 
 def _voice_info(voice) -> VoiceInfo:
     languages = [lang.decode() if isinstance(lang, bytes) else str(lang) for lang in (voice.languages or [])]
-    return VoiceInfo(id=str(voice.id), name=str(voice.name or voice.id), languages=languages,
-                     gender=voice.gender)
+    return VoiceInfo(id=str(voice.id), name=str(voice.name or voice.id), languages=languages, gender=voice.gender)
 
 
 def _set_property(engine, name: str, value) -> None:

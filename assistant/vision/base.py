@@ -7,8 +7,9 @@ directly: the engine passes every chunk and line through the safety gate first.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -27,15 +28,21 @@ class TextLine:
 
 @runtime_checkable
 class VisionBackend(Protocol):
-    name: str    # "vlm" or "embedded"
-    model: str   # preset or model name reported to the user
+    name: str  # "vlm" or "embedded"
+    model: str  # preset or model name reported to the user
 
-    def describe(self, image: Image.Image, detail: str = "quick",
-                 cancel: threading.Event | None = None) -> Iterator[str]:
+    def describe(
+        self, image: Image.Image, detail: str = "quick", cancel: threading.Event | None = None
+    ) -> Iterator[str]:
         """Stream a description: a short first sentence, then details."""
 
-    def ask(self, image: Image.Image, question: str, history: list[tuple[str, str]] | None = None,
-            cancel: threading.Event | None = None) -> Iterator[str]:
+    def ask(
+        self,
+        image: Image.Image,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
         """Stream an answer to `question` about `image`; history is earlier (question, answer)."""
 
     def read_text(self, image: Image.Image) -> list[TextLine]:

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-LABELS_PATH = Path(__file__).resolve().parents[2] / "resources" / "imagenet_labels.txt"
+from ..resources import resource
+
+LABELS_PATH = resource("imagenet_labels.txt")
 INPUT_SIZE = 224
 # The Lite models were trained (in TensorFlow) on pixels scaled as (x - 127) / 128; ImageNet's
 # per-channel mean/std also works but gave lower, flatter scores on the test photos.
@@ -31,8 +33,13 @@ CROP_FRACTION = 0.875  # TensorFlow's evaluation crop: the central 224/256 of th
 
 # (repeats, kernel, stride, expand ratio, in channels, out channels) per stage.
 LITE0_STAGES = [
-    (1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-    (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320),
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
 ]
 
 
@@ -116,8 +123,11 @@ def weights_path() -> Path:
 
 
 def load_labels(path: Path = LABELS_PATH) -> list[str]:
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-              if line.strip() and not line.startswith("#")]
+    labels = [
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     if len(labels) != 1000:
         raise ValueError(f"{path} should list 1000 ImageNet classes, found {len(labels)}")
     return labels
@@ -128,8 +138,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
     img = image.convert("RGB")
     side = max(1, round(min(img.size) * CROP_FRACTION))
     left, top = (img.width - side) // 2, (img.height - side) // 2
-    img = img.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BICUBIC,
-                     box=(left, top, left + side, top + side))
+    img = img.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side))
     arr = (np.asarray(img, dtype=np.float32) - _MEAN) / _STD
     return arr.transpose(2, 0, 1)[None].copy()
 

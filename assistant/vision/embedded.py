@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 from PIL import Image
@@ -132,8 +132,9 @@ class EmbeddedBackend:
     def read_text(self, image: Image.Image) -> list[TextLine]:
         return list(self.lines(self.analyse(image)))
 
-    def describe(self, image: Image.Image, detail: str = "quick",
-                 cancel: threading.Event | None = None) -> Iterator[str]:
+    def describe(
+        self, image: Image.Image, detail: str = "quick", cancel: threading.Event | None = None
+    ) -> Iterator[str]:
         a = self.analyse(image)
         self.detect(a)
         yield first_sentence(a.kind, a.colours, self.line_estimate(a), self.hint(a)) + " "
@@ -145,8 +146,13 @@ class EmbeddedBackend:
                 return
             yield sentence + " "
 
-    def ask(self, image: Image.Image, question: str, history: list[tuple[str, str]] | None = None,
-            cancel: threading.Event | None = None) -> Iterator[str]:
+    def ask(
+        self,
+        image: Image.Image,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
         from .questions import answer
 
         a = self.analyse(image)
@@ -182,8 +188,12 @@ def quote_end(text: str) -> str:
     return quote(text) + ("" if text.strip()[-1:] in ".!?" else ".")
 
 
-KIND_PHRASES = {"screenshot": "A screenshot", "document": "A text document", "photo": "A photo",
-                "graphic": "A simple graphic with flat colours"}
+KIND_PHRASES = {
+    "screenshot": "A screenshot",
+    "document": "A text document",
+    "photo": "A photo",
+    "graphic": "A simple graphic with flat colours",
+}
 
 
 def first_sentence(kind: str, colours: list[tuple[str, float]], text_regions: int, hint: Guess | None) -> str:
@@ -224,15 +234,36 @@ def title_line(a: Analysis, lines: list[TextLine]) -> TextLine | None:
     return top if top.box[3] <= 0.1 * a.image.height else None
 
 
-MENU_NAMES = {"file", "edit", "view", "help", "tools", "window", "insert", "format", "go", "run",
-              "terminal", "settings", "options", "history", "bookmarks", "selection", "image", "table"}
+MENU_NAMES = {
+    "file",
+    "edit",
+    "view",
+    "help",
+    "tools",
+    "window",
+    "insert",
+    "format",
+    "go",
+    "run",
+    "terminal",
+    "settings",
+    "options",
+    "history",
+    "bookmarks",
+    "selection",
+    "image",
+    "table",
+}
 
 
 def _menu_words(text: str) -> bool:
     """3-12 capitalised single words including at least two usual menu names."""
     words = text.split()
-    return (3 <= len(words) <= 12 and all(w[:1].isupper() and w.isalpha() for w in words)
-            and sum(w.lower() in MENU_NAMES for w in words) >= 2)
+    return (
+        3 <= len(words) <= 12
+        and all(w[:1].isupper() and w.isalpha() for w in words)
+        and sum(w.lower() in MENU_NAMES for w in words) >= 2
+    )
 
 
 def coloured_labels(a: Analysis, lines: list[TextLine]) -> list[tuple[TextLine, str, str]]:
@@ -263,8 +294,22 @@ def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> li
     return []
 
 
-ERROR_WORDS = ("error", "failed", "failure", "could not", "couldn't", "cannot", "can't", "unable",
-               "warning", "invalid", "denied", "not found", "not responding", "problem")
+ERROR_WORDS = (
+    "error",
+    "failed",
+    "failure",
+    "could not",
+    "couldn't",
+    "cannot",
+    "can't",
+    "unable",
+    "warning",
+    "invalid",
+    "denied",
+    "not found",
+    "not responding",
+    "problem",
+)
 
 
 def error_lines(lines: list[TextLine]) -> list[TextLine]:
@@ -296,13 +341,16 @@ def detail_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator
         body = [l for l in lines if l is not title and l not in menu]
         shown = body if full else body[:3]
         if shown:
-            yield ("The text reads: " if full or len(body) <= 3 else "The text begins: ") + \
-                " ".join(_sentence(l.text) for l in shown)
+            yield ("The text reads: " if full or len(body) <= 3 else "The text begins: ") + " ".join(
+                _sentence(l.text) for l in shown
+            )
         if not full and len(body) > 3:
             yield f"Ask me to read it to hear all {len(lines)} lines."
     if kind in ("photo", "graphic"):
-        yield ("Offline I can only report text, colours and layout. For a real description of "
-               f"what it shows, install the picture model {VLM_PRESET} with: {PULL_COMMAND}.")
+        yield (
+            "Offline I can only report text, colours and layout. For a real description of "
+            f"what it shows, install the picture model {VLM_PRESET} with: {PULL_COMMAND}."
+        )
 
 
 def _sentence(text: str) -> str:

@@ -19,9 +19,10 @@ import queue
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from PIL import Image
 
@@ -29,13 +30,17 @@ from ..errors import Cancelled, ModelUnavailable
 from .base import TextLine
 
 DESCRIBE_PROMPTS = {
-    "quick": ("Describe this picture for a blind person. Start with one short sentence saying what it is. "
-              "Then give the most important details, and read any important text exactly."),
-    "full": ("Describe this picture for a blind person. Start with one short sentence saying what it is. "
-             "Then describe everything from top to bottom: text (read exactly), buttons, pictures, "
-             "colours and layout."),
+    "quick": (
+        "Describe this picture for a blind person. Start with one short sentence saying what it is. "
+        "Then give the most important details, and read any important text exactly."
+    ),
+    "full": (
+        "Describe this picture for a blind person. Start with one short sentence saying what it is. "
+        "Then describe everything from top to bottom: text (read exactly), buttons, pictures, "
+        "colours and layout."
+    ),
 }
-QUICK_DESCRIBE_TOKENS = 120      # a quick description is a few sentences, never an essay
+QUICK_DESCRIBE_TOKENS = 120  # a quick description is a few sentences, never an essay
 MAX_NEW_TOKENS_LIMIT = 1024
 
 
@@ -85,7 +90,9 @@ class QwenVLAdapter(FamilyAdapter):
     MAX_PIXELS = {"quick": 512 * 28 * 28, "full": 1280 * 28 * 28}
 
     def image_kwargs(self, detail: str) -> dict[str, Any]:
-        return {"size": {"shortest_edge": 56 * 56, "longest_edge": self.MAX_PIXELS.get(detail, self.MAX_PIXELS["quick"])}}
+        return {
+            "size": {"shortest_edge": 56 * 56, "longest_edge": self.MAX_PIXELS.get(detail, self.MAX_PIXELS["quick"])}
+        }
 
     def load_processor(self, path: Path):
         """The stock processor bundles a video processor that needs torchvision, which CPU-only
@@ -115,8 +122,8 @@ def adapter_for(model_type: str) -> FamilyAdapter:
 class PrefixEntry:
     """The encoded image part of a prompt: its token ids and the model's key/value cache."""
 
-    input_ids: Any          # torch.LongTensor (1, n)
-    cache: Any              # transformers DynamicCache after running input_ids
+    input_ids: Any  # torch.LongTensor (1, n)
+    cache: Any  # transformers DynamicCache after running input_ids
     state: dict[str, Any] = field(default_factory=dict)
     hits: int = 0
 
@@ -164,34 +171,49 @@ def image_key(image: Image.Image) -> str:
 class HubVLMBackend:
     name = "vlm"
 
-    def __init__(self, path: str | Path, name: str = "vlm", max_new_tokens: int = 160, *,
-                 device: str | None = None, cache_images: int = 4, prefix_cache: bool = True,
-                 quantize: bool = False, dtype: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        name: str = "vlm",
+        max_new_tokens: int = 160,
+        *,
+        device: str | None = None,
+        cache_images: int = 4,
+        prefix_cache: bool = True,
+        quantize: bool = False,
+        dtype: str | None = None,
+    ):
         import torch
 
-        self.model = name                   # the preset name reported to the user
+        self.model = name  # the preset name reported to the user
         self.path = Path(path)
         self.max_new_tokens = max(1, min(int(max_new_tokens), MAX_NEW_TOKENS_LIMIT))
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.use_prefix_cache = prefix_cache
         self.prefix_cache = PrefixCache(cache_images)
-        self.generate_kwargs: dict[str, Any] = {}   # extra generate() arguments (benchmarks, tuning)
+        self.generate_kwargs: dict[str, Any] = {}  # extra generate() arguments (benchmarks, tuning)
         self.stats = {"prefix_encodes": 0, "prefix_hits": 0}
-        self._lock = threading.Lock()               # one generation at a time per model
+        self._lock = threading.Lock()  # one generation at a time per model
         self._ocr = None
         self._worker = _GenerationThread()
         dtype = "float32" if quantize else (dtype or _default_dtype(self.device))
         self.adapter, self.processor, self.net = _load(self.path, name, self.device, dtype, quantize)
 
     # ---- VisionBackend --------------------------------------------------------------------
-    def describe(self, image: Image.Image, detail: str = "quick",
-                 cancel: threading.Event | None = None) -> Iterator[str]:
+    def describe(
+        self, image: Image.Image, detail: str = "quick", cancel: threading.Event | None = None
+    ) -> Iterator[str]:
         detail = detail if detail in DESCRIBE_PROMPTS else "quick"
         limit = min(self.max_new_tokens, QUICK_DESCRIBE_TOKENS) if detail == "quick" else self.max_new_tokens
         return self._stream(image, [DESCRIBE_PROMPTS[detail]], detail, limit, cancel)
 
-    def ask(self, image: Image.Image, question: str, history: list[tuple[str, str]] | None = None,
-            cancel: threading.Event | None = None) -> Iterator[str]:
+    def ask(
+        self,
+        image: Image.Image,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
         turns: list[str] = []
         for earlier_question, earlier_answer in history or []:
             turns += [earlier_question, earlier_answer]
@@ -202,6 +224,7 @@ class HubVLMBackend:
         """Text reading is the OCR model's job: it is exact and keeps reading order."""
         if self._ocr is None:
             from .embedded import EmbeddedBackend
+
             self._ocr = EmbeddedBackend()
         return self._ocr.read_text(image)
 
@@ -233,8 +256,9 @@ class HubVLMBackend:
         return "quick"
 
     # ---- generation ---------------------------------------------------------------------
-    def _stream(self, image: Image.Image, turns: list[str], detail: str, max_new_tokens: int,
-                cancel: threading.Event | None) -> Iterator[str]:
+    def _stream(
+        self, image: Image.Image, turns: list[str], detail: str, max_new_tokens: int, cancel: threading.Event | None
+    ) -> Iterator[str]:
         import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
@@ -265,25 +289,26 @@ class HubVLMBackend:
                 if text:
                     yield text
         finally:
-            stop.set()        # the consumer stopped listening (or we are done): stop generating
+            stop.set()  # the consumer stopped listening (or we are done): stop generating
             done.wait()
         if failures:
             raise _plain_error(failures[0], self.model) from failures[0]
         if cancel is not None and cancel.is_set():
             raise Cancelled("Stopped.")
 
-    def generate_ids(self, image: Image.Image, turns: list[str], detail: str = "quick",
-                     max_new_tokens: int | None = None) -> list[int]:
+    def generate_ids(
+        self, image: Image.Image, turns: list[str], detail: str = "quick", max_new_tokens: int | None = None
+    ) -> list[int]:
         """The new token ids, without streaming (tests and benchmarks compare these)."""
         with self._lock:
             plan = self.plan(image, turns, detail)
             out = self.run_plan(plan, max_new_tokens or self.max_new_tokens)
-        return out.sequences[0, plan.inputs["input_ids"].shape[1]:].tolist()
+        return out.sequences[0, plan.inputs["input_ids"].shape[1] :].tolist()
 
     def generation_inputs(self, image: Image.Image, turns: list[str], detail: str) -> dict[str, Any]:
         return self.plan(image, turns, detail).inputs
 
-    def plan(self, image: Image.Image, turns: list[str], detail: str) -> "_Plan":
+    def plan(self, image: Image.Image, turns: list[str], detail: str) -> _Plan:
         """generate() inputs: on top of the cached image prefix when we hold it; otherwise the
         whole prompt, marked so the prefix's key/value cache is kept after generation."""
         import torch
@@ -297,28 +322,34 @@ class HubVLMBackend:
             inputs = dict(self._process(image, prefix_text + suffix_text, detail))
             ids = inputs["input_ids"][0].tolist()
             # Keep the prefix only if the suffix tokenised on its own is exactly the prompt's tail.
-            clean = caching and 0 < len(suffix) < len(ids) and ids[-len(suffix):] == suffix
+            clean = caching and 0 < len(suffix) < len(ids) and ids[-len(suffix) :] == suffix
             return _Plan(inputs, key if clean else None, len(ids) - len(suffix))
         self.stats["prefix_hits"] += 1
         suffix_ids = torch.tensor([suffix], dtype=entry.input_ids.dtype, device=entry.input_ids.device)
         input_ids = torch.cat([entry.input_ids, suffix_ids], dim=1)
         self.adapter.restore_state(self.net, entry.state)
-        return _Plan({"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
-                      "cache": copy.deepcopy(entry.cache)})
+        return _Plan(
+            {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids), "cache": copy.deepcopy(entry.cache)}
+        )
 
-    def run_plan(self, plan: "_Plan", max_new_tokens: int, **extra):
+    def run_plan(self, plan: _Plan, max_new_tokens: int, **extra):
         """generate(), then keep the image prefix of the cache it built (the first request for a
         picture costs exactly a plain generate: the prefix is cut from its cache, not rerun)."""
         import torch
 
-        settings = {"max_new_tokens": max_new_tokens, "do_sample": False, **self.generate_kwargs, **extra,
-                    "return_dict_in_generate": True}
+        settings = {
+            "max_new_tokens": max_new_tokens,
+            "do_sample": False,
+            **self.generate_kwargs,
+            **extra,
+            "return_dict_in_generate": True,
+        }
         with torch.inference_mode():
             out = self.net.generate(**plan.inputs, **settings)
         if plan.keep_as is not None and out.cache is not None and out.cache.get_seq_length() >= plan.prefix_len:
             cache = out.cache
             cache.crop(plan.prefix_len - cache.get_seq_length())
-            prefix_ids = plan.inputs["input_ids"][:, :plan.prefix_len]
+            prefix_ids = plan.inputs["input_ids"][:, : plan.prefix_len]
             self.prefix_cache.put(plan.keep_as, PrefixEntry(prefix_ids, cache, self.adapter.save_state(self.net)))
             self.stats["prefix_encodes"] += 1
         return out
@@ -347,7 +378,7 @@ class _GenerationThread:
         while True:
             job, done = self._jobs.get()
             try:
-                job()   # jobs report their own failures
+                job()  # jobs report their own failures
             finally:
                 done.set()
 
@@ -355,7 +386,7 @@ class _GenerationThread:
 @dataclass
 class _Plan:
     inputs: dict[str, Any]
-    keep_as: tuple | None = None   # prefix-cache key to store the prefix under after generating
+    keep_as: tuple | None = None  # prefix-cache key to store the prefix under after generating
     prefix_len: int = 0
 
 
@@ -398,13 +429,16 @@ def _load(path: Path, name: str, device: str, dtype: str, quantize: bool):
         adapter = adapter_for(config.model_type)
         processor = adapter.load_processor(path)
         net = AutoModelForImageTextToText.from_pretrained(
-            path, config=config, local_files_only=True, trust_remote_code=False, use_safetensors=True, dtype=dtype)
+            path, config=config, local_files_only=True, trust_remote_code=False, use_safetensors=True, dtype=dtype
+        )
     except MemoryError:
         raise
     except Exception as exc:
         raise ModelUnavailable(
             f"The picture model '{name}' in {path} could not be loaded ({_why(exc)}). Check its files with: "
-            f"python main.py models verify {name}", preset=name) from exc
+            f"python main.py models verify {name}",
+            preset=name,
+        ) from exc
     net.to(device).eval()
     if quantize and device == "cpu":
         net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
@@ -449,5 +483,8 @@ def _plain_error(exc: BaseException, name: str) -> BaseException:
         return exc
     if isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower():
         return MemoryError()
-    return ModelUnavailable(f"The picture model '{name}' failed while answering ({type(exc).__name__}). "
-                            "Please try again, or choose another model preset.", preset=name)
+    return ModelUnavailable(
+        f"The picture model '{name}' failed while answering ({type(exc).__name__}). "
+        "Please try again, or choose another model preset.",
+        preset=name,
+    )

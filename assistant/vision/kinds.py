@@ -21,16 +21,16 @@ from PIL import Image
 
 from ..colours import colour_name
 
-PHOTO_MAX_FLAT = 0.5   # midway between the photo and rendered ranges measured above
+PHOTO_MAX_FLAT = 0.5  # midway between the photo and rendered ranges measured above
 
 
 @dataclass
 class PixelStats:
-    flat_share: float            # share of pixels inside flat single-colour areas
+    flat_share: float  # share of pixels inside flat single-colour areas
     background: tuple[int, int, int]
-    background_share: float      # share of the most common (quantised) colour
-    saturated_share: float       # share of strongly coloured pixels
-    has_bars: bool               # full-width bands of a colour other than the background
+    background_share: float  # share of the most common (quantised) colour
+    saturated_share: float  # share of strongly coloured pixels
+    has_bars: bool  # full-width bands of a colour other than the background
 
 
 def _quantised(arr: np.ndarray) -> np.ndarray:
@@ -50,8 +50,9 @@ def pixel_stats(image: Image.Image) -> PixelStats:
     background = tuple(int(v) for v in small[codes == top].mean(axis=0).round())
     hsv = np.asarray(Image.fromarray(small).convert("HSV"))
     saturated = (hsv[..., 1] > 90) & (hsv[..., 2] > 60)
-    return PixelStats(float(flat.mean()), background, float(counts.max() / codes.size),
-                      float(saturated.mean()), _has_bars(codes, top))
+    return PixelStats(
+        float(flat.mean()), background, float(counts.max() / codes.size), float(saturated.mean()), _has_bars(codes, top)
+    )
 
 
 def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:

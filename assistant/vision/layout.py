@@ -47,8 +47,12 @@ def merge_line_pieces(lines: list[TextLine]) -> list[TextLine]:
 
 
 def _join(left: TextLine, right: TextLine) -> TextLine:
-    box = (min(left.box[0], right.box[0]), min(left.box[1], right.box[1]),
-           max(left.box[2], right.box[2]), max(left.box[3], right.box[3]))
+    box = (
+        min(left.box[0], right.box[0]),
+        min(left.box[1], right.box[1]),
+        max(left.box[2], right.box[2]),
+        max(left.box[3], right.box[3]),
+    )
     return TextLine(f"{left.text} {right.text}", box, min(left.confidence, right.confidence))
 
 

@@ -31,7 +31,7 @@ REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 DET_LONG_SIDE = 960
 DET_MIN_SCALE = 0.5
-MIN_CONFIDENCE = 0.5   # rapidocr's own default text_score: below it results are mostly noise
+MIN_CONFIDENCE = 0.5  # rapidocr's own default text_score: below it results are mostly noise
 THREADS = 2
 
 Box = tuple[int, int, int, int]
@@ -48,15 +48,21 @@ def _params() -> dict:
     paths = {name: root / name for name in (DET_MODEL, REC_MODEL, CLS_MODEL)}
     missing = [n for n, p in paths.items() if not p.is_file()]
     if missing:
-        raise ModelUnavailable("The built-in text reader is incomplete: the rapidocr package is missing "
-                               f"{', '.join(missing)}. Reinstall it with: pip install --force-reinstall rapidocr",
-                               preset="embedded")
+        raise ModelUnavailable(
+            "The built-in text reader is incomplete: the rapidocr package is missing "
+            f"{', '.join(missing)}. Reinstall it with: pip install --force-reinstall rapidocr",
+            preset="embedded",
+        )
     return {
-        "Global.log_level": "error", "Global.use_cls": False,
-        "Det.model_path": str(paths[DET_MODEL]), "Rec.model_path": str(paths[REC_MODEL]),
+        "Global.log_level": "error",
+        "Global.use_cls": False,
+        "Det.model_path": str(paths[DET_MODEL]),
+        "Rec.model_path": str(paths[REC_MODEL]),
         "Cls.model_path": str(paths[CLS_MODEL]),
         # we shrink the image for detection ourselves (see detect); rapidocr must not shrink it more
-        "Det.limit_type": "max", "Det.limit_side_len": 4096, "Global.max_side_len": 4096,
+        "Det.limit_type": "max",
+        "Det.limit_side_len": 4096,
+        "Global.max_side_len": 4096,
         "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
     }
 
@@ -75,8 +81,9 @@ def _use_sleeping_threads(engine) -> None:
     opts.intra_op_num_threads = THREADS
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     for model, name in ((engine._load_det_model(), DET_MODEL), (engine._load_rec_model(), REC_MODEL)):
-        model.session.session = ort.InferenceSession(str(model_dir() / name), sess_options=opts,
-                                                     providers=["CPUExecutionProvider"])
+        model.session.session = ort.InferenceSession(
+            str(model_dir() / name), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
 
 
 def to_bgr(image: Image.Image) -> np.ndarray:

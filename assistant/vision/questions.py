@@ -8,42 +8,79 @@ picture-understanding model, and how to install it. Nothing here guesses.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..colours import colour_name
 from .base import TextLine
-from .embedded import (PULL_COMMAND, VLM_PRESET, Analysis, coloured_labels, error_lines, join_words,
-                       number_word, position, quote, quote_end, title_line)
+from .embedded import (
+    PULL_COMMAND,
+    VLM_PRESET,
+    Analysis,
+    coloured_labels,
+    error_lines,
+    join_words,
+    number_word,
+    position,
+    quote,
+    quote_end,
+    title_line,
+)
 from .kinds import dominant_colours
 from .layout import column_count
 
-COLOUR_WORDS = ["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown",
-                "white", "black", "grey", "gray"]
+COLOUR_WORDS = [
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "teal",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "white",
+    "black",
+    "grey",
+    "gray",
+]
 WIDGETS = r"(button|label|link|box|tab|sign|banner|badge|message|text|icon|bar|heading)"
-STOPWORDS = set("""a an the is are was were what which who where how does do did it this that there
+STOPWORDS = set(
+    """a an the is are was were what which who where how does do did it this that there
 these those of on in at to for with and or any some say says said text word words read
 button label link box tab sign banner badge message icon bar picture image screen please
-me tell can you i my show written see find""".split())
+me tell can you i my show written see find""".split()
+)
 
 _COLOUR_Q = re.compile(r"\bcolou?rs?\b", re.I)
-_COLOURED_TEXT_Q = re.compile(rf"\b({'|'.join(COLOUR_WORDS)})\b.*\b{WIDGETS}?\b.*\b(say|says|read|labell?ed)\b"
-                              rf"|\b(say|says|read)\b.*\b({'|'.join(COLOUR_WORDS)})\b", re.I)
+_COLOURED_TEXT_Q = re.compile(
+    rf"\b({'|'.join(COLOUR_WORDS)})\b.*\b{WIDGETS}?\b.*\b(say|says|read|labell?ed)\b"
+    rf"|\b(say|says|read)\b.*\b({'|'.join(COLOUR_WORDS)})\b",
+    re.I,
+)
 _ERROR_Q = re.compile(r"\b(error|errors|warning|warnings|alert|problem|fail\w*|wrong)\b", re.I)
 _TITLE_Q = re.compile(r"\b(title|heading|headline|called|name of the (window|page|app|document|program))\b", re.I)
-_READ_Q = re.compile(r"\b(read|what does (it|this|that|the (page|screen|text|document)) say|"
-                     r"what('s| is) written|what (text|words)|any text|the text)\b", re.I)
+_READ_Q = re.compile(
+    r"\b(read|what does (it|this|that|the (page|screen|text|document)) say|"
+    r"what('s| is) written|what (text|words)|any text|the text)\b",
+    re.I,
+)
 _COUNT_Q = re.compile(r"\bhow many (lines|words|columns)\b", re.I)
 _LAYOUT_Q = re.compile(r"\b(where|layout|laid out|columns?|arranged|arrangement|position)\b", re.I)
-_KIND_Q = re.compile(r"\b(what (kind|type|sort) of|is (this|it) an? (photo|photograph|screenshot|document|"
-                     r"picture|drawing|graphic))\b", re.I)
+_KIND_Q = re.compile(
+    r"\b(what (kind|type|sort) of|is (this|it) an? (photo|photograph|screenshot|document|"
+    r"picture|drawing|graphic))\b",
+    re.I,
+)
 _FIND_Q = re.compile(r"\b(is there|are there|does it (say|mention|contain)|find|can you see)\b", re.I)
 _REGION = re.compile(r"\b(top|bottom|left|right|background)\b", re.I)
 
 
 def cannot_tell() -> str:
-    return ("I can't tell that offline: without the picture-understanding model I can only read "
-            "text and report colours and layout, and I won't guess. To ask about anything else, "
-            f"install the picture model {VLM_PRESET} with: {PULL_COMMAND}.")
+    return (
+        "I can't tell that offline: without the picture-understanding model I can only read "
+        "text and report colours and layout, and I won't guess. To ask about anything else, "
+        f"install the picture model {VLM_PRESET} with: {PULL_COMMAND}."
+    )
 
 
 def answer(question: str, a: Analysis, lines: list[TextLine]) -> Iterator[str]:
@@ -142,15 +179,20 @@ def _colour(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
         return [f"The background is {colour_name(a.stats.background)}."]
     names = [name for name, _ in a.colours]
     if not names:
-        return [f"The picture has many colours; none covers much of it. The commonest is "
-                f"{colour_name(a.stats.background)}."]
+        return [
+            f"The picture has many colours; none covers much of it. The commonest is {colour_name(a.stats.background)}."
+        ]
     return [f"The picture is mostly {join_words(names)}."]
 
 
 def _crop_region(a: Analysis, name: str):
     w, h = a.image.size
-    boxes = {"top": (0, 0, w, h // 10), "bottom": (0, h - h // 10, w, h),
-             "left": (0, 0, w // 5, h), "right": (w - w // 5, 0, w, h)}
+    boxes = {
+        "top": (0, 0, w, h // 10),
+        "bottom": (0, h - h // 10, w, h),
+        "left": (0, 0, w // 5, h),
+        "right": (w - w // 5, 0, w, h),
+    }
     return a.image.crop(boxes[name])
 
 
@@ -189,8 +231,11 @@ def _count(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
         n = sum(len(l.text.split()) for l in lines)
     else:
         n = max(1, column_count(lines)) if lines else 0
-    return [f"I count {number_word(n)} {what if n != 1 else what[:-1]} of text."
-            if what != "columns" else f"The text is in {number_word(n)} column{'s' if n != 1 else ''}."]
+    return [
+        f"I count {number_word(n)} {what if n != 1 else what[:-1]} of text."
+        if what != "columns"
+        else f"The text is in {number_word(n)} column{'s' if n != 1 else ''}."
+    ]
 
 
 def _layout(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
@@ -209,8 +254,11 @@ def _layout(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
     out.append(f"The text is in {number_word(n)} column{'s' if n != 1 else ''}, {len(lines)} lines in all.")
     labels = coloured_labels(a, lines)
     if labels:
-        out.append("On colour: " + join_words([f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}"
-                                               for l, bg, _ in labels[:4]]) + ".")
+        out.append(
+            "On colour: "
+            + join_words([f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}" for l, bg, _ in labels[:4]])
+            + "."
+        )
     return out
 
 

@@ -13,8 +13,14 @@ from assistant.config import Settings
 
 def dominant_colour(image: Image.Image) -> str:
     r, g, b = image.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
-    names = {"white": (255, 255, 255), "black": (0, 0, 0), "red": (220, 30, 30), "green": (30, 160, 30),
-             "blue": (30, 30, 220), "yellow": (240, 220, 40)}
+    names = {
+        "white": (255, 255, 255),
+        "black": (0, 0, 0),
+        "red": (220, 30, 30),
+        "green": (30, 160, 30),
+        "blue": (30, 30, 220),
+        "yellow": (240, 220, 40),
+    }
     return min(names, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), names[n])))
 
 
@@ -56,7 +62,7 @@ def backend():
 @pytest.fixture
 def settings(home):
     s = Settings()
-    s.speech.enabled = False   # no audio device in CI; speech is exercised through the adapter hook
+    s.speech.enabled = False  # no audio device in CI; speech is exercised through the adapter hook
     s.save()
     return s
 
@@ -64,10 +70,10 @@ def settings(home):
 @pytest.fixture
 def window(qtbot, settings, backend, home):
     from assistant.engine import Engine
+    from assistant.gui.main_window import MainWindow
+    from assistant.gui.speech import AppSpeech
+    from assistant.gui.workers import EngineProvider
     from assistant.history import HistoryStore
-    from ui.main_window import MainWindow
-    from ui.speech import AppSpeech
-    from ui.workers import EngineProvider
 
     provider = EngineProvider(settings, factory=lambda s: Engine(settings=s, backends={"embedded": backend}))
     settings.models.backend = "embedded"

@@ -8,7 +8,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QAccessible, QColor, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from ui import announce as announce_module
+from assistant.gui import announce as announce_module
 
 
 def _unnamed_focusable(root: QWidget) -> list[str]:
@@ -19,13 +19,14 @@ def _unnamed_focusable(root: QWidget) -> list[str]:
             continue
         if not widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
             continue
-        if widget.focusProxy() is not None:      # e.g. a spin box's inner line edit: named by its owner
+        if widget.focusProxy() is not None:  # e.g. a spin box's inner line edit: named by its owner
             continue
         iface = QAccessible.queryAccessibleInterface(widget)
         name = iface.text(QAccessible.Text.Name).strip() if iface is not None else ""
         if not name:
-            problems.append(f"{type(widget).__name__} objectName={widget.objectName()!r} parent="
-                            f"{type(widget.parent()).__name__}")
+            problems.append(
+                f"{type(widget).__name__} objectName={widget.objectName()!r} parent={type(widget.parent()).__name__}"
+            )
     return problems
 
 
@@ -44,10 +45,10 @@ def _walk_tree(iface, depth=0, seen=None) -> int:
 
 
 def _windows(window, qtbot):
-    from ui.history_view import HistoryView
-    from ui.model_manager import ModelManager
-    from ui.region import RegionOverlay
-    from ui.settings_dialog import SettingsDialog
+    from assistant.gui.history_view import HistoryView
+    from assistant.gui.model_manager import ModelManager
+    from assistant.gui.region import RegionOverlay
+    from assistant.gui.settings_dialog import SettingsDialog
 
     settings = SettingsDialog(window.settings, window.speech, window)
     history = HistoryView(window.history, window)
@@ -55,8 +56,13 @@ def _windows(window, qtbot):
     background = QPixmap(400, 300)
     background.fill(QColor("white"))
     overlay = RegionOverlay(background)
-    out = [("main window", window), ("settings", settings), ("history", history), ("model manager", models),
-           ("region overlay", overlay)]
+    out = [
+        ("main window", window),
+        ("settings", settings),
+        ("history", history),
+        ("model manager", models),
+        ("region overlay", overlay),
+    ]
     for _, w in out[1:]:
         qtbot.addWidget(w)
         w.show()
@@ -69,7 +75,7 @@ def test_every_focusable_control_has_a_name(qtbot, window):
     window.cancel_button.setVisible(True)
     problems = {}
     for title, win in _windows(window, qtbot):
-        if title == "settings":     # check every page, not only the first
+        if title == "settings":  # check every page, not only the first
             for index in range(win.tabs.count()):
                 win.tabs.setCurrentIndex(index)
                 problems.setdefault(title, []).extend(_unnamed_focusable(win))
@@ -95,13 +101,13 @@ def test_announcement_goes_to_accessibility_and_speech(window):
     announce_module.announce(window.status_label, "Describing the picture.", spoken.append)
     assert announce_module.announced[-1] == "Describing the picture."
     assert spoken == ["Describing the picture."]
-    assert announce_module.QAccessibleAnnouncementEvent is not None   # Qt 6.8+ has it
+    assert announce_module.QAccessibleAnnouncementEvent is not None  # Qt 6.8+ has it
 
 
 # ---- region overlay, driven by keys -----------------------------------------------------------
 @pytest.fixture
 def overlay(qtbot):
-    from ui.region import RegionOverlay
+    from assistant.gui.region import RegionOverlay
 
     background = QPixmap(800, 600)
     background.fill(QColor("white"))
@@ -123,9 +129,9 @@ def test_region_overlay_keys_move_resize_and_confirm(qtbot, overlay):
     assert overlay.spoken[-1] == "400 by 300 pixels, at 220, 170"
     qtbot.keyClick(overlay, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClick(overlay, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.keyClick(overlay, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)   # fine step
+    qtbot.keyClick(overlay, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)  # fine step
     assert overlay.box == QRect(221, 170, 380, 280)
-    for _ in range(40):                                   # cannot leave the screen
+    for _ in range(40):  # cannot leave the screen
         qtbot.keyClick(overlay, Qt.Key.Key_Right)
     assert overlay.box.right() == 799
     with qtbot.waitSignal(overlay.chosen) as chosen:
@@ -154,7 +160,7 @@ def test_region_overlay_mouse_drag(qtbot, overlay):
 def test_region_choice_is_cropped_and_described(qtbot, window, backend):
     from PIL import Image
 
-    from ui.capture import grab_rect, qimage_to_pil
+    from assistant.gui.capture import grab_rect, qimage_to_pil
 
     background = QPixmap(400, 300)
     background.fill(QColor("white"))
@@ -173,27 +179,36 @@ def test_tab_order_follows_the_layout(qtbot, window):
     for _ in range(8):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         seen.append(QApplication.focusWidget())
-    expected = [window.ask_button, window.dictate_button, window.transcript, window.preview,
-                window.screen_button, window.open_button, window.describe_button, window.read_button]
+    expected = [
+        window.ask_button,
+        window.dictate_button,
+        window.transcript,
+        window.preview,
+        window.screen_button,
+        window.open_button,
+        window.describe_button,
+        window.read_button,
+    ]
     assert [w.accessibleName() for w in seen] == [w.accessibleName() for w in expected]
 
 
 def test_no_pixel_fonts_and_fonts_follow_the_application(qtbot, window):
     from PySide6.QtWidgets import QApplication
 
-    from ui.theme import high_contrast_palette, scale_font
+    from assistant.gui.theme import high_contrast_palette, scale_font
 
     widgets = [window] + window.findChildren(QWidget)
-    assert all(w.font().pixelSize() == -1 for w in widgets)      # sizes in points only
+    assert all(w.font().pixelSize() == -1 for w in widgets)  # sizes in points only
     before = window.question.font().pointSizeF()
     app = QApplication.instance()
     old_font, old_palette = app.font(), app.palette()
     try:
         scale_font(app, 2.0)
         app.setPalette(high_contrast_palette())
-        qtbot.waitUntil(lambda: window.question.font().pointSizeF() == 2 * before)   # propagated by events
-        qtbot.waitUntil(lambda: window.transcript.palette().color(window.transcript.backgroundRole())
-                        == QColor("black"))
+        qtbot.waitUntil(lambda: window.question.font().pointSizeF() == 2 * before)  # propagated by events
+        qtbot.waitUntil(
+            lambda: window.transcript.palette().color(window.transcript.backgroundRole()) == QColor("black")
+        )
     finally:
         app.setFont(old_font)
         app.setPalette(old_palette)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from assistant.config import Settings
-from ui.capture import pil_to_qimage
+from assistant.gui.capture import pil_to_qimage
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -35,27 +35,32 @@ def test_describe_opened_file_then_ask_follow_up(qtbot, window, monkeypatch, tmp
     description = "A picture 320 by 200 pixels, mostly red."
     assert description in window.transcript.toPlainText()
     assert window.preview.accessibleDescription() == description
-    assert window.spoken and window.spoken[0].startswith("A picture 320 by 200")   # streamed to speech
+    assert window.spoken and window.spoken[0].startswith("A picture 320 by 200")  # streamed to speech
     assert window.status_label.text() == "Done."
 
-    qtbot.keyClick(window, Qt.Key.Key_L, CTRL)                     # focus the question box
+    qtbot.keyClick(window, Qt.Key.Key_L, CTRL)  # focus the question box
     assert QApplication.focusWidget() is window.question
     qtbot.keyClicks(window.question, "What colour is it?")
     with qtbot.waitSignal(window.job_done, timeout=20000) as done:
         qtbot.keyClick(window.question, Qt.Key.Key_Return)
     assert done.args[0] == "result:ask"
-    assert "You asked: What colour is it. Earlier questions: 0. The picture is mostly red." in \
-        window.transcript.toPlainText()
+    assert (
+        "You asked: What colour is it. Earlier questions: 0. The picture is mostly red."
+        in window.transcript.toPlainText()
+    )
 
     qtbot.keyClicks(window.question, "And the size?")
     with qtbot.waitSignal(window.job_done, timeout=20000):
         qtbot.keyClick(window.question, Qt.Key.Key_Return)
-    assert "Earlier questions: 1." in window.transcript.toPlainText()   # the follow-up had context
+    assert "Earlier questions: 1." in window.transcript.toPlainText()  # the follow-up had context
 
     (capture,) = window.history.recent()
     assert capture.source == "file:red.png" and (capture.width, capture.height) == (320, 200)
     assert [(e.kind, e.question) for e in capture.entries] == [
-        ("describe", ""), ("ask", "What colour is it?"), ("ask", "And the size?")]
+        ("describe", ""),
+        ("ask", "What colour is it?"),
+        ("ask", "And the size?"),
+    ]
 
 
 def test_paste_clipboard_picture(qtbot, window):
@@ -111,7 +116,7 @@ def test_history_reopen_and_ask_more(qtbot, window, backend):
     assert view.list.count() == 1 and "A yellow square." in view.list.item(0).text()
     assert "Q: What colour?" in view.details.toPlainText()
     view.list.setFocus()
-    qtbot.keyClick(view.list, Qt.Key.Key_Return)          # re-open
+    qtbot.keyClick(view.list, Qt.Key.Key_Return)  # re-open
     assert window.capture_id == old
     assert window.preview.accessibleDescription() == "A yellow square."
 
@@ -139,7 +144,7 @@ def test_settings_persist(qtbot, window):
         edit.setFocus()
         edit.selectAll()
         qtbot.keyClicks(edit, "ctrl+alt+shift+x")
-        qtbot.keyClick(edit, Qt.Key.Key_Return)              # Enter = OK
+        qtbot.keyClick(edit, Qt.Key.Key_Return)  # Enter = OK
 
     QTimer.singleShot(0, drive_dialog)
     qtbot.keyClick(window, Qt.Key.Key_Comma, CTRL)
@@ -151,7 +156,7 @@ def test_settings_persist(qtbot, window):
 
 
 def test_settings_refuse_clashing_hotkeys(qtbot, window):
-    from ui.settings_dialog import SettingsDialog
+    from assistant.gui.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window.settings, window.speech, window)
     qtbot.addWidget(dialog)
@@ -191,7 +196,7 @@ def test_dictate_then_ask_with_real_speech(qtbot, window, backend, monkeypatch, 
     subprocess.run(["espeak-ng", "-w", str(wav), "What colour is the sky?"], check=True)
     samples, rate = soundfile.read(wav, dtype="float32")
 
-    class FileRecorder:      # stands in for the microphone only
+    class FileRecorder:  # stands in for the microphone only
         def start(self):
             pass
 
@@ -219,7 +224,7 @@ def test_dictate_then_ask_with_real_speech(qtbot, window, backend, monkeypatch, 
 def test_describe_region_chosen_with_keys(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_3, CTRL)
     qtbot.waitUntil(lambda: getattr(window, "overlay", None) is not None and window.overlay.isVisible())
-    assert window.isVisible()                 # hidden only for the grab, then back
+    assert window.isVisible()  # hidden only for the grab, then back
     overlay = window.overlay
     qtbot.waitExposed(overlay)
     start = overlay.box.size()
@@ -258,7 +263,7 @@ def test_edit_then_undo_by_keys(qtbot, window, monkeypatch, tmp_path):
 def test_blocked_edit_is_announced_and_picture_kept(qtbot, window, settings, monkeypatch, tmp_path):
     """With the image threshold at 0 the gate withholds every output picture: the UI must say
     'Blocked', keep the old picture and store nothing new."""
-    from ui import announce as announce_module
+    from assistant.gui import announce as announce_module
 
     settings.safety.image_threshold = 0.0
     path = tmp_path / "red.png"
@@ -282,14 +287,15 @@ def test_drop_file_and_saved_prompt_by_key(qtbot, window, backend, tmp_path):
     _picture((200, 100), (30, 160, 30)).save(path)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     with qtbot.waitSignal(window.job_done, timeout=20000) as done:
         window.dropEvent(drop)
     assert done.args[0] == "result:describe" and window.history.recent()[0].source == "file:chart.png"
 
     with qtbot.waitSignal(window.job_done, timeout=20000) as done:
-        qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)     # saved prompt 1
+        qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # saved prompt 1
     prompt = window.settings.ui.saved_prompts[0]
     assert done.args[0] == "result:ask"
     assert f"You asked: {prompt.rstrip('?')}" in window.transcript.toPlainText()

@@ -9,18 +9,24 @@ import sys
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Qt
+from PySide6.QtCore import Qt, QThread
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _trigger(action: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "trigger", action], cwd=ROOT,
-                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "trigger", action],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_trigger_reaches_running_app_from_another_process(qtbot, home):
-    from ui.trigger import TriggerServer
+    from assistant.gui.trigger import TriggerServer
 
     server = TriggerServer()
     assert server.listen()
@@ -28,7 +34,7 @@ def test_trigger_reaches_running_app_from_another_process(qtbot, home):
         received = []
         server.triggered.connect(received.append)
         proc = _trigger("describe-screen")
-        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)   # our event loop answers it
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)  # our event loop answers it
         assert proc.returncode == 0, proc.stderr.read()
         assert received == ["describe_screen"]
         proc = _trigger("prompt_2")
@@ -39,25 +45,43 @@ def test_trigger_reaches_running_app_from_another_process(qtbot, home):
 
 
 def test_trigger_without_app_or_with_bad_action(home):
-    out = subprocess.run([sys.executable, str(ROOT / "main.py"), "trigger", "describe_screen"], cwd=ROOT,
-                         env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "trigger", "describe_screen"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 3 and "not running" in out.stderr and "Traceback" not in out.stderr
-    out = subprocess.run([sys.executable, str(ROOT / "main.py"), "trigger", "make_coffee"], cwd=ROOT,
-                         env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "trigger", "make_coffee"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "Unknown action" in out.stderr
 
 
 def test_second_start_brings_first_to_front(qtbot, window, home):
     """`python main.py` while the app runs: the new process hands over and exits."""
-    from ui.trigger import TriggerServer
+    from assistant.gui.trigger import TriggerServer
 
     server = TriggerServer(window)
     server.triggered.connect(window.trigger)
     assert server.listen()
     try:
         window.showMinimized()
-        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=dict(os.environ),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py")],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)
         assert proc.returncode == 0 and "already running" in proc.stdout.read()
         assert not window.isMinimized()
@@ -75,7 +99,7 @@ def test_trigger_actions_run_in_window(qtbot, window):
 
 
 def test_hotkeys_fall_back_to_trigger_with_instructions(monkeypatch):
-    from ui import hotkeys
+    from assistant.gui import hotkeys
 
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
@@ -91,7 +115,7 @@ def test_hotkeys_fall_back_to_trigger_with_instructions(monkeypatch):
 
 def test_default_hotkeys_avoid_screen_reader_keys():
     from assistant.config import UiSettings
-    from ui.hotkeys import validate_combo
+    from assistant.gui.hotkeys import validate_combo
 
     defaults = UiSettings().hotkeys
     assert all(validate_combo(c) is None for c in defaults.values())
@@ -101,7 +125,7 @@ def test_default_hotkeys_avoid_screen_reader_keys():
 
 # ---- model manager ----------------------------------------------------------------------------
 def test_model_manager_download_failure_is_a_clear_sentence(qtbot, settings):
-    from ui.model_manager import ModelManager
+    from assistant.gui.model_manager import ModelManager
 
     manager = ModelManager(settings)
     qtbot.addWidget(manager)
@@ -118,7 +142,7 @@ def test_model_manager_download_failure_is_a_clear_sentence(qtbot, settings):
     manager._done = lambda *a, **k: (threads.append(QThread.currentThread()), done(*a, **k))
     qtbot.keyClick(manager.download_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: manager.job is None, timeout=60000)
-    assert threads == [manager.thread()]     # the outcome is handled in the GUI thread, not the download's
+    assert threads == [manager.thread()]  # the outcome is handled in the GUI thread, not the download's
     text = manager.status.text()
     assert text.startswith("Could not download 'smolvlm-256m'") and "network" in text
     assert manager.download_button.isEnabled() and not manager.cancel_button.isEnabled()
@@ -138,14 +162,14 @@ class _SlowStore:
         done = 0
         while True:
             done += 1
-            progress(done, 1000, "downloading")      # raises once the user cancels
+            progress(done, 1000, "downloading")  # raises once the user cancels
             self.reported.set()
             threading.Event().wait(0.005)
 
 
 def test_model_manager_cancel_download(qtbot, settings):
+    from assistant.gui.model_manager import ModelManager
     from assistant.models import Registry
-    from ui.model_manager import ModelManager
 
     store = _SlowStore(Registry())
     manager = ModelManager(settings, store=store)
@@ -162,7 +186,8 @@ def test_model_manager_cancel_download(qtbot, settings):
 
 def test_app_without_display_says_so(home):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    out = subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     if sys.platform.startswith("linux"):
         assert out.returncode == 3 and "no graphical desktop" in out.stderr and "Traceback" not in out.stderr

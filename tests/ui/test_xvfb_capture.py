@@ -34,12 +34,18 @@ def xvfb():
 
 
 def test_screen_text_is_grabbed_and_read(xvfb):
-    shown = subprocess.Popen([sys.executable, str(HELPERS), "show", "QUARTERLY REPORT", "TOTAL 4721 EUROS"],
-                             env=xvfb, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    shown = subprocess.Popen(
+        [sys.executable, str(HELPERS), "show", "QUARTERLY REPORT", "TOTAL 4721 EUROS"],
+        env=xvfb,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert shown.stdout.readline().strip() == "shown"
-        out = subprocess.run([sys.executable, str(HELPERS), "grab"], env=xvfb, capture_output=True, text=True,
-                             timeout=240)
+        out = subprocess.run(
+            [sys.executable, str(HELPERS), "grab"], env=xvfb, capture_output=True, text=True, timeout=240
+        )
     finally:
         shown.terminate()
         shown.wait(10)

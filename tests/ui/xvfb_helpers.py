@@ -1,8 +1,8 @@
 """Run as a separate process under Xvfb (QT_QPA_PLATFORM=xcb):
 
-    python xvfb_helpers.py show "LINE ONE" "LINE TWO"   a frameless window of big black text on white
-    python xvfb_helpers.py grab                         grab the screen with ui.capture, read it
-                                                        through the Engine, print JSON
+python xvfb_helpers.py show "LINE ONE" "LINE TWO"   a frameless window of big black text on white
+python xvfb_helpers.py grab                         grab the screen with ui.capture, read it
+                                                    through the Engine, print JSON
 """
 
 from __future__ import annotations
@@ -42,12 +42,19 @@ def grab() -> int:
 
     app = QApplication([])  # noqa: F841 (Qt's screen grab needs the application object)
     from assistant.engine import Engine, Request
-    from ui.capture import grab_screen
+    from assistant.gui.capture import grab_screen
 
     image = grab_screen()
     result = Engine().run_to_result(Request("read_text", image=image))
-    print(json.dumps({"size": list(image.size), "text": getattr(result, "text", ""),
-                      "error": getattr(result, "kind", None) and getattr(result, "message", "")}))
+    print(
+        json.dumps(
+            {
+                "size": list(image.size),
+                "text": getattr(result, "text", ""),
+                "error": getattr(result, "kind", None) and getattr(result, "message", ""),
+            }
+        )
+    )
     return 0
 
 

@@ -43,9 +43,11 @@ def _is_wayland() -> bool:
 def _check(pixmap: QPixmap, what: str) -> Image.Image:
     if pixmap.isNull() or pixmap.width() == 0:
         if _is_wayland():
-            raise CaptureError(f"I could not capture the {what}: this Wayland session does not allow apps "
-                               "to take screenshots. Take one with your desktop's screenshot key, then "
-                               "paste it here with Control+V.")
+            raise CaptureError(
+                f"I could not capture the {what}: this Wayland session does not allow apps "
+                "to take screenshots. Take one with your desktop's screenshot key, then "
+                "paste it here with Control+V."
+            )
         raise CaptureError(f"I could not capture the {what}.")
     return qimage_to_pil(pixmap.toImage())
 
@@ -97,8 +99,9 @@ def active_window_id() -> int | None:
         return int(ctypes.windll.user32.GetForegroundWindow()) or None
     if QGuiApplication.platformName() == "xcb" and shutil.which("xdotool"):
         try:
-            out = subprocess.run(["xdotool", "getactivewindow"], capture_output=True, text=True, timeout=2,
-                                 env=dict(os.environ))
+            out = subprocess.run(
+                ["xdotool", "getactivewindow"], capture_output=True, text=True, timeout=2, env=dict(os.environ)
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
         return int(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip().isdigit() else None

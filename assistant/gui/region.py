@@ -16,19 +16,22 @@ STEP, FINE_STEP, MIN_SIZE = 20, 1, 8
 
 
 class RegionOverlay(QWidget):
-    chosen = Signal(QRect)      # in the coordinates of `background` (virtual desktop)
+    chosen = Signal(QRect)  # in the coordinates of `background` (virtual desktop)
     cancelled = Signal()
 
     def __init__(self, background: QPixmap, speak=None, parent=None):
-        super().__init__(parent, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
-                         | Qt.WindowType.Tool)
+        super().__init__(
+            parent, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool
+        )
         self.background = background
         self._speak = speak
         self.setObjectName("regionOverlay")
         self.setAccessibleName("Choose a region")
-        self.setAccessibleDescription("Arrow keys move the box, Shift with arrows resizes it, Control makes "
-                                      "small steps, Enter confirms, Escape cancels. You can also drag "
-                                      "with the mouse.")
+        self.setAccessibleDescription(
+            "Arrow keys move the box, Shift with arrows resizes it, Control makes "
+            "small steps, Enter confirms, Escape cancels. You can also drag "
+            "with the mouse."
+        )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)
         size = background.size() if not background.isNull() else QSize(800, 600)
@@ -65,8 +68,12 @@ class RegionOverlay(QWidget):
             self._say("Region cancelled.")
             self.cancelled.emit()
             return
-        delta = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
-                 Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}.get(key)
+        delta = {
+            Qt.Key.Key_Left: (-1, 0),
+            Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1),
+            Qt.Key.Key_Down: (0, 1),
+        }.get(key)
         if delta is None:
             super().keyPressEvent(event)
             return
@@ -122,10 +129,12 @@ class RegionOverlay(QWidget):
         if not self.background.isNull():
             painter.drawPixmap(0, 0, self.background)
         shade = QColor(0, 0, 0, 110)
-        outside = [QRect(0, 0, self.width(), self.box.top()),
-                   QRect(0, self.box.bottom() + 1, self.width(), self.height()),
-                   QRect(0, self.box.top(), self.box.left(), self.box.height()),
-                   QRect(self.box.right() + 1, self.box.top(), self.width(), self.box.height())]
+        outside = [
+            QRect(0, 0, self.width(), self.box.top()),
+            QRect(0, self.box.bottom() + 1, self.width(), self.height()),
+            QRect(0, self.box.top(), self.box.left(), self.box.height()),
+            QRect(self.box.right() + 1, self.box.top(), self.width(), self.box.height()),
+        ]
         for part in outside:
             painter.fillRect(part, shade)
         # Two contrasting outlines stay visible on any background.
@@ -135,7 +144,7 @@ class RegionOverlay(QWidget):
         painter.drawRect(self.box)
         label = self.describe_box()
         font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)   # relative to the system font, never pixels
+        font.setPointSizeF(font.pointSizeF() * 1.5)  # relative to the system font, never pixels
         painter.setFont(font)
         metrics = painter.fontMetrics()
         text_rect = metrics.boundingRect(label).adjusted(-8, -6, 8, 6)

@@ -72,7 +72,7 @@ class TriggerServer(QObject):
             socket = self._server.nextPendingConnection()
             socket.readyRead.connect(lambda s=socket: self._on_ready(s))
             socket.disconnected.connect(socket.deleteLater)
-            if socket.bytesAvailable():     # the line may have arrived before we connected
+            if socket.bytesAvailable():  # the line may have arrived before we connected
                 self._on_ready(socket)
 
     def _on_ready(self, socket: QLocalSocket) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 TRIGGER_HINT = "Bind keys in your desktop's keyboard shortcut settings to commands like: {command}"
 
@@ -62,7 +62,7 @@ class HotkeyManager:
                 self.unregister()
                 reason = f"Global hotkeys could not start ({type(exc).__name__}: {exc})."
         self.active = False
-        self.message = f"{reason} " + TRIGGER_HINT.format(command=trigger_command('describe_screen'))
+        self.message = f"{reason} " + TRIGGER_HINT.format(command=trigger_command("describe_screen"))
         return False
 
     def unregister(self) -> None:

@@ -31,15 +31,24 @@ def make_tray(window) -> QSystemTrayIcon | None:
     tray = QSystemTrayIcon(app_icon(), window)
     tray.setToolTip("Screen Assistant")
     menu = QMenu(window)
-    for action in ("describe_screen", "describe_window", "describe_region", "read_text", "ask", "repeat",
-                   "stop_speaking", "open_app"):
+    for action in (
+        "describe_screen",
+        "describe_window",
+        "describe_region",
+        "read_text",
+        "ask",
+        "repeat",
+        "stop_speaking",
+        "open_app",
+    ):
         menu.addAction(ACTIONS[action], lambda a=action: window.trigger(a))
     menu.addSeparator()
     menu.addAction("Settings…", window.show_settings)
     menu.addAction("Quit", window.quit_app)
     tray.setContextMenu(menu)
-    tray.activated.connect(lambda reason: window.bring_to_front()
-                           if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+    tray.activated.connect(
+        lambda reason: window.bring_to_front() if reason == QSystemTrayIcon.ActivationReason.Trigger else None
+    )
     tray.show()
     window.tray = tray
     return tray

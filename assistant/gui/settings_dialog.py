@@ -5,9 +5,23 @@ from __future__ import annotations
 
 import copy
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from assistant.config import Settings
 
@@ -61,12 +75,14 @@ class SettingsDialog(QDialog):
 
     def _speech_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        self.speech_enabled = _named(QCheckBox("Speak &answers"), "Speak answers", "Speak descriptions and answers aloud")
+        self.speech_enabled = _named(
+            QCheckBox("Speak &answers"), "Speak answers", "Speak descriptions and answers aloud"
+        )
         form.addRow(self.speech_enabled)
         self.speech_enabled.setChecked(s.speech.enabled)
         self.voice = self._row(form, "&Voice:", QComboBox(), "The voice used for speech")
         self.voice.addItem("System default", "")
-        for voice_id, name in (self._speech.voices() if self._speech else []):
+        for voice_id, name in self._speech.voices() if self._speech else []:
             self.voice.addItem(name, voice_id)
         index = self.voice.findData(s.speech.voice)
         self.voice.setCurrentIndex(max(index, 0))
@@ -82,28 +98,37 @@ class SettingsDialog(QDialog):
 
     def _hotkeys_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        note = QLabel("Global hotkeys, like ctrl+alt+shift+d. Leave empty for none. They avoid Insert and "
-                      "Caps Lock, which screen readers use.")
+        note = QLabel(
+            "Global hotkeys, like ctrl+alt+shift+d. Leave empty for none. They avoid Insert and "
+            "Caps Lock, which screen readers use."
+        )
         note.setWordWrap(True)
         form.addRow(note)
         self.hotkey_edits: dict[str, QLineEdit] = {}
         for action, title in ACTIONS.items():
-            edit = self._row(form, f"{title}:", QLineEdit(s.ui.hotkeys.get(action, "")),
-                             f"Hotkey for: {title}")
+            edit = self._row(form, f"{title}:", QLineEdit(s.ui.hotkeys.get(action, "")), f"Hotkey for: {title}")
             self.hotkey_edits[action] = edit
         for n in range(1, 5):
             action = f"prompt_{n}"
-            edit = self._row(form, f"Saved prompt {n}:", QLineEdit(s.ui.hotkeys.get(action, "")),
-                             f"Hotkey that asks saved prompt {n} about the screen")
+            edit = self._row(
+                form,
+                f"Saved prompt {n}:",
+                QLineEdit(s.ui.hotkeys.get(action, "")),
+                f"Hotkey that asks saved prompt {n} about the screen",
+            )
             self.hotkey_edits[action] = edit
         return page
 
     def _models_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        self.backend = self._row(form, "&Backend:", QComboBox(),
-                                 "auto uses the description model when installed, else the embedded one")
-        for value, text in (("auto", "Automatic"), ("embedded", "Embedded (offline, fast)"),
-                            ("vlm", "Description model")):
+        self.backend = self._row(
+            form, "&Backend:", QComboBox(), "auto uses the description model when installed, else the embedded one"
+        )
+        for value, text in (
+            ("auto", "Automatic"),
+            ("embedded", "Embedded (offline, fast)"),
+            ("vlm", "Description model"),
+        ):
             self.backend.addItem(text, value)
         self.backend.setCurrentIndex(max(self.backend.findData(s.models.backend), 0))
         self.vlm_preset = self._row(form, "Description &model:", QComboBox(), "Model preset for describe and ask")
@@ -130,12 +155,16 @@ class SettingsDialog(QDialog):
 
     def _safety_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        self.text_threshold = self._row(form, "&Text threshold:", QDoubleSpinBox(),
-                                        "Words scored above this are masked. Lower is stricter.")
-        self.image_threshold = self._row(form, "&Image threshold:", QDoubleSpinBox(),
-                                         "Pictures scored above this are withheld. Lower is stricter.")
-        for spin, value in ((self.text_threshold, s.safety.text_threshold),
-                            (self.image_threshold, s.safety.image_threshold)):
+        self.text_threshold = self._row(
+            form, "&Text threshold:", QDoubleSpinBox(), "Words scored above this are masked. Lower is stricter."
+        )
+        self.image_threshold = self._row(
+            form, "&Image threshold:", QDoubleSpinBox(), "Pictures scored above this are withheld. Lower is stricter."
+        )
+        for spin, value in (
+            (self.text_threshold, s.safety.text_threshold),
+            (self.image_threshold, s.safety.image_threshold),
+        ):
             spin.setRange(0.05, 1.0)
             spin.setSingleStep(0.05)
             spin.setDecimals(2)
@@ -144,12 +173,17 @@ class SettingsDialog(QDialog):
 
     def _general_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        self.start_minimised = _named(QCheckBox("Start &minimised"), "Start minimised",
-                                      "Start in the system tray without showing the window")
+        self.start_minimised = _named(
+            QCheckBox("Start &minimised"), "Start minimised", "Start in the system tray without showing the window"
+        )
         form.addRow(self.start_minimised)
         self.start_minimised.setChecked(bool(s.ui.start_minimised))
-        self.prompts = self._row(form, "Saved &prompts (one a line):", QPlainTextEdit(),
-                                 "Saved prompt 1 is Alt+1 in the app and prompt_1 for triggers")
+        self.prompts = self._row(
+            form,
+            "Saved &prompts (one a line):",
+            QPlainTextEdit(),
+            "Saved prompt 1 is Alt+1 in the app and prompt_1 for triggers",
+        )
         self.prompts.setTabChangesFocus(True)
         self.prompts.setPlainText("\n".join(s.ui.saved_prompts))
         return page
@@ -188,8 +222,9 @@ class SettingsDialog(QDialog):
         problems = self.problems(settings)
         if problems:
             self.tabs.setCurrentIndex(1)
-            box = QMessageBox(QMessageBox.Icon.Warning, "Settings not saved", " ".join(problems),
-                              QMessageBox.StandardButton.Ok, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "Settings not saved", " ".join(problems), QMessageBox.StandardButton.Ok, self
+            )
             box.setAccessibleName("Settings not saved")
             box.open()
             self.problem_box = box

@@ -6,8 +6,17 @@ import datetime
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPlainTextEdit, QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+)
 
 
 class HistoryView(QDialog):
@@ -33,8 +42,9 @@ class HistoryView(QDialog):
         self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
-                                             | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         self.details.setTabChangesFocus(True)
         self.details.setAccessibleName("What was said about this capture")
         self.open_button = QPushButton("&Re-open and ask")
@@ -47,7 +57,7 @@ class HistoryView(QDialog):
         self.count = QLabel("")
         self.count.setAccessibleName("Number of captures")
 
-        self._timer = QTimer(self, singleShot=True, interval=250)   # search as you type, debounced
+        self._timer = QTimer(self, singleShot=True, interval=250)  # search as you type, debounced
         self._timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(self._timer.start)
         self.search.returnPressed.connect(self.refresh)

@@ -6,7 +6,7 @@ text-only and says why once, in the status line.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 class AppSpeech:
@@ -76,7 +76,7 @@ class AppSpeech:
         try:
             from assistant.speech.sink import SpeechSink
 
-            self._sink = SpeechSink(self._tts)      # shares our TTS worker; never closes it
+            self._sink = SpeechSink(self._tts)  # shares our TTS worker; never closes it
         except Exception as exc:
             self._fail(exc)
 

@@ -11,9 +11,22 @@ from pathlib import Path
 from PIL import Image
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMenu,
-                               QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from assistant.config import Settings
 
@@ -26,17 +39,18 @@ from .workers import EngineJob, EngineProvider
 # If nothing has been said this long after a request starts, say what it is doing, so the
 # user never sits in silence wondering whether the key press worked.
 BUSY_SPEECH_MS = 1500
-HIDE_FOR_CAPTURE_MS = 250     # long enough for the window system to repaint what was behind us
+HIDE_FOR_CAPTURE_MS = 250  # long enough for the window system to repaint what was behind us
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
 class MainWindow(QMainWindow):
     busy_changed = Signal(bool)
     speech_problem = Signal(str)  # from a background check of the TTS worker
-    job_done = Signal(str)        # "result:<intent>" | "error:<kind>" (tests and the benchmark)
+    job_done = Signal(str)  # "result:<intent>" | "error:<kind>" (tests and the benchmark)
 
-    def __init__(self, settings: Settings, provider: EngineProvider | None = None, history=None,
-                 speech: AppSpeech | None = None):
+    def __init__(
+        self, settings: Settings, provider: EngineProvider | None = None, history=None, speech: AppSpeech | None = None
+    ):
         super().__init__()
         self.settings = settings
         self.provider = provider or EngineProvider(settings)
@@ -46,7 +60,7 @@ class MainWindow(QMainWindow):
         self.capture_id: int | None = None
         self.job: EngineJob | None = None
         self._pending: tuple | None = None
-        self._restore = None          # applied to the engine session by the next job
+        self._restore = None  # applied to the engine session by the next job
         self._awaiting_capture = False
         self._pending_entries: list[tuple[str, str, str]] = []
         self._last_progress = ""
@@ -65,7 +79,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_tab_order()
         self.resize(QSize(900, 650))
-        self.speech_problem.connect(self._on_speech_problem)   # emitted from a checking thread
+        self.speech_problem.connect(self._on_speech_problem)  # emitted from a checking thread
         if not self.speech.available and self.speech.reason:
             self.status(self.speech.reason)
 
@@ -99,8 +113,9 @@ class MainWindow(QMainWindow):
         self.transcript.setObjectName("transcript")
         self.transcript.setReadOnly(True)
         # Keyboard-selectable so screen readers can move through it line by line.
-        self.transcript.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
-                                                | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.transcript.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         self.transcript.setAccessibleName("Transcript")
         self.transcript.setAccessibleDescription("Descriptions, questions and answers, newest at the end.")
         self.transcript.setTabChangesFocus(True)
@@ -109,8 +124,10 @@ class MainWindow(QMainWindow):
         self.question = QLineEdit()
         self.question.setObjectName("question")
         self.question.setAccessibleName("Question")
-        self.question.setAccessibleDescription("Type a question about the picture and press Enter. Also used "
-                                               "as the instruction for Edit and the prompt for Generate.")
+        self.question.setAccessibleDescription(
+            "Type a question about the picture and press Enter. Also used "
+            "as the instruction for Edit and the prompt for Generate."
+        )
         self.question.setPlaceholderText("Ask about the picture, e.g. what does the red button say?")
         self.question.returnPressed.connect(self.ask)
         question_label.setBuddy(self.question)
@@ -119,8 +136,9 @@ class MainWindow(QMainWindow):
 
         self.describe_button = self._button("&Describe", "Describe the current picture", self.describe)
         self.read_button = self._button("&Read text", "Read the text in the current picture", self.read_text)
-        self.screen_button = self._button("Describe &screen", "Capture the screen and describe it",
-                                          lambda: self.trigger("describe_screen"))
+        self.screen_button = self._button(
+            "Describe &screen", "Capture the screen and describe it", lambda: self.trigger("describe_screen")
+        )
         self.open_button = self._button("&Open image…", "Open an image file", self.open_file)
 
         self.progress = QProgressBar()
@@ -176,9 +194,19 @@ class MainWindow(QMainWindow):
         return button
 
     def _set_tab_order(self) -> None:
-        order = [self.question, self.ask_button, self.dictate_button, self.transcript, self.preview,
-                 self.screen_button, self.open_button, self.describe_button, self.read_button,
-                 self.cancel_button, self.status_label]
+        order = [
+            self.question,
+            self.ask_button,
+            self.dictate_button,
+            self.transcript,
+            self.preview,
+            self.screen_button,
+            self.open_button,
+            self.describe_button,
+            self.read_button,
+            self.cancel_button,
+            self.status_label,
+        ]
         for first, second in zip(order, order[1:]):
             QWidget.setTabOrder(first, second)
 
@@ -191,7 +219,7 @@ class MainWindow(QMainWindow):
         action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
         action.setToolTip(action.statusTip())
         action.triggered.connect(slot)
-        self.addAction(action)     # shortcuts work even when the menu bar is hidden
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
         self.actions_by_name[name] = action
         return action
 
@@ -207,8 +235,12 @@ class MainWindow(QMainWindow):
         a("hide", "&Hide window", self.hide_to_tray, "Ctrl+W")
         a("quit", "&Quit", self.quit_app, "Ctrl+Q")
         a("describe_screen", "Describe &screen", lambda: self.trigger("describe_screen"), "Ctrl+1")
-        a("describe_all", "Describe &all screens", lambda: self.capture_and_run("all_screens", "describe"),
-          "Ctrl+Shift+1")
+        a(
+            "describe_all",
+            "Describe &all screens",
+            lambda: self.capture_and_run("all_screens", "describe"),
+            "Ctrl+Shift+1",
+        )
         a("describe_window", "Describe active &window", lambda: self.trigger("describe_window"), "Ctrl+2")
         a("describe_region", "Describe a &region…", lambda: self.trigger("describe_region"), "Ctrl+3")
         a("read_screen", "Read &text on screen", lambda: self.trigger("read_text"), "Ctrl+4")
@@ -233,8 +265,10 @@ class MainWindow(QMainWindow):
         groups = [
             ("&File", ["open_file", "paste", "save", None, "history", "settings", "models", None, "hide", "quit"]),
             ("&Capture", ["describe_screen", "describe_all", "describe_window", "describe_region", "read_screen"]),
-            ("&Picture", ["describe", "read_text", "ask", "focus_question", "dictate", None, "edit", "generate",
-                          "undo", "redo"]),
+            (
+                "&Picture",
+                ["describe", "read_text", "ask", "focus_question", "dictate", None, "edit", "generate", "undo", "redo"],
+            ),
             ("Pro&mpts", [n for n in self.actions_by_name if n.startswith("prompt_")]),
             ("&Speech", ["repeat", "stop", "cancel"]),
             ("&Help", ["keys"]),
@@ -252,8 +286,9 @@ class MainWindow(QMainWindow):
     def announce(self, text: str, speak: bool = True, assertive: bool = False) -> None:
         """Status line + accessibility announcement + (optionally) the app's own speech."""
         self.status(text)
-        announce(self.status_label, text, self.speech.say if speak and self.speech.available else None,
-                 assertive=assertive)
+        announce(
+            self.status_label, text, self.speech.say if speak and self.speech.available else None, assertive=assertive
+        )
 
     def transcript_add(self, text: str) -> None:
         self.transcript.appendPlainText(text)
@@ -269,8 +304,11 @@ class MainWindow(QMainWindow):
         if self.current_image is None:
             return
         pixmap = QPixmap.fromImage(capture.pil_to_qimage(self.current_image))
-        self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                             Qt.TransformationMode.SmoothTransformation))
+        self.preview.setPixmap(
+            pixmap.scaled(
+                self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+        )
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -281,8 +319,9 @@ class MainWindow(QMainWindow):
     def busy(self) -> bool:
         return self.job is not None
 
-    def run_engine(self, intent: str, image=None, text: str = "", options=None, source: str = "",
-                   label: str | None = "") -> None:
+    def run_engine(
+        self, intent: str, image=None, text: str = "", options=None, source: str = "", label: str | None = ""
+    ) -> None:
         """Start a request; a running one is cancelled and this one starts after it."""
         from assistant.engine import Request
 
@@ -407,7 +446,7 @@ class MainWindow(QMainWindow):
         self._busy_timer.stop()
         job, self.job = self.job, None
         if job is not None:
-            job.wait()          # `finished` comes just before the thread ends; let it end first
+            job.wait()  # `finished` comes just before the thread ends; let it end first
             job.deleteLater()
         self._set_busy(False)
         if self._pending is not None:
@@ -545,7 +584,7 @@ class MainWindow(QMainWindow):
                 self.show()
                 self.activateWindow()
 
-        QTimer.singleShot(HIDE_FOR_CAPTURE_MS, self, grab_and_return)   # context: dropped if we are deleted
+        QTimer.singleShot(HIDE_FOR_CAPTURE_MS, self, grab_and_return)  # context: dropped if we are deleted
 
     def _capture_and_run(self, kind: str, intent: str, text: str = "") -> None:
         try:
@@ -556,8 +595,13 @@ class MainWindow(QMainWindow):
         if note:
             self.status(note)
         label = {"describe": "Describe", "read_text": "Read text", "ask": f"Q: {text}"}.get(intent, intent)
-        self.run_engine(intent, image=image, text=text, source=kind, label=f"{label} ({kind.replace('_', ' ')})"
-                        if intent != "ask" else label)
+        self.run_engine(
+            intent,
+            image=image,
+            text=text,
+            source=kind,
+            label=f"{label} ({kind.replace('_', ' ')})" if intent != "ask" else label,
+        )
 
     def _capture(self, kind: str) -> tuple[Image.Image, str]:
         if kind == "screen":
@@ -609,15 +653,17 @@ class MainWindow(QMainWindow):
         except AssistantError as exc:
             self.announce(exc.message, assertive=True)
             return
-        self.run_engine("describe", image=image, source=f"file:{Path(path).name}",
-                        label=f"Describe ({Path(path).name})")
+        self.run_engine(
+            "describe", image=image, source=f"file:{Path(path).name}", label=f"Describe ({Path(path).name})"
+        )
 
     def save_image(self) -> None:
         if self.current_image is None:
             self.announce("There is no picture to save.")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save picture", str(Path.home() / "picture.png"),
-                                              "PNG image (*.png);;JPEG image (*.jpg)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save picture", str(Path.home() / "picture.png"), "PNG image (*.png);;JPEG image (*.jpg)"
+        )
         if path:
             self.save_to(path)
 
@@ -640,17 +686,26 @@ class MainWindow(QMainWindow):
         if mime.hasUrls() and mime.urls()[0].isLocalFile():
             self.open_path(mime.urls()[0].toLocalFile())
         elif mime.hasImage():
-            self.run_engine("describe", image=capture.qimage_to_pil(mime.imageData()), source="drop",
-                            label="Describe (dropped picture)")
+            self.run_engine(
+                "describe",
+                image=capture.qimage_to_pil(mime.imageData()),
+                source="drop",
+                label="Describe (dropped picture)",
+            )
         event.acceptProposedAction()
 
     # ---- intents routed by the engine that the UI acts on --------------------------------
     def act_on_intent(self, intent: str, slots: dict) -> None:
-        mapping = {"capture_screen": lambda: self.trigger("describe_screen"),
-                   "capture_window": lambda: self.trigger("describe_window"),
-                   "capture_region": lambda: self.trigger("describe_region"),
-                   "repeat": self.repeat, "stop_speaking": self.stop, "save": self.save_image,
-                   "open_file": self.open_file, "help": self.show_keys}
+        mapping = {
+            "capture_screen": lambda: self.trigger("describe_screen"),
+            "capture_window": lambda: self.trigger("describe_window"),
+            "capture_region": lambda: self.trigger("describe_region"),
+            "repeat": self.repeat,
+            "stop_speaking": self.stop,
+            "save": self.save_image,
+            "open_file": self.open_file,
+            "help": self.show_keys,
+        }
         handler = mapping.get(intent)
         if handler is None:
             self.announce(f"I can't do '{intent}' from here.")
@@ -714,13 +769,17 @@ class MainWindow(QMainWindow):
         self.model_manager.activateWindow()
 
     def show_keys(self) -> None:
-        lines = [f"{a.text().replace('&', '')}: {a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}"
-                 for a in self.actions_by_name.values() if not a.shortcut().isEmpty()]
+        lines = [
+            f"{a.text().replace('&', '')}: {a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}"
+            for a in self.actions_by_name.values()
+            if not a.shortcut().isEmpty()
+        ]
         lines.append("")
         lines.append("Global hotkeys:")
         lines += [f"{ACTIONS.get(k, k)}: {v}" for k, v in self.settings.ui.hotkeys.items()]
-        box = QMessageBox(QMessageBox.Icon.Information, "Keys and hotkeys", "\n".join(lines),
-                          QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Keys and hotkeys", "\n".join(lines), QMessageBox.StandardButton.Close, self
+        )
         box.setAccessibleName("Keys and hotkeys")
         box.open()
         self.keys_box = box
@@ -765,5 +824,10 @@ def _restore_session(engine, image, qa) -> None:
 
 
 def _default_label(request) -> str:
-    return {"describe": "Describe", "read_text": "Read text", "ask": f"Q: {request.text}",
-            "undo": "Undo", "redo": "Redo"}.get(request.intent, request.intent.capitalize())
+    return {
+        "describe": "Describe",
+        "read_text": "Read text",
+        "ask": f"Q: {request.text}",
+        "undo": "Undo",
+        "redo": "Redo",
+    }.get(request.intent, request.intent.capitalize())

@@ -29,15 +29,21 @@ class _HotkeyBridge(QObject):
 
 
 def main(argv: list[str] | None = None) -> int:
-    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
         # Qt would abort with a crash report; say it plainly instead.
-        print("There is no graphical desktop here (DISPLAY is not set), so the app cannot open. "
-              "The command line works: python main.py --help", file=sys.stderr)
+        print(
+            "There is no graphical desktop here (DISPLAY is not set), so the app cannot open. "
+            "The command line works: python main.py --help",
+            file=sys.stderr,
+        )
         return 3
     from PySide6.QtWidgets import QApplication
 
-    from .trigger import TriggerServer, send_action
+    from .trigger import send_action
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Screen Assistant")
@@ -82,7 +88,7 @@ def build_app(app, settings=None, history=None):
     if settings.ui.start_minimised and tray is not None:
         window.status("Started in the system tray.")
     elif settings.ui.start_minimised:
-        window.showMinimized()      # no tray on this desktop: minimise to the task bar instead
+        window.showMinimized()  # no tray on this desktop: minimise to the task bar instead
     else:
         window.show()
     QTimer.singleShot(0, lambda: _after_start(window, hotkeys, settings))

@@ -4,8 +4,17 @@ progress and cancel, remove. Downloads run in a DownloadJob thread."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from .announce import announce
 from .workers import DownloadJob
@@ -72,8 +81,7 @@ class ModelManager(QDialog):
         for r, preset in enumerate(presets):
             installed = "installed" if self.store.is_installed(preset.name) else "not installed"
             size = f"{preset.size_mb:.0f} MB" if preset.size_mb else "unknown"
-            for c, value in enumerate([preset.name, installed, size, preset.licence, preset.task,
-                                       preset.description]):
+            for c, value in enumerate([preset.name, installed, size, preset.licence, preset.task, preset.description]):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, preset.name)
                 self.table.setItem(r, c, item)

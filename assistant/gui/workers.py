@@ -4,7 +4,7 @@ back through signals (queued to the GUI thread)."""
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QThread, Signal
 
@@ -52,19 +52,25 @@ class EngineJob(QThread):
     `prepare` (optional) runs alongside the request in a helper thread and its return value is
     passed on `prepared` (the app stores the capture in the history without delaying the answer)."""
 
-    progress = Signal(str, str, float)        # stage, message, fraction (-1: unknown)
+    progress = Signal(str, str, float)  # stage, message, fraction (-1: unknown)
     chunk = Signal(str)
-    result = Signal(object)                   # assistant.engine.Result
-    error = Signal(str, str)                  # kind, message
+    result = Signal(object)  # assistant.engine.Result
+    error = Signal(str, str)  # kind, message
     prepared = Signal(object)
 
-    def __init__(self, provider: EngineProvider, request, prepare: Callable | None = None, parent=None,
-                 restore: Callable | None = None):
+    def __init__(
+        self,
+        provider: EngineProvider,
+        request,
+        prepare: Callable | None = None,
+        parent=None,
+        restore: Callable | None = None,
+    ):
         super().__init__(parent)
         self.provider = provider
         self.request = request
         self._prepare = prepare
-        self._restore = restore        # restore(engine): e.g. put a re-opened capture back in the session
+        self._restore = restore  # restore(engine): e.g. put a re-opened capture back in the session
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
@@ -81,7 +87,7 @@ class EngineJob(QThread):
         try:
             self.prepared.emit(self._prepare())
         except Exception:
-            self.prepared.emit(None)   # history is a convenience; never fail the request for it
+            self.prepared.emit(None)  # history is a convenience; never fail the request for it
 
     def run(self) -> None:
         prepare_thread = None
@@ -93,7 +99,7 @@ class EngineJob(QThread):
             self._run_engine()
         finally:
             if prepare_thread is not None:
-                prepare_thread.join()   # this QObject must outlive the thread that emits on it
+                prepare_thread.join()  # this QObject must outlive the thread that emits on it
 
     def _run_engine(self) -> None:
         from assistant.engine import ErrorEvent, Progress, Result, TextChunk
@@ -133,9 +139,9 @@ class DownloadCancelled(Exception):
 class DownloadJob(QThread):
     """store.pull(name) with byte progress; cancel aborts from inside the progress callback."""
 
-    progress = Signal(float, float, str)      # done, total, message
-    finished_ok = Signal(str)                 # local path
-    failed = Signal(str)                      # a sentence
+    progress = Signal(float, float, str)  # done, total, message
+    finished_ok = Signal(str)  # local path
+    failed = Signal(str)  # a sentence
 
     def __init__(self, store, name: str, parent=None):
         super().__init__(parent)

@@ -13,11 +13,22 @@ def high_contrast_palette() -> QPalette:
     """White on black with yellow focus/selection: the usual high-contrast scheme."""
     p = QPalette()
     black, white, yellow, cyan = QColor("black"), QColor("white"), QColor("yellow"), QColor("cyan")
-    for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Base, QPalette.ColorRole.AlternateBase,
-                 QPalette.ColorRole.Button, QPalette.ColorRole.ToolTipBase):
+    for role in (
+        QPalette.ColorRole.Window,
+        QPalette.ColorRole.Base,
+        QPalette.ColorRole.AlternateBase,
+        QPalette.ColorRole.Button,
+        QPalette.ColorRole.ToolTipBase,
+    ):
         p.setColor(role, black)
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
-                 QPalette.ColorRole.ToolTipText, QPalette.ColorRole.BrightText, QPalette.ColorRole.PlaceholderText):
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.ToolTipText,
+        QPalette.ColorRole.BrightText,
+        QPalette.ColorRole.PlaceholderText,
+    ):
         p.setColor(role, white)
     p.setColor(QPalette.ColorRole.Highlight, yellow)
     p.setColor(QPalette.ColorRole.HighlightedText, black)
@@ -51,7 +62,7 @@ def wants_high_contrast(app) -> bool:
     hints = app.styleHints()
     try:
         return hints.accessibility().contrastPreference() == Qt.ContrastPreference.HighContrast
-    except AttributeError:   # Qt < 6.10 has no contrast preference
+    except AttributeError:  # Qt < 6.10 has no contrast preference
         return False
 
 
