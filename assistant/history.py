@@ -109,7 +109,7 @@ class HistoryStore:
                 "VALUES (?, ?, ?, ?, '', ?)",
                 (time.time(), source, image.width, image.height, buf.getvalue()),
             )
-            capture_id = int(cur.lastrowid)
+            capture_id = int(cur.lastrowid or 0)
             image_file = self.images_dir / f"{capture_id}.png"
             image.convert("RGB").save(
                 image_file, "PNG", compress_level=1

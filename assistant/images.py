@@ -11,13 +11,15 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageChops, ImageOps, ImageStat, UnidentifiedImageError
 
 from .colours import colour_name
 from .errors import BadInput
+from .logs import get_logger
+
+log = get_logger(__name__)
 
 # We enforce our own, configurable pixel limit before decoding (see load_image), so PIL's
 # global guard is switched off to stop it refusing images our limit allows.
@@ -27,7 +29,7 @@ DEFAULT_MAX_PIXELS = 100_000_000
 MIN_SIDE = 8
 MAX_ASPECT = 100
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, Image.Image]
+ImageSource = str | os.PathLike | bytes | bytearray | Image.Image
 
 
 def _describe_source(source: ImageSource) -> str:
@@ -55,6 +57,7 @@ def _sniff(head: bytes) -> str | None:
 def _read_bytes(source: ImageSource, name: str) -> bytes:
     if isinstance(source, (bytes, bytearray)):
         return bytes(source)
+    assert not isinstance(source, Image.Image)  # the caller handles pictures in memory
     path = Path(os.fspath(source))
     if not path.exists():
         raise BadInput(f"{name} does not exist.")
@@ -116,8 +119,9 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
             if kind == "text":
                 raise BadInput(f"{name} is a text file, not an image.") from None
             raise BadInput(f"{name} is not an image format I can read.") from None
-        except Exception as exc:  # PIL raises many types for malformed headers
-            raise BadInput(f"{name} could not be opened as an image ({type(exc).__name__}).") from None
+        except Exception:  # PIL raises many types for malformed headers
+            log.warning("could not open %s as an image", name, exc_info=True)
+            raise BadInput(f"{name} could not be opened as an image: the file may be damaged.") from None
     width, height = img.size
     if width <= 0 or height <= 0:
         raise BadInput(f"{name} has no pixels ({width} by {height}).")
@@ -141,6 +145,7 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
             raise BadInput(f"{name} is damaged or incomplete (the file is truncated).") from None
         raise BadInput(f"{name} could not be decoded: it may be damaged.") from None
     except Exception:
+        log.warning("could not decode %s", name, exc_info=True)
         raise BadInput(f"{name} could not be decoded: it may be damaged.") from None
 
 
@@ -158,7 +163,8 @@ def blank_reason(img: Image.Image, ink_threshold: int = 24, max_ink_pixels: int 
         rgb = rgb.resize((max(1, int(rgb.width / factor)), max(1, int(rgb.height / factor))), Image.Resampling.BOX)
     # PIL's C loops, not numpy on the full frame: this runs before every request (~10 ms at 1080p).
     sample = np.asarray(rgb.resize((min(rgb.width, 192), min(rgb.height, 108)), Image.Resampling.NEAREST))
-    median = tuple(int(v) for v in np.median(sample.reshape(-1, 3), axis=0))
+    r0, g0, b0 = (int(v) for v in np.median(sample.reshape(-1, 3), axis=0))
+    median = (r0, g0, b0)
     diff = ImageChops.difference(rgb, Image.new("RGB", rgb.size, median))
     r, g, b = diff.split()
     strongest = ImageChops.lighter(ImageChops.lighter(r, g), b)

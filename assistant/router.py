@@ -384,7 +384,7 @@ def embedding_model_dir() -> Path:
     if preset.local_path:
         return store.path(EMBEDDING_PRESET)
     store.path(EMBEDDING_PRESET)  # ModelUnavailable naming the package if it is missing
-    module = importlib.import_module(preset.package.replace("-", "_"))
+    module = importlib.import_module((preset.package or "").replace("-", "_"))
     path = Path(module.get_model_path())
     if not (path / "config.json").exists():
         raise ModelUnavailable(f"The package {preset.package} has no model files in {path}.", preset=EMBEDDING_PRESET)
@@ -416,12 +416,14 @@ class Router:
     def intents(self) -> list[str]:
         return list(self.say)
 
-    def load(self) -> None:
+    def load(self) -> tuple[np.ndarray, _Embedder]:
         """Load the embedding model and example vectors now (otherwise on first need)."""
         with self._lock:
-            if self._embed is None:
-                self._embed = _Embedder(self._model_dir or embedding_model_dir())
-                self._matrix = self._example_vectors()
+            if self._embed is None or self._matrix is None:
+                embed = _Embedder(self._model_dir or embedding_model_dir())
+                self._matrix = self._example_vectors(embed)
+                self._embed = embed
+            return self._matrix, self._embed
 
     def route(self, text: str, has_image: bool = False, last_answer_spoken: bool = False) -> Intent:
         """Never raises on any text; model trouble surfaces as AssistantError from load()."""
@@ -435,10 +437,10 @@ class Router:
 
     def scores(self, text: str) -> dict[str, float]:
         """Best example similarity per intent (for inspection and tuning)."""
-        self.load()
+        matrix, embed = self.load()
         core = normalise(text) or " "
         with self._lock:
-            sims = self._matrix @ self._embed([core])[0]
+            sims = matrix @ embed([core])[0]
         return {name: float(sims[self._labels == name].max()) for name in self.say}
 
     # ---- internals ------------------------------------------------------------------------
@@ -481,7 +483,7 @@ class Router:
             return Intent("ask", {"question": _sentence(core, False)}, intent.confidence)
         return intent
 
-    def _example_vectors(self) -> np.ndarray:
+    def _example_vectors(self, embed: _Embedder) -> np.ndarray:
         texts = [ex for _, ex in self.examples]
         key = hashlib.sha256(("\n".join(texts) + str(self._embed_id())).encode()).hexdigest()[:16]
         cache = self._cache_path(key)
@@ -492,7 +494,7 @@ class Router:
                     return matrix
             except (OSError, ValueError):
                 pass
-        matrix = np.concatenate([self._embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+        matrix = np.concatenate([embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
         if cache:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)

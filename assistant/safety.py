@@ -78,7 +78,7 @@ class SafetyGate:
                 raise ModelUnavailable(
                     "The text safety filter (alt-profanity-check) is not installed.", preset="profanity-check"
                 ) from exc
-            for word, score in zip(todo, predict_prob(todo)):
+            for word, score in zip(todo, predict_prob(todo), strict=True):
                 self._word_cache[word] = float(score)
         return {w: self._word_cache[w] for w in words}
 

@@ -76,7 +76,7 @@ class App:
                 event, stamp = self.lines.get(timeout=0.5)
             except queue.Empty:
                 if self.proc.poll() is not None:
-                    raise RuntimeError("the app exited")
+                    raise RuntimeError("the app exited") from None
                 continue
             if event.startswith(prefix):
                 return event, stamp

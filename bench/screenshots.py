@@ -81,7 +81,7 @@ def render(variant: str) -> None:
         "history": HistoryView(history, window),
         "models": ModelManager(settings, window),
     }
-    for name, w in windows.items():
+    for w in windows.values():
         size = w.sizeHint().expandedTo(w.size())
         w.resize(min(size.width(), 1900), min(size.height(), 1060))
         w.show()

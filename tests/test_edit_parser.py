@@ -151,7 +151,7 @@ def test_parses(text, expected):
     result = parse(text)
     got = ops(text)
     assert len(got) == len(expected), (text, got)
-    for (name, value, target, pixels), (ename, evalue, etarget, epixels) in zip(got, expected):
+    for (name, value, target, pixels), (ename, evalue, etarget, epixels) in zip(got, expected, strict=True):
         assert name == ename
         assert target == etarget
         assert pixels == epixels

@@ -46,7 +46,7 @@ def two_column_page():
     draw.text((60, 30), "Garden club newsletter", fill="black", font=font(40, bold=True))
     left = ["Tomatoes need sun", "Water them early", None, "Pick them when red"]
     right = ["Roses like clay soil", "Prune them in March", None, "Feed them in June"]
-    for i, (a, b) in enumerate(zip(left, right)):
+    for i, (a, b) in enumerate(zip(left, right, strict=False)):
         y = 150 + i * 70
         if a:
             draw.text((60, y), a, fill="black", font=f)

@@ -21,7 +21,10 @@ from typing import Any
 from PIL import Image
 
 from ..errors import AssistantError, BadInput, Cancelled, ModelUnavailable
+from ..logs import get_logger
 from ..models.store import pull_command
+
+log = get_logger(__name__)
 
 TEXT_TO_IMAGE, IMAGE_EDIT = "text-to-image", "image-edit"
 
@@ -180,9 +183,10 @@ def _load(fn, name: str):
         raise
     except MemoryError:
         raise
-    except Exception as exc:
+    except Exception:
+        log.exception("loading preset %s failed", name)
         raise ModelUnavailable(
-            f"The model preset '{name}' could not be loaded ({type(exc).__name__}). "
+            f"The model preset '{name}' could not be loaded: its files may be incomplete. "
             f"Check it with: python main.py models verify {name}",
             preset=name,
         ) from None
@@ -289,7 +293,7 @@ def run_steps(
             events.put(("done", output.images[0]))
         except _Interrupted:
             events.put(("cancelled", None))
-        except BaseException as exc:  # handed to the consumer thread, which raises it there
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread, which raises it there
             events.put(("error", exc))
 
     worker = threading.Thread(target=work, name="diffusion", daemon=True)

@@ -106,15 +106,15 @@ def _apply_curves(image: Image.Image, ops: list[Operation]) -> Image.Image:
     for op in ops:
         if op.name == "brightness":
             f = _factor(op)
-            curve = [v * f for v in range(256)]
+            curve: list[float] = [v * f for v in range(256)]
         elif op.name == "contrast":
             f = _factor(op)
             mean = ImageStat.Stat(preview.point(table * 3).convert("L")).mean[0]
             curve = [mean + (v - mean) * f for v in range(256)]
         else:
-            curve = [255 - v for v in range(256)]
-        curve = [min(255, max(0, int(round(c)))) for c in curve]
-        table = [curve[t] for t in table]
+            curve = [255.0 - v for v in range(256)]
+        levels = [min(255, max(0, int(round(c)))) for c in curve]
+        table = [levels[t] for t in table]
     return image.point(table * 3)
 
 
@@ -180,7 +180,8 @@ def _zoom_in(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
     x0 = min(max(0.0, cx - bw / 2), w - bw)
     y0 = min(max(0.0, cy - bh / 2), h - bh)
     out = image.resize((w, h), Image.Resampling.LANCZOS, box=(x0, y0, x0 + bw, y0 + bh))
-    where = "" if (op.target or "centre") == "centre" else f" on {_REGION_NAMES[op.target]}"
+    target = op.target or "centre"
+    where = "" if target == "centre" else f" on {_REGION_NAMES[target]}"
     return out, f"zoomed in {_times(factor)}{where}"
 
 
@@ -190,10 +191,11 @@ def _zoom_out(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
     w, h = image.size
     small = image.resize((max(1, round(w / factor)), max(1, round(h / factor))), Image.Resampling.LANCZOS)
     border = image.resize((16, 16), Image.Resampling.BOX)
-    edge = [border.getpixel((x, y)) for x in range(16) for y in (0, 15)] + [
-        border.getpixel((x, y)) for y in range(16) for x in (0, 15)
+    rgb = border.convert("RGB")
+    edge = [rgb.getpixel((x, y)) for x in range(16) for y in (0, 15)] + [
+        rgb.getpixel((x, y)) for y in range(16) for x in (0, 15)
     ]
-    fill = tuple(sum(c[i] for c in edge) // len(edge) for i in range(3))
+    fill = tuple(sum(c[i] for c in edge if isinstance(c, tuple)) // len(edge) for i in range(3))
     canvas = Image.new("RGB", (w, h), fill)
     canvas.paste(small, ((w - small.width) // 2, (h - small.height) // 2))
     return canvas, f"zoomed out {_times(factor)}"
@@ -207,8 +209,10 @@ def _resize(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.I
             size = (int(pw), int(ph))
         elif pw:
             size = (int(pw), max(1, round(h * pw / w)))
-        else:
+        elif ph:
             size = (max(1, round(w * ph / h)), int(ph))
+        else:
+            raise BadInput("Say the new size in pixels, for example: resize to 800 by 600.")
         _check_size(*size, max_pixels)
         return image.resize(size, Image.Resampling.LANCZOS), f"resized to {size[0]} by {size[1]} pixels"
     factor = op.value or 1.0

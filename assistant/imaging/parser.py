@@ -171,7 +171,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "invert",
-        rf"invert(?:ed)?(?: the)?(?: {C})?|(?:reverse|flip|swap) (?:the )?{C}|(?:make it )?(?:a )?negative|inverted {C}",
+        rf"invert(?:ed)?(?: the)?(?: {C})?|(?:reverse|flip|swap) (?:the )?{C}|(?:make it )?(?:a )?negative|"
+        rf"inverted {C}",
     ),
     (
         "greyscale",
@@ -180,13 +181,16 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "saturation_up",
-        rf"(?:more|increase(?: the)?|boost(?: the)?|raise(?: the)?|higher|up the) (?:saturation|{C}|colou?rful|vivid|vibran(?:t|ce))|"
+        rf"(?:more|increase(?: the)?|boost(?: the)?|raise(?: the)?|higher|up the) (?:saturation|{C}|colou?rful|"
+        rf"vivid|vibran(?:t|ce))|"
         rf"saturat(?:e|ed)|more saturated|(?:more )?(?:colou?rful|vivid|vibrant)|saturation up|{C} (?:up|pop)|pop",
     ),
     (
         "saturation_down",
-        rf"(?:less|decrease(?: the)?|reduce(?: the)?|lower(?: the)?|lower) (?:saturation|{C}|colou?rful|vivid|saturated)|"
-        rf"desaturat(?:e|ed)|(?:more )?(?:muted|washed out|dull(?:er)?)|saturation down|{C} down|tone down(?: the)? {C}",
+        rf"(?:less|decrease(?: the)?|reduce(?: the)?|lower(?: the)?|lower) (?:saturation|{C}|colou?rful|vivid|"
+        rf"saturated)|"
+        rf"desaturat(?:e|ed)|(?:more )?(?:muted|washed out|dull(?:er)?)|saturation down|{C} down|"
+        rf"tone down(?: the)? {C}",
     ),
     (
         "contrast_up",
@@ -195,7 +199,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "contrast_down",
-        r"(?:less|decrease(?: the)?|reduce(?: the)?|lower(?: the)?|low|softer|weaker) contrast|contrast (?:down|lower|less)",
+        r"(?:less|decrease(?: the)?|reduce(?: the)?|lower(?: the)?|low|softer|weaker) contrast|contrast (?:down|"
+        r"lower|less)",
     ),
     (
         "brightness_up",
@@ -209,36 +214,43 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "sharpen",
-        r"sharpen(?:ed)?|sharper|crisper|crisp|clearer|more (?:detail|defined|sharp)|less blurr?y|(?:un)?blur(?:red)? less|deblur",
+        r"sharpen(?:ed)?|sharper|crisper|crisp|clearer|more (?:detail|defined|sharp)|less blurr?y|"
+        r"(?:un)?blur(?:red)? less|deblur",
     ),
     ("blur", r"blur(?:red|ry)?|blurrier|soften|softer|smooth(?:er|en)?|fuzzier|less sharp"),
     (
         "rotate",
-        r"(?:rotate|rotated|turn|spin)(?: it)?(?: by)?(?:\s+(?:to the |towards the )?(?P<rdir>left|right|clockwise|anti-? ?clockwise|counter-? ?clockwise|around|round|over|upside down))?|"
+        r"(?:rotate|rotated|turn|spin)(?: it)?(?: by)?(?:\s+(?:to the |towards the )?(?P<rdir>left|right|"
+        r"clockwise|anti-? ?clockwise|counter-? ?clockwise|around|round|over|upside down))?|"
         r"upside down|(?:a )?quarter turn(?: to the)?(?:\s+(?P<qdir>left|right))?",
     ),
     (
         "flip",
-        r"(?:flip|mirror|reflect)(?:ed)?(?: it)?(?:\s+(?P<fdir>horizontally|vertically|left to right|right to left|top to bottom|"
+        r"(?:flip|mirror|reflect)(?:ed)?(?: it)?(?:\s+(?P<fdir>horizontally|vertically|left to right|"
+        r"right to left|top to bottom|"
         r"bottom to top|upside down|sideways|side to side|left right|up down|across|over))?",
     ),
     (
         "zoom_in",
-        r"zoom(?:ed)? in(?: (?:on|to|at|towards))?|close[ -]?up(?: of| on)?|closer(?: look)?(?: at)?|magnify|enlarge (?=.*\b(?:left|right|top|bottom|cent|middle|upper|lower))",
+        r"zoom(?:ed)? in(?: (?:on|to|at|towards))?|close[ -]?up(?: of| on)?|closer(?: look)?(?: at)?|magnify|"
+        r"enlarge (?=.*\b(?:left|right|top|bottom|cent|middle|upper|lower))",
     ),
     ("zoom_out", r"zoom(?:ed)? out|further away|pull back"),
     (
         "crop",
-        r"crop(?:ped)?(?: it)?(?: (?:to|down to|out|in on|into))?|cut (?:out|down to|it to|to)|keep only|only keep|just keep|trim(?: it)?(?: to)?|"
+        r"crop(?:ped)?(?: it)?(?: (?:to|down to|out|in on|into))?|cut (?:out|down to|it to|to)|keep only|"
+        r"only keep|just keep|trim(?: it)?(?: to)?|"
         r"(?:show|give me) (?:me )?only",
     ),
     (
         "resize_up",
-        r"bigger|larger|big|large|enlarge(?:d)?|upscale(?:d)?|scale(?:d)? (?:it )?up|grow|increase(?: the)? size|size up|blow (?:it )?up|embiggen",
+        r"bigger|larger|big|large|enlarge(?:d)?|upscale(?:d)?|scale(?:d)? (?:it )?up|grow|"
+        r"increase(?: the)? size|size up|blow (?:it )?up|embiggen",
     ),
     (
         "resize_down",
-        r"smaller|shrink|shrunk|downscale(?:d)?|scale(?:d)? (?:it )?down|reduce(?: the)? size|decrease(?: the)? size|size down|tinier|compress",
+        r"smaller|shrink|shrunk|downscale(?:d)?|scale(?:d)? (?:it )?down|reduce(?: the)? size|"
+        r"decrease(?: the)? size|size down|tinier|compress",
     ),
     (
         "resize",
@@ -370,7 +382,7 @@ def parse(text: str) -> ParseResult:
     return result
 
 
-def _leftover_words(text: str, extra: set[str] = frozenset()) -> set[str]:
+def _leftover_words(text: str, extra: frozenset[str] | set[str] = frozenset()) -> set[str]:
     words = set(re.findall(r"[a-z][\w'-]*|\d+", text))
     return {w for w in words if w not in _FILLERS and w not in extra}
 

@@ -40,7 +40,7 @@ def check_output(path: str | os.PathLike | None) -> Path | None:
 def save_image(image: Image.Image, out: Path, metadata: dict[str, str]) -> str:
     """Save `image`; PNG files carry `metadata` as text chunks (prompt, settings, edits)."""
     fmt = FORMATS[out.suffix.lower()]
-    kwargs = {}
+    kwargs: dict[str, object] = {}
     if fmt == "PNG":
         info = PngImagePlugin.PngInfo()
         for key, value in metadata.items():

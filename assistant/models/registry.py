@@ -98,7 +98,7 @@ class Registry:
             Preset(name=name, task=task, local_path=str(path), licence=licence, description=f"Local model in {path}")
         )
         if persist:
-            data = {"presets": {}}
+            data: dict[str, dict] = {"presets": {}}
             if self._local_file.exists():
                 data = tomllib.loads(self._local_file.read_text(encoding="utf-8"))
                 data.setdefault("presets", {})

@@ -16,7 +16,10 @@ import tomli_w
 
 from ..config import config_dir
 from ..errors import BadInput, ModelUnavailable
+from ..logs import get_logger
 from .registry import Preset, Registry
+
+log = get_logger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]  # (done_bytes, total_bytes, message)
 
@@ -84,6 +87,8 @@ class ModelStore:
         from huggingface_hub import snapshot_download
 
         revision = preset.revision if download else (self.locked_revision(preset.name) or preset.revision)
+        if not preset.repo:
+            raise ModelUnavailable(f"The preset '{preset.name}' names no repository to download.", preset=preset.name)
         path = snapshot_download(
             preset.repo,
             revision=revision,
@@ -117,6 +122,7 @@ class ModelStore:
         try:
             path = self._snapshot(preset, download=False)
         except Exception:
+            log.info("preset %s is not in the local cache", name, exc_info=True)
             raise unavailable(preset) from None
         if not any(p.is_file() for p in path.rglob("*")):
             raise unavailable(preset)
@@ -132,9 +138,10 @@ class ModelStore:
             path = self._snapshot(preset, download=True, tqdm_class=tqdm_class)
             self._lock(name, path.name)  # snapshot folders are named by commit hash
             return path
-        except Exception as exc:
+        except Exception:
+            log.exception("download of %s failed", name)
             raise ModelUnavailable(
-                f"Could not download '{name}' ({preset.repo}): {type(exc).__name__}. "
+                f"Could not download '{name}' ({preset.repo}). "
                 "Check the network connection and try again; partial downloads resume.",
                 preset=name,
             ) from None

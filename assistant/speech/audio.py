@@ -20,7 +20,10 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ModelUnavailable
+from ..logs import get_logger
 from .stt import SAMPLE_RATE, resample
+
+log = get_logger(__name__)
 
 NO_MICROPHONE = "No microphone was found. Connect one, or check that it is not disabled, then try again."
 
@@ -34,6 +37,7 @@ def microphone_problem() -> str | None:
     try:
         device = sd.query_devices(kind="input")
     except Exception:
+        log.info("no input device", exc_info=True)
         return NO_MICROPHONE
     if not device or int(device.get("max_input_channels", 0)) < 1:
         return NO_MICROPHONE
@@ -71,19 +75,19 @@ class EnergyEndpointer(_Endpointer):
     def __init__(self, silence_ms: int = 700, min_speech_ms: int = 200, ratio: float = 4.0, min_level: float = 0.004):
         super().__init__(silence_ms, min_speech_ms)
         self.ratio, self.min_level = ratio, min_level
-        self.floor = None
+        self.floor: float | None = None
 
     def feed(self, block: np.ndarray) -> bool:
         """True once the utterance has ended."""
         level = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if len(block) else 0.0
         ms = 1000.0 * len(block) / SAMPLE_RATE
-        if self.floor is None:
-            self.floor = level
-        speech = level > max(self.min_level, self.ratio * self.floor)
+        floor = level if self.floor is None else self.floor
+        speech = level > max(self.min_level, self.ratio * floor)
         if speech:
-            self.floor *= 1.002  # creep up slowly, in case the "speech" is a new steady noise
+            floor *= 1.002  # creep up slowly, in case the "speech" is a new steady noise
         else:
-            self.floor = 0.9 * self.floor + 0.1 * level  # the room's noise, learnt between words
+            floor = 0.9 * floor + 0.1 * level  # the room's noise, learnt between words
+        self.floor = floor
         return self._count(ms, speech)
 
 
@@ -123,6 +127,7 @@ def make_endpointer(kind: str = "silero", silence_ms: int = 700):
     try:
         return SileroEndpointer(silence_ms=silence_ms)
     except Exception:  # onnxruntime missing or the model file gone: energy still works
+        log.warning("silero end-of-speech detector unavailable; using energy", exc_info=True)
         return EnergyEndpointer(silence_ms=silence_ms)
 
 
@@ -153,11 +158,15 @@ class Recorder:
         try:
             stream = sd.InputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32", callback=self._callback)
         except Exception:  # some devices refuse 16 kHz: record at their own rate and resample
+            log.info("16 kHz input refused; trying the device rate", exc_info=True)
             try:
                 rate = int(sd.query_devices(kind="input")["default_samplerate"])
                 stream = sd.InputStream(samplerate=rate, channels=1, dtype="float32", callback=self._callback)
-            except Exception as exc:
-                raise ModelUnavailable(f"The microphone could not be opened ({type(exc).__name__}).") from None
+            except Exception:
+                log.exception("opening the microphone failed")
+                raise ModelUnavailable(
+                    "The microphone could not be opened. Check that it is connected and not used by another program."
+                ) from None
         self._rate = int(stream.samplerate)
         self._frames = 0
         stream.start()

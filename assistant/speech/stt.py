@@ -27,6 +27,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadInput, ModelUnavailable
+from ..logs import get_logger
+
+log = get_logger(__name__)
 
 SAMPLE_RATE = 16000
 MAX_SECONDS = 600.0  # ten minutes: longer recordings are refused with a sentence
@@ -131,12 +134,13 @@ def _decode(source: Any) -> tuple[np.ndarray, int]:
         samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
         return samples, int(rate)
     except Exception:
-        pass
+        log.debug("soundfile could not read %s; trying PyAV", name, exc_info=True)
     try:  # MP3, M4A, Opus …: PyAV (a faster-whisper dependency) decodes and resamples
         from faster_whisper.audio import decode_audio
 
         return decode_audio(io.BytesIO(data), sampling_rate=SAMPLE_RATE), SAMPLE_RATE
     except Exception:
+        log.info("could not decode audio %s", name, exc_info=True)
         raise BadInput(f"{name} is not audio I can read. Use a WAV, FLAC, OGG or MP3 file.") from None
 
 
@@ -202,9 +206,10 @@ class Transcriber:
         self.beam_size = beam_size
         try:
             self.model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
-        except Exception as exc:
+        except Exception:
+            log.exception("loading speech model %s failed", name)
             raise ModelUnavailable(
-                f"The speech model '{name}' could not be loaded ({type(exc).__name__}).", preset=name
+                f"The speech model '{name}' could not be loaded: its files may be incomplete.", preset=name
             ) from None
         multilingual = self.model.model.is_multilingual
         self._tokenizer = Tokenizer(

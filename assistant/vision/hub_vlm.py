@@ -22,12 +22,11 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image
 
 from ..errors import Cancelled, ModelUnavailable
-from .base import TextLine
 
 DESCRIBE_PROMPTS = {
     "quick": (
@@ -194,7 +193,6 @@ class HubVLMBackend:
         self.generate_kwargs: dict[str, Any] = {}  # extra generate() arguments (benchmarks, tuning)
         self.stats = {"prefix_encodes": 0, "prefix_hits": 0}
         self._lock = threading.Lock()  # one generation at a time per model
-        self._ocr = None
         self._worker = _GenerationThread()
         dtype = "float32" if quantize else (dtype or _default_dtype(self.device))
         self.adapter, self.processor, self.net = _load(self.path, name, self.device, dtype, quantize)
@@ -219,14 +217,6 @@ class HubVLMBackend:
             turns += [earlier_question, earlier_answer]
         turns.append(question.strip())
         return self._stream(image, turns, self._detail_for_question(image), self.max_new_tokens, cancel)
-
-    def read_text(self, image: Image.Image) -> list[TextLine]:
-        """Text reading is the OCR model's job: it is exact and keeps reading order."""
-        if self._ocr is None:
-            from .embedded import EmbeddedBackend
-
-            self._ocr = EmbeddedBackend()
-        return self._ocr.read_text(image)
 
     # ---- prompt -------------------------------------------------------------------------
     def build_prompt(self, turns: list[str]) -> tuple[str, str]:
@@ -279,7 +269,7 @@ class HubVLMBackend:
                         return
                     plan = self.plan(image, turns, detail)
                     self.run_plan(plan, max_new_tokens, streamer=streamer, stopping_criteria=criteria)
-            except BaseException as exc:  # reported to the caller's thread below
+            except BaseException as exc:  # noqa: BLE001 - reported to the caller's thread below
                 failures.append(exc)
                 streamer.end()
 
@@ -316,7 +306,7 @@ class HubVLMBackend:
         prefix_text, suffix_text = self.build_prompt(turns)
         caching = self.use_prefix_cache and bool(suffix_text)
         key = (image_key(image), detail, prefix_text) if caching else None
-        entry = self.prefix_cache.get(key) if caching else None
+        entry = self.prefix_cache.get(key) if key is not None else None
         suffix = self.processor.tokenizer(suffix_text, add_special_tokens=False)["input_ids"]
         if entry is None:
             inputs = dict(self._process(image, prefix_text + suffix_text, detail))
@@ -439,7 +429,7 @@ def _load(path: Path, name: str, device: str, dtype: str, quantize: bool):
             f"python main.py models verify {name}",
             preset=name,
         ) from exc
-    net.to(device).eval()
+    cast(Any, net).to(device).eval()  # transformers types .to() through a decorator mypy can't follow
     if quantize and device == "cpu":
         net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
     return adapter, processor, net

@@ -33,6 +33,11 @@ class PixelStats:
     has_bars: bool  # full-width bands of a colour other than the background
 
 
+def _rgb(values) -> tuple[int, int, int]:
+    r, g, b = (int(v) for v in values[:3])
+    return r, g, b
+
+
 def _quantised(arr: np.ndarray) -> np.ndarray:
     q = (arr >> 4).astype(np.int32)
     return (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
@@ -47,7 +52,7 @@ def pixel_stats(image: Image.Image) -> PixelStats:
     flat = right & down
     values, counts = np.unique(codes, return_counts=True)
     top = values[counts.argmax()]
-    background = tuple(int(v) for v in small[codes == top].mean(axis=0).round())
+    background = _rgb(small[codes == top].mean(axis=0).round())
     hsv = np.asarray(Image.fromarray(small).convert("HSV"))
     saturated = (hsv[..., 1] > 90) & (hsv[..., 2] > 60)
     return PixelStats(
@@ -88,9 +93,9 @@ def dominant_colours(image: Image.Image, limit: int = 3, min_share: float = 0.08
     pixels = small.reshape(-1, 3)
     codes = _quantised(pixels)
     shares: Counter[str] = Counter()
-    for code, count in zip(*np.unique(codes, return_counts=True)):
+    for code, count in zip(*np.unique(codes, return_counts=True), strict=True):
         mean = pixels[codes == code].mean(axis=0)
-        shares[colour_name(tuple(int(v) for v in mean))] += int(count)
+        shares[colour_name(_rgb(mean))] += int(count)
     total = len(pixels)
     return [(name, n / total) for name, n in shares.most_common(limit) if n / total >= min_share]
 
@@ -110,8 +115,8 @@ def region_colours(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[
     bg = region[codes == bg_code].mean(axis=0)
     far = np.abs(region - bg).sum(axis=1) > 150
     if not far.any():
-        return colour_name(tuple(int(v) for v in bg)), colour_name(tuple(int(v) for v in bg))
+        return colour_name(_rgb(bg)), colour_name(_rgb(bg))
     far_codes = codes[far]
     fv, fc = np.unique(far_codes, return_counts=True)
     fg = region[far][far_codes == fv[fc.argmax()]].mean(axis=0)
-    return colour_name(tuple(int(v) for v in bg)), colour_name(tuple(int(v) for v in fg))
+    return colour_name(_rgb(bg)), colour_name(_rgb(fg))

@@ -127,7 +127,7 @@ class TextReader:
             crops = engine.crop_text_regions(bgr, [q.copy() for q in quads])
             rec = engine.recognize_txt(crops)
         lines = []
-        for quad, text, score in zip(quads, rec.txts or (), rec.scores or ()):
+        for quad, text, score in zip(quads, rec.txts or (), rec.scores or (), strict=False):
             text = text.strip()
             if text and score >= MIN_CONFIDENCE:
                 lines.append(TextLine(text, quad_to_box(quad, bgr.shape), float(score)))

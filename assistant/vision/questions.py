@@ -224,7 +224,8 @@ def _read(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
 
 
 def _count(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
-    what = _COUNT_Q.search(q).group(1).lower()
+    match = _COUNT_Q.search(q)
+    what = match.group(1).lower() if match else "lines"
     if what == "lines":
         n = len(lines)
     elif what == "words":
@@ -268,7 +269,8 @@ def _kind(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
 
 
 def _find(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
-    keys = [_quoted(q)] if _quoted(q) else _keywords(q)
+    quoted = _quoted(q)
+    keys = [quoted] if quoted else _keywords(q)
     if not keys:
         return None
     text = " ".join(l.text.lower() for l in lines)

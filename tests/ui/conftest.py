@@ -21,7 +21,7 @@ def dominant_colour(image: Image.Image) -> str:
         "blue": (30, 30, 220),
         "yellow": (240, 220, 40),
     }
-    return min(names, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), names[n])))
+    return min(names, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), names[n], strict=True)))
 
 
 class MeasuringBackend:
