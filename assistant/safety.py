@@ -8,7 +8,6 @@ Both models ship inside their PyPI packages, so the gate works offline on a fres
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from dataclasses import dataclass, field
@@ -16,44 +15,25 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from .errors import Blocked, ModelUnavailable
+from .events import SafeText, SafetyVerdict
+
+__all__ = ["MASK", "SafeText", "SafetyGate", "SafetyVerdict", "join", "trusted"]
 
 MASK = "[filtered]"
+
+
+def trusted(text: str) -> SafeText:
+    """A constant sentence the app itself wrote, with no user or model words in it. Call it only
+    with a string literal (a test checks every call); anything else goes through the gate."""
+    return SafeText(text)
+
+
+def join(pieces, sep: str = "") -> SafeText:
+    """Join gated pieces without losing their gated type. `sep` must be a literal."""
+    return SafeText(sep.join(pieces))
+
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'*@$!-]*[A-Za-z*$@!]|[A-Za-z]")
-
-
-@dataclass
-class SafetyVerdict:
-    """What the gate decided about one output (text, image or both)."""
-
-    allowed: bool = True
-    masked_words: int = 0
-    text_score: float = 0.0
-    image_score: float | None = None
-    reason: str = ""
-
-    def absorb(self, other: SafetyVerdict) -> None:
-        """Fold `other` into this verdict in place (a request gathers one verdict over many
-        pieces of output)."""
-        image_scores = [s for s in (self.image_score, other.image_score) if s is not None]
-        self.allowed = self.allowed and other.allowed
-        self.masked_words += other.masked_words
-        self.text_score = max(self.text_score, other.text_score)
-        self.image_score = max(image_scores) if image_scores else None
-        self.reason = "; ".join(r for r in (self.reason, other.reason) if r)
-
-    def merge(self, other: SafetyVerdict) -> SafetyVerdict:
-        merged = dataclasses.replace(self)
-        merged.absorb(other)
-        return merged
-
-    def as_dict(self) -> dict:
-        return {
-            "allowed": self.allowed,
-            "masked_words": self.masked_words,
-            "text_score": round(self.text_score, 4),
-            "image_score": None if self.image_score is None else round(self.image_score, 4),
-            "reason": self.reason,
-        }
 
 
 @dataclass
@@ -82,11 +62,11 @@ class SafetyGate:
                 self._word_cache[word] = float(score)
         return {w: self._word_cache[w] for w in words}
 
-    def filter_text(self, text: str) -> tuple[str, SafetyVerdict]:
+    def filter_text(self, text: str) -> tuple[SafeText, SafetyVerdict]:
         """Return `text` with offensive words replaced by MASK, and the verdict."""
         matches = list(_WORD.finditer(text))
         if not matches:
-            return text, SafetyVerdict()
+            return SafeText(text), SafetyVerdict()
         scores = self._word_scores([m.group(0).lower() for m in matches])
         out, last, masked, top = [], 0, 0, 0.0
         for m in matches:
@@ -99,7 +79,7 @@ class SafetyGate:
                 masked += 1
         out.append(text[last:])
         reason = f"{masked} offensive word{'s' if masked != 1 else ''} filtered" if masked else ""
-        return "".join(out), SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
+        return SafeText("".join(out)), SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
 
     def check_prompt(self, prompt: str) -> None:
         """Refuse a generation/edit prompt the text filter flags, before any compute is spent."""
