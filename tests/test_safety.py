@@ -57,10 +57,10 @@ def test_image_threshold_blocks_at_or_above_score(gate):
     assert not verdict.allowed and "withheld" in verdict.reason
 
 
-def test_verdict_merge():
-    a = SafetyVerdict(masked_words=1, text_score=0.9, reason="x")
+def test_verdict_absorb():
+    m = SafetyVerdict(masked_words=1, text_score=0.9, reason="x")
     b = SafetyVerdict(allowed=False, image_score=0.95, reason="y")
-    m = a.merge(b)
+    m.absorb(b)
     assert (m.allowed, m.masked_words, m.text_score, m.image_score, m.reason) == (False, 1, 0.9, 0.95, "x; y")
 
 
