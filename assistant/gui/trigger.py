@@ -16,7 +16,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from assistant.config import data_dir
 
-from .actions import is_valid
+from assistant.commands import is_trigger as is_valid
 
 
 def server_name() -> str:
