@@ -132,7 +132,7 @@ class Controller:
         self.capture_id: int | None = None
         self.last_answer: SafeText | None = None
         self.current_image: Image.Image | None = None
-        self._recorder = None
+        self._recorder: Any = None  # speech.audio.Recorder while dictating
         self._worker = threading.Thread(target=self._work, name="assistant-requests", daemon=True)
         self._worker.start()
 
@@ -531,6 +531,8 @@ class Controller:
     def _stop_dictation(self) -> None:
         recorder, self._recorder = self._recorder, None
         self._emit(Dictating(False))
+        if recorder is None:
+            return
         try:
             audio = recorder.stop()
         except Exception as exc:

@@ -11,10 +11,10 @@ input picture gets the image verdict too (warn / withhold / off).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -43,6 +43,9 @@ from .models import ModelStore, Registry
 from .safety import SafetyGate, join, trusted
 from .session import Session
 from .vision.base import VisionBackend
+
+if TYPE_CHECKING:
+    from .router import Router
 
 log = get_logger(__name__)
 
@@ -90,7 +93,7 @@ class Engine:
         self._backends: dict[str, VisionBackend] = dict(backends or {})
         self._backend_lock = threading.Lock()
         self._cancel = threading.Event()
-        self._router = None
+        self._router: Router | None = None
         self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-check")
         self._publisher: _Publisher | None = None
         self._handlers: dict[str, Handler] = _handler_table()
@@ -143,7 +146,7 @@ class Engine:
         return safe
 
     @property
-    def router(self):
+    def router(self) -> Router:
         """The utterance router, built on first use (its embedding model loads lazily too)."""
         if self._router is None:
             from .router import Router

@@ -9,6 +9,7 @@ the controller's worker thread and hop to the GUI thread through one queued sign
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageFilter
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
@@ -65,9 +66,9 @@ class MainWindow(QMainWindow):
         self._blurred = False
         self._answer_open = False
         self.quitting = False
-        self.tray = None
-        self.hotkeys = None
-        self.overlay = None
+        self.tray: Any = None
+        self.hotkeys: Any = None  # HotkeyManager, set by the app
+        self.overlay: Any = None  # the region picker while it is open
         self.setWindowTitle("Screen Assistant")
         self.setObjectName("mainWindow")
         self.setAccessibleName("Screen Assistant")
@@ -218,9 +219,9 @@ class MainWindow(QMainWindow):
             if command.menu or command.shortcut:
                 self._add_action(command)
         for n, prompt in enumerate(self.settings.ui.saved_prompts[: commands.MAX_SAVED_PROMPTS], start=1):
-            command = commands.get(f"prompt_{n}")
-            assert command is not None
-            self._add_action(command, text=f"&{n} {prompt}")
+            saved = commands.get(f"prompt_{n}")
+            assert saved is not None
+            self._add_action(saved, text=f"&{n} {prompt}")
 
     def _add_action(self, command: commands.Command, text: str | None = None) -> QAction:
         action = QAction(text or command.label, self)
@@ -515,16 +516,16 @@ class MainWindow(QMainWindow):
     def _show_behind_picker(self) -> None:
         """Show the window again. While the region picker is open it must keep the focus (arrows,
         Enter and Escape go to it), so the window is shown without being activated."""
-        picking = self.overlay is not None and self.overlay.isVisible()
-        if not picking:
+        overlay = self.overlay
+        if overlay is None or not overlay.isVisible():
             self.show()
             self._refocus()
             return
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         self.show()
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
-        self.overlay.raise_()
-        self.overlay.activateWindow()
+        overlay.raise_()
+        overlay.activateWindow()
 
     def _refocus(self) -> None:
         if getattr(self, "_refocus_after", False):
@@ -562,10 +563,10 @@ class MainWindow(QMainWindow):
             self.announce(trusted("I could not capture the screen to choose a region."), assertive=True)
             return
         speak = self.controller.speech.say if self.controller.speech is not None else None
-        self.overlay = RegionOverlay(background, speak=speak)
-        self.overlay.chosen.connect(lambda rect, bg=background: self._region_chosen(rect, bg))
-        self.overlay.cancelled.connect(self._region_cancelled)
-        self.overlay.start()
+        self.overlay = overlay = RegionOverlay(background, speak=speak, gated=self.controller.gated)
+        overlay.chosen.connect(lambda rect, bg=background: self._region_chosen(rect, bg))
+        overlay.cancelled.connect(self._region_cancelled)
+        overlay.start()
 
     def _region_chosen(self, rect, background) -> None:
         self._refocus()
@@ -578,8 +579,7 @@ class MainWindow(QMainWindow):
         self.controller.submit("describe", image=image, source="region", label=label)
 
     def _region_cancelled(self) -> None:
-        self._refocus()
-        self.announce(trusted("Region cancelled."))
+        self._refocus()  # the picker said "Region cancelled." itself
 
     def open_path(self, path: str) -> None:
         from assistant.images import load_image

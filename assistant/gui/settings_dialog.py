@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.config import Settings
-
 from assistant import commands
+from assistant.config import Settings
+from assistant.logs import get_logger
 
 from .hotkeys import validate_combo
+
+log = get_logger(__name__)
 
 
 def _named(widget, name: str, description: str = ""):
@@ -153,6 +155,7 @@ class SettingsDialog(QDialog):
 
             names = [p.name for p in Registry().by_task("image-text-to-text")]
         except Exception:
+            log.exception("listing the description presets failed")
             names = []
         return names if current in names else [current] + names
 
@@ -178,8 +181,8 @@ class SettingsDialog(QDialog):
             QComboBox(),
             "Warn says so first and blurs the preview until you show it; withhold describes nothing",
         )
-        for value, label in (("warn", "Warn and blur"), ("withhold", "Withhold"), ("off", "Do not check")):
-            self.picture_check.addItem(label, value)
+        for choice, label in (("warn", "Warn and blur"), ("withhold", "Withhold"), ("off", "Do not check")):
+            self.picture_check.addItem(label, choice)
         self.picture_check.setCurrentIndex(max(0, self.picture_check.findData(s.safety.picture_check)))
         return page
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -33,7 +35,7 @@ def make_tray(window) -> QSystemTrayIcon | None:
     menu = QMenu(window)
     for command in commands.COMMANDS:
         if command.hotkey:  # the actions people reach from anywhere
-            menu.addAction(command.plain_label, lambda c=command.id: window.trigger(c))
+            menu.addAction(command.plain_label, partial(window.trigger, command.id))
     menu.addSeparator()
     menu.addAction("Settings…", lambda: window.trigger("settings"))
     menu.addAction("Quit", lambda: window.trigger("quit"))

@@ -14,9 +14,8 @@ import os
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from assistant.config import data_dir
-
 from assistant.commands import is_trigger as is_valid
+from assistant.config import data_dir
 
 
 def server_name() -> str:

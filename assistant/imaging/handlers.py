@@ -166,7 +166,7 @@ def _step_back_or_forward(ctx: Context, request: Request, intent: str) -> Iterat
     what = step.summary.rstrip(".")
     what = what[:1].lower() + what[1:]
     text = f"{'Undid' if intent == 'undo' else 'Redid'}: {what}."
-    extra = {
+    extra: dict[str, object] = {
         "changed": True,
         "can_undo": history.can_undo,
         "can_redo": history.can_redo,

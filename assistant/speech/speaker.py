@@ -8,6 +8,7 @@ text-only and says why once, in the status line.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ..events import Result, SafeText, TextChunk
 from ..logs import get_logger
@@ -21,8 +22,8 @@ class Speaker:
         self.settings = settings
         self.available = False
         self.reason = ""
-        self._tts = None
-        self._sink = None
+        self._tts: Any = None
+        self._sink: Any = None
         self._stream_started = False
         # Called as on_queued(text, kind) when text is handed to speech; kind is "answer" for
         # the first piece of a streamed answer, "say" for announcements.
