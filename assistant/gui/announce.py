@@ -7,25 +7,22 @@ global hotkey), so the app's own speech says it too.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAccessible
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent  # Qt 6.8+
 
-try:
-    from PySide6.QtGui import QAccessibleAnnouncementEvent as _Announcement
-except ImportError:  # Qt < 6.8
-    _Announcement = None  # type: ignore[assignment,misc]  # the class is absent before Qt 6.8
+from assistant.events import SafeText
 
 # Every announcement, newest last, for tests and the status history.
 announced: list[str] = []
 
 
-def announce(widget, text: str, speak=None, assertive: bool = False) -> None:
+def announce(widget, text: SafeText, speak=None, assertive: bool = False) -> None:
     """Announce `text` through accessibility (if available) and `speak(text)` if given."""
     if not text:
         return
     announced.append(text)
     del announced[:-200]
-    if _Announcement is not None and widget is not None:
-        event = _Announcement(widget, text)
+    if widget is not None:
+        event = QAccessibleAnnouncementEvent(widget, text)
         if assertive:
             event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive)
         QAccessible.updateAccessibility(event)

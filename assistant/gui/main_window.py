@@ -8,6 +8,8 @@ the controller's worker thread and hop to the GUI thread through one queued sign
 
 from __future__ import annotations
 
+import queue
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,7 @@ SEPARATOR_AFTER = {"save", "models", "dictate"}  # menu groups
 class MainWindow(QMainWindow):
     busy_changed = Signal(bool)
     job_done = Signal(str)  # "result:<intent>" | "error:<kind>", after the window has shown it
-    _event = Signal(object)  # controller events, delivered on the GUI thread
+    _wake = Signal()  # "events are waiting": carries nothing across threads
 
     def __init__(self, controller: Controller):
         super().__init__()
@@ -78,9 +80,13 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_tab_order()
         self.resize(QSize(900, 650))
-        # Queued when the controller's worker emits, direct when we call the controller ourselves.
-        self._event.connect(self._on_event, Qt.ConnectionType.AutoConnection)
-        controller.add_listener(self._event.emit)
+        # Controller events arrive on its worker thread. They wait in a plain queue and a signal
+        # without arguments wakes the GUI thread to take them, in order; no Python object has
+        # to be marshalled through Qt's queued connections.
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._gui_thread = threading.get_ident()
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        controller.add_listener(self._receive)
         for problem in controller.settings.problems:
             self.transcript_add(controller.gated(problem))
 
@@ -367,6 +373,22 @@ class MainWindow(QMainWindow):
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     # ---- controller events (GUI thread) -------------------------------------------------------
+    def _receive(self, event) -> None:
+        if threading.get_ident() == self._gui_thread:
+            self._drain()  # keep order: anything queued before goes first
+            self._on_event(event)
+        else:
+            self._inbox.put(event)
+            self._wake.emit()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                event = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._on_event(event)
+
     def _on_event(self, event) -> None:
         if isinstance(event, TextChunk):
             self._append_answer(event.text)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from assistant.safety import SafetyGate
+
 from .announce import announce
 from .workers import DownloadJob
 
@@ -25,6 +27,7 @@ COLUMNS = ["Preset", "Installed", "Size", "Licence", "Task", "Description"]
 class ModelManager(QDialog):
     def __init__(self, settings, parent=None, store=None):
         super().__init__(parent)
+        self._gate = SafetyGate.from_settings(settings)
         self.setWindowTitle("Model manager")
         self.setObjectName("modelManager")
         self.setAccessibleName("Model manager")
@@ -95,8 +98,10 @@ class ModelManager(QDialog):
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
     def say(self, text: str, assertive: bool = False) -> None:
-        self.status.setText(text)
-        announce(self.status, text, assertive=assertive)
+        """Our sentences name presets and quote errors: they pass the gate like any output."""
+        safe = self._gate.filter_text(text)[0]
+        self.status.setText(safe)
+        announce(self.status, safe, assertive=assertive)
 
     # ---- actions ------------------------------------------------------------------------
     def download(self) -> None:

@@ -101,7 +101,7 @@ def test_announcement_goes_to_accessibility_and_speech(window):
     announce_module.announce(window.status_label, "Describing the picture.", spoken.append)
     assert announce_module.announced[-1] == "Describing the picture."
     assert spoken == ["Describing the picture."]
-    assert announce_module.QAccessibleAnnouncementEvent is not None  # Qt 6.8+ has it
+    assert announce_module.QAccessibleAnnouncementEvent is not None  # Qt 6.8+ has it (required)
 
 
 # ---- region overlay, driven by keys -----------------------------------------------------------
