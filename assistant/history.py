@@ -185,19 +185,20 @@ def _private_folder(folder: Path) -> None:
 
 
 def _make_private(path: Path) -> None:
-    """0700 for folders, 0600 for files we own; symlinks are never followed."""
+    """Take group and other access away from a folder or file we own; symlinks are never followed.
+    (Only taken away: a folder the user made read-only stays read-only.)"""
     if not _POSIX:
         return  # Windows: the per-user profile folder's ACL already keeps other users out
     st = os.lstat(path)
-    if st.st_uid != os.getuid() or stat.S_ISLNK(st.st_mode):
+    if st.st_uid != os.getuid() or not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
         return
-    want = FOLDER_MODE if stat.S_ISDIR(st.st_mode) else FILE_MODE
-    if stat.S_IMODE(st.st_mode) != want and (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
-        os.chmod(path, want)
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077:
+        os.chmod(path, mode & ~0o077)
 
 
 def fix_permissions(folder: Path) -> None:
-    """Older installs made 0755 folders and 0644 files: tighten everything under `folder`."""
+    """Older installs made 0755 folders and 0644 files (0700 and 0600 now): tighten everything under `folder`."""
     _make_private(folder)
     for root, dirs, files in os.walk(folder):
         for name in dirs + files:
