@@ -34,6 +34,7 @@ import secrets
 import socket
 import stat
 import struct
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,8 @@ except ImportError:  # Windows
 log = get_logger(__name__)
 
 APP_FOLDER = "screen-assistant"
-MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux and 104 on macOS, including the final NUL
+# sun_path holds 108 bytes on Linux and 104 on macOS and the BSDs, including the final NUL
+MAX_SOCKET_PATH = 107 if sys.platform.startswith("linux") else 103
 MAX_LINE = 512
 PROTOCOL = "screen-assistant-trigger-1"
 
@@ -399,6 +401,8 @@ class TriggerServer(QObject):
             sock.disconnected.connect(lambda k=key: self._forget(k))
             if sock.bytesAvailable():  # the line may have arrived before we connected
                 self._on_ready(key)
+            if sock.state() == QLocalSocket.LocalSocketState.UnconnectedState:  # gone before we listened
+                self._forget(key)
 
     def _forget(self, key: int) -> None:
         session = self._sessions.pop(key, None)
