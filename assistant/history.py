@@ -69,6 +69,7 @@ CAPTURE_NOT_SAVED = "This picture could not be saved in the history."
 ENTRY_NOT_SAVED = "This answer could not be saved in the history."
 DELETE_FAILED = "The history could not be changed."
 READ_FAILED = "The history could not be read."
+PICTURE_MISSING = "The picture of this capture could not be read from the history."
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS captures (
@@ -390,10 +391,11 @@ class HistoryStore:
             problems, self._problems = self._problems, []
         return " ".join(problems) or None
 
-    def _failed(self, exc: BaseException, sentence: str) -> None:
-        """Keep the sentence for take_problem(); turn history off where retrying cannot help."""
+    def _failed(self, exc: BaseException, sentence: str, reading: bool = False) -> None:
+        """Keep the sentence for take_problem(); turn history off where retrying cannot help
+        (a failed read turns it off only when the file is damaged)."""
         kind = classify(exc)
-        if kind in ("full", "readonly", "damaged"):
+        if kind == "damaged" or (kind in ("full", "readonly") and not reading):
             if not self.enabled:
                 return  # already said once
             self.enabled = False
@@ -584,7 +586,16 @@ class HistoryStore:
                 return None if row is None else self._capture(row)
         except Exception as exc:
             log.exception("reading the history")
-            self._failed(exc, READ_FAILED)
+            self._failed(exc, READ_FAILED, reading=True)
+            return None
+
+    def picture(self, capture: Capture) -> Image.Image | None:
+        """The capture's full picture, or None (see take_problem()) if its file is gone or unreadable."""
+        try:
+            return capture.load_image()
+        except Exception as exc:
+            log.exception("reading a capture's picture")
+            self._failed(exc, PICTURE_MISSING, reading=True)
             return None
 
     def recent(self, limit: int = 200) -> list[Capture]:
@@ -611,7 +622,7 @@ class HistoryStore:
                 return [self._capture(row) for row in rows]
         except Exception as exc:
             log.exception("searching the history")
-            self._failed(exc, READ_FAILED)
+            self._failed(exc, READ_FAILED, reading=True)
             return []
 
     def _capture(self, row) -> Capture:

@@ -237,3 +237,29 @@ def test_a_failing_write_returns_a_sentence_instead_of_raising(home):
     store.close()
     assert store.add_capture(_picture(), "screen") is None and store.recent() == []
     assert store.get(1) is None and store.delete(1) is False
+
+
+def test_a_missing_picture_is_a_sentence_not_an_exception(home):
+    from assistant.history import PICTURE_MISSING
+
+    store = HistoryStore.open().store
+    capture = store.get(store.add_capture(_picture(), "screen"))
+    assert store.picture(capture).size == (40, 30)
+    capture.image_file.unlink()
+    assert store.picture(capture) is None and store.take_problem() == PICTURE_MISSING
+    assert store.enabled  # reading, not writing: history stays on
+    store.close()
+
+
+def test_an_unreadable_picture_does_not_turn_history_off(home, monkeypatch):
+    store = HistoryStore.open().store
+    capture = store.get(store.add_capture(_picture(), "screen"))
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Image, "open", refuse)
+    assert store.picture(capture) is None and store.enabled
+    monkeypatch.undo()
+    assert store.add_capture(_picture(), "screen") is not None
+    store.close()
