@@ -210,7 +210,7 @@ def test_server_hangs_up_on_a_peer_of_another_user(qtbot, xdg, monkeypatch):
     server = TriggerServer()
     assert server.listen()
     try:
-        monkeypatch.setattr(trigger, "peer_uid", lambda descriptor: 65534)  # as SO_PEERCRED says for nobody
+        monkeypatch.setattr(trigger, "peer_uid", lambda descriptor: os.getuid() + 1)  # as SO_PEERCRED says
         received: list[str] = []
         server.triggered.connect(received.append)
         proc = _trigger_in_background("describe_screen")
@@ -227,7 +227,7 @@ def test_client_sends_nothing_to_a_server_of_another_user(xdg, monkeypatch, qapp
     try:
         assert app.stdout.readline().startswith("listening=True")
         assert send_action("ping", 5000) == "ok"
-        monkeypatch.setattr(trigger, "peer_uid", lambda descriptor: 65534)
+        monkeypatch.setattr(trigger, "peer_uid", lambda descriptor: os.getuid() + 1)  # another user
         assert deliver("describe_screen", 2000) == trigger.Delivery(None, NOT_THE_APP)
     finally:
         app.kill()
