@@ -19,12 +19,14 @@ class RegionOverlay(QWidget):
     chosen = Signal(QRect)  # in the coordinates of `background` (virtual desktop)
     cancelled = Signal()
 
-    def __init__(self, background: QPixmap, speak=None, parent=None):
+    def __init__(self, background: QPixmap, speak=None, parent=None, gated=None):
         super().__init__(
             parent, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool
         )
         self.background = background
         self._speak = speak
+        # Our sentences (box position and size) pass the same gate as everything said.
+        self._gated = gated or (lambda text: text)
         self.setObjectName("regionOverlay")
         self.setAccessibleName("Choose a region")
         self.setAccessibleDescription(
@@ -55,11 +57,11 @@ class RegionOverlay(QWidget):
         return f"{b.width()} by {b.height()} pixels, at {b.x()}, {b.y()}"
 
     def _say(self, text: str) -> None:
-        announce(self, text, self._speak)
+        announce(self, self._gated(text), self._speak)
 
     # ---- keyboard -----------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, mods = event.key(), event.modifiers()
+        key, mods = Qt.Key(event.key()), event.modifiers()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._finish()
             return

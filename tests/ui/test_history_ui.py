@@ -23,7 +23,7 @@ def _picture(size, colour):
 def test_disk_filling_up_mid_session_still_announces_done(qtbot, window, monkeypatch, tmp_path):
     with tmpfs(tmp_path / "small", "1m") as disk:
         window.history.close()
-        store = window.history = HistoryStore.open(disk / "history" / "history.sqlite3").store
+        store = window.controller.history = HistoryStore.open(disk / "history" / "history.sqlite3").store
         path = tmp_path / "red.png"
         _picture((120, 80), (220, 30, 30)).save(path)
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
 import json
 import os
 import pwd
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import trigger_client
 from assistant.gui import trigger
 from assistant.gui.trigger import (
     FOLDER_TAKEN,
@@ -154,8 +154,7 @@ def test_another_user_squatting_the_names_never_gets_an_action(qtbot, shared_tmp
     running; its window was brought to the front", exited, and the squatter got the actions."""
     command = as_nobody([NOBODY_PYTHON, str(ROOT / "tests" / "squatter.py")])
     folder, usual = runtime_folder(), server_name()
-    digest = hashlib.sha1(str(trigger.data_dir()).encode()).hexdigest()[:10]
-    old_name = shared_tmp / f"screen-assistant-{getpass.getuser()}-{digest}"  # the old channel's name
+    old_name = shared_tmp / f"screen-assistant-{getpass.getuser()}-{trigger_client.digest()}"  # the old name
     log = shared_tmp / "squatter.log"
     squatter = subprocess.Popen([*command, str(log), usual, str(old_name)], stdout=subprocess.PIPE, text=True)
     try:
@@ -197,7 +196,7 @@ def test_peer_uid_comes_from_the_kernel(shared_tmp):
     try:
         conn, _ = listener.accept()
         assert client.stdout.readline().strip() == "connected"
-        assert trigger.peer_uid(conn.fileno()) == pwd.getpwnam("nobody").pw_uid
+        assert trigger_client.peer_uid(conn.fileno()) == pwd.getpwnam("nobody").pw_uid
         conn.send(b"x")  # the descriptor still works: peer_uid read a duplicate
         conn.close()
     finally:
@@ -210,7 +209,7 @@ def test_server_hangs_up_on_a_peer_of_another_user(qtbot, xdg, monkeypatch):
     server = TriggerServer()
     assert server.listen()
     try:
-        monkeypatch.setattr(trigger, "peer_uid", lambda descriptor: os.getuid() + 1)  # as SO_PEERCRED says
+        monkeypatch.setattr(trigger_client, "peer_uid", lambda descriptor: os.getuid() + 1)  # as SO_PEERCRED says
         received: list[str] = []
         server.triggered.connect(received.append)
         proc = _trigger_in_background("describe_screen")
@@ -227,7 +226,7 @@ def test_client_sends_nothing_to_a_server_of_another_user(xdg, monkeypatch, qapp
     try:
         assert app.stdout.readline().startswith("listening=True")
         assert send_action("ping", 5000) == "ok"
-        monkeypatch.setattr(trigger, "peer_uid", lambda descriptor: os.getuid() + 1)  # another user
+        monkeypatch.setattr(trigger_client, "peer_uid", lambda descriptor: os.getuid() + 1)  # another user
         assert deliver("describe_screen", 2000) == trigger.Delivery(None, NOT_THE_APP)
     finally:
         app.kill()
