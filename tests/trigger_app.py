@@ -1,6 +1,6 @@
 """A minimal app for trigger tests, run as a subprocess: listens, prints where, prints each action.
 
-    python -m tests.trigger_app
+python -m tests.trigger_app
 """
 
 from __future__ import annotations
