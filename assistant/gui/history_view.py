@@ -155,5 +155,6 @@ class HistoryView(QDialog):
 
     def _tell(self, sentence: str) -> None:
         """Shown with the count and announced, so a screen-reader user hears the outcome."""
-        self.count.setText(f"{sentence} {self.count.text()}")
-        announce(self.count, sentence, assertive=True)
+        shown = self.gated(sentence)  # the store's own sentences, but every shown text passes the gate
+        self.count.setText(f"{shown} {self.count.text()}")
+        announce(self.count, shown, assertive=True)
