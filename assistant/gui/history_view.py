@@ -13,10 +13,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
 )
+
+from .announce import announce
 
 
 class HistoryView(QDialog):
@@ -54,6 +57,9 @@ class HistoryView(QDialog):
         self.open_button.setAccessibleDescription("Make this capture the current picture")
         self.delete_button = QPushButton("&Delete")
         self.delete_button.setAccessibleName("Delete capture")
+        self.clear_button = QPushButton("Clear &all…")
+        self.clear_button.setAccessibleName("Clear all history")
+        self.clear_button.setAccessibleDescription("Delete every capture, its picture and what was said about it")
         self.close_button = QPushButton("C&lose")
         self.close_button.setAccessibleName("Close")
         self.count = QLabel("")
@@ -67,6 +73,7 @@ class HistoryView(QDialog):
         self.list.itemActivated.connect(lambda item: self._reopen())
         self.open_button.clicked.connect(self._reopen)
         self.delete_button.clicked.connect(self._delete)
+        self.clear_button.clicked.connect(self._clear)
         self.close_button.clicked.connect(self.close)
 
         top = QHBoxLayout()
@@ -77,7 +84,7 @@ class HistoryView(QDialog):
         middle.addWidget(self.list, 1)
         middle.addWidget(self.details, 1)
         buttons = QHBoxLayout()
-        for b in (self.open_button, self.delete_button, self.close_button):
+        for b in (self.open_button, self.delete_button, self.clear_button, self.close_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -128,5 +135,26 @@ class HistoryView(QDialog):
     def _delete(self) -> None:
         capture_id = self.current_id()
         if capture_id is not None:
-            self.store.delete(capture_id)
+            deleted = self.store.delete(capture_id)
             self.refresh()
+            self._tell("Deleted." if deleted else self.store.take_problem() or "The capture could not be deleted.")
+
+    def _clear(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Clear all history",
+            "Delete every capture, its picture and everything said about it? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        cleared = self.store.clear()
+        self.refresh()
+        self._tell("History cleared." if cleared else self.store.take_problem() or "The history could not be cleared.")
+
+    def _tell(self, sentence: str) -> None:
+        """Shown with the count and announced, so a screen-reader user hears the outcome."""
+        shown = self.gated(sentence)  # the store's own sentences, but every shown text passes the gate
+        self.count.setText(f"{shown} {self.count.text()}")
+        announce(self.count, shown, assertive=True)
