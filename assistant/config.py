@@ -50,6 +50,15 @@ class SafetySettings:
 
 
 @dataclass
+class HistorySettings:
+    """What the history keeps. keep_days / keep_captures of 0 mean no limit of that kind."""
+
+    keep_days: float = 30.0
+    keep_captures: int = 0
+    private: bool = False  # keep nothing: no history file is read or written
+
+
+@dataclass
 class ModelSettings:
     backend: str = "auto"  # auto | embedded | vlm
     vlm_preset: str = "smolvlm-256m"
@@ -87,8 +96,10 @@ LIMITS: dict[str, tuple] = {
     "models.detail": ("quick", "full"),
     "models.max_new_tokens": (1, 1024),
     "max_pixels": (1_000_000, 1_000_000_000),
+    "history.keep_days": (0, 36500),
+    "history.keep_captures": (0, 10_000_000),
 }
-SECTIONS = ("speech", "safety", "models", "ui")
+SECTIONS = ("speech", "safety", "models", "ui", "history")
 
 
 @dataclass
@@ -97,6 +108,7 @@ class Settings:
     safety: SafetySettings = field(default_factory=SafetySettings)
     models: ModelSettings = field(default_factory=ModelSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
     max_pixels: int = 100_000_000
     # Sentences about values that could not be used (out of range, wrong type, unreadable file);
     # the app shows and speaks them. Never saved.

@@ -468,17 +468,20 @@ class Controller:
             self._history_call("add_entry", self.capture_id, kind, str(text), str(question))
 
     def _history_call(self, method: str, *args):
-        """History is a convenience: a failing write never breaks a request; it is said once."""
+        """History is a convenience: a failing write never breaks a request (the store never
+        raises); what went wrong is said once."""
         history = self.history
         if history is None:
             return None
-        try:
-            return getattr(history, method)(*args)
-        except Exception:
-            log.exception("history %s failed", method)
-            self.history = None
-            self.notice(trusted("The history could not be saved, so it is off until the app restarts."), True)
-            return None
+        result = getattr(history, method)(*args)
+        self._history_problem()
+        return result
+
+    def _history_problem(self) -> None:
+        history = self.history
+        problem = history.take_problem() if history is not None else None
+        if problem:
+            self.notice(self.gated(problem), assertive=True)
 
     def reopen(self, capture_id: int) -> bool:
         """Re-open a stored capture: its picture and what was said become current again."""
@@ -486,7 +489,10 @@ class Controller:
         if row is None:
             self.notice(trusted("That capture is no longer in the history."))
             return False
-        image = row.load_image()
+        image = self.history.picture(row) if self.history is not None else None
+        if image is None:
+            self._history_problem()
+            return False
         self.capture_id = capture_id
         entries = [(e.kind, self.gated(e.question), self.gated(e.text)) for e in row.entries]
         summary = self.gated(row.summary)
@@ -559,11 +565,27 @@ class Controller:
         except OSError:
             log.exception("saving settings failed")
             self.notice(trusted("The settings could not be saved; they apply until the app closes."), True)
-        self.settings = settings
+        old, self.settings = self.settings, settings
+        if old.history != settings.history:
+            self._reopen_history(settings)
         if self._engine is not None:
             self._engine.configure(settings)
         self._speech("set_settings", settings)
         self.notice(trusted("Settings saved."))
+
+    def _reopen_history(self, settings: Settings) -> None:
+        """Private mode on or off opens the store again; new limits apply at once."""
+        from .history import HistoryStore
+
+        if self.history is not None and not settings.history.private and self.history.enabled:
+            self._history_call("set_retention", settings.history)
+            return
+        if self.history is not None:
+            self.history.close()
+        opened = HistoryStore.open(retention=settings.history)
+        self.history = opened.store
+        if opened.problem:
+            self.notice(self.gated(opened.problem), assertive=True)
 
 
 def _restore_session(engine: Engine, image: Image.Image, qa: list[tuple[str, str]]) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .config import data_dir
+from .config import HistorySettings, data_dir
 from .logs import get_logger
 
 try:  # POSIX: lets the first opener sweep interrupted writes without racing another process
@@ -93,15 +93,6 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_capture ON entries(capture_id);
 """
 _COLUMNS = "c.id, c.created, c.source, c.width, c.height, c.image_file, c.thumbnail"
-
-
-@dataclass(frozen=True)
-class HistorySettings:
-    """What the history keeps. keep_days / keep_captures of 0 mean no limit of that kind."""
-
-    keep_days: float = 30.0
-    keep_captures: int = 0
-    private: bool = False  # keep nothing: no history file is read or written
 
 
 @dataclass

@@ -18,7 +18,8 @@ from pathlib import Path
 from PIL import Image
 
 import assistant.history as history
-from assistant.history import HistorySettings, HistoryStore
+from assistant.config import HistorySettings
+from assistant.history import HistoryStore
 
 KILL_POINTS = {
     "add:pending-committed",  # the row is committed as pending, the picture not yet written

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assistant.history import OFF_SENTENCES, HistorySettings, HistoryStore
+from assistant.config import HistorySettings
+from assistant.history import OFF_SENTENCES, HistoryStore
 from tests.fs_helpers import IS_ROOT, fill, remount, tmpfs
 from tests.history_writer import KILL_POINTS
 

@@ -28,10 +28,13 @@ def cmd_trigger(args) -> int:
         names = ", ".join(commands.trigger_names())
         err(gated(f"Unknown action '{args.action}'. Use one of: {names}, or prompt_N for saved prompt N."))
         return EXIT_BAD_INPUT
-    from ..trigger_client import send_action
+    from ..trigger_client import deliver
 
-    reply = send_action(action)
+    delivery = deliver(action)
+    reply = delivery.reply
     if reply is None:
+        if delivery.problem:
+            err(gated(delivery.problem))
         err(trusted("The assistant app is not running. Start it with: screen-assistant-gui"))
         return EXIT_UNAVAILABLE
     if reply != "ok":

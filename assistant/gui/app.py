@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     window, server, hotkeys = build_app(app)
     if not server.listen():
         window.status(window.controller.gated("Another copy seems to be starting; triggers may not reach this one."))
+    elif server.problem:  # our usual name was taken: a fresh private one is in use
+        window.controller.notice(window.controller.gated(server.problem), assertive=True)
     code = app.exec()
     shutdown(window, server, hotkeys)
     return int(code)
@@ -74,7 +76,9 @@ def build_app(app, settings=None, history=None, speech=None, engine_factory=None
     apply_system_preferences(app)
     app.setWindowIcon(app_icon())
     settings = settings or Settings.load()
-    history = history or HistoryStore()
+    opened = HistoryStore.open(retention=settings.history) if history is None else None
+    if opened is not None:
+        history = opened.store
     speech = speech or Speaker(settings)
     controller = Controller(settings, history=history, speech=speech, engine_factory=engine_factory)
     if on_event is not None:
@@ -94,13 +98,17 @@ def build_app(app, settings=None, history=None, speech=None, engine_factory=None
         window.showMinimized()  # no tray on this desktop: minimise to the task bar instead
     else:
         window.show()
-    QTimer.singleShot(0, lambda: _after_start(window, hotkeys, settings))
+    if opened is not None:
+        window.history_off_reason = opened.unavailable_reason
+    QTimer.singleShot(0, lambda: _after_start(window, hotkeys, settings, opened.problem if opened else None))
     return window, server, hotkeys
 
 
-def _after_start(window, hotkeys, settings) -> None:
+def _after_start(window, hotkeys, settings, history_problem: str | None) -> None:
     hotkeys.register(settings.ui.hotkeys)
     window.status(window.controller.gated(hotkeys.message))
+    if history_problem:  # a damaged file moved aside, a full or read-only disk
+        window.controller.notice(window.controller.gated(history_problem), assertive=True)
     _check_speech(window)
     # The engine's imports are slow; build it in the background so the first hotkey is quick.
     # Models themselves still load lazily, on first use.

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.tray: Any = None
         self.hotkeys: Any = None  # HotkeyManager, set by the app
         self.overlay: Any = None  # the region picker while it is open
+        self.history_off_reason = ""  # why there is no history this session, if there is none
         self.setWindowTitle("Screen Assistant")
         self.setObjectName("mainWindow")
         self.setAccessibleName("Screen Assistant")
@@ -307,7 +308,8 @@ class MainWindow(QMainWindow):
         from .history_view import HistoryView
 
         if self.history is None:
-            self.announce(trusted("History is not available."))
+            reason = self.history_off_reason or "History is not available."
+            self.announce(self.controller.gated(reason))
             return
         self.history_view = HistoryView(self.history, self, gated=self.controller.gated)
         self.history_view.reopen.connect(self.reopen_capture)

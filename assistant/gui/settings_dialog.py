@@ -201,6 +201,23 @@ class SettingsDialog(QDialog):
         )
         self.prompts.setTabChangesFocus(True)
         self.prompts.setPlainText("\n".join(s.ui.saved_prompts))
+        self.private = _named(
+            QCheckBox("&Private mode: keep no history"),
+            "Private mode",
+            "Nothing you capture, ask or hear is written to disk. Past history stays until you clear it.",
+        )
+        self.private.setChecked(bool(s.history.private))
+        form.addRow(self.private)
+        self.keep_days = self._row(
+            form, "Keep history for (&days):", QSpinBox(), "Older captures are removed. 0 keeps them without limit."
+        )
+        self.keep_days.setRange(0, 3650)
+        self.keep_days.setValue(int(s.history.keep_days))
+        self.keep_captures = self._row(
+            form, "Keep at most (&captures):", QSpinBox(), "The oldest captures go first. 0 means no limit."
+        )
+        self.keep_captures.setRange(0, 100000)
+        self.keep_captures.setValue(int(s.history.keep_captures))
         return page
 
     def _open_model_manager(self) -> None:
@@ -224,6 +241,9 @@ class SettingsDialog(QDialog):
         s.safety.image_threshold = round(self.image_threshold.value(), 2)
         s.safety.picture_check = self.picture_check.currentData()
         s.ui.start_minimised = self.start_minimised.isChecked()
+        s.history.private = self.private.isChecked()
+        s.history.keep_days = float(self.keep_days.value())
+        s.history.keep_captures = self.keep_captures.value()
         s.ui.saved_prompts = [line.strip() for line in self.prompts.toPlainText().splitlines() if line.strip()]
         return s
 
