@@ -162,7 +162,13 @@ class _Folded:
         return cls(text, "".join(parts), origin)
 
     def start(self, k: int) -> int:
-        return k if self.origin is None else self.origin[k]
+        """Original start of the folded span starting at k, with any vanished characters before it."""
+        if self.origin is None:
+            return k
+        j = self.origin[k]
+        while j > 0 and self._vanished(j - 1):
+            j -= 1
+        return j
 
     def end(self, k: int) -> int:
         """Original end of the folded span ending at k (exclusive), with any vanished characters
@@ -170,9 +176,12 @@ class _Folded:
         if self.origin is None:
             return k
         j = self.origin[k - 1] + 1
-        while j < len(self.text) and not self.text[j].isspace() and _fold_char(self.text[j]) == "":
+        while j < len(self.text) and self._vanished(j):
             j += 1
         return j
+
+    def _vanished(self, j: int) -> bool:
+        return not self.text[j].isspace() and _fold_char(self.text[j]) == ""
 
 
 def _tokens(folded: str) -> list[tuple[int, int]]:
@@ -314,6 +323,25 @@ def _letter_score(word: str, threshold: float) -> float | None:
     return _glued(word, threshold)
 
 
+@lru_cache(maxsize=4096)
+def _spaced_phrase(joined: str, threshold: float) -> float | None:
+    """Letters spaced out one by one lose the spaces between words too ("f u c k s h i t"): split
+    by word frequency and flag a target among parts that are all words (or single letters)."""
+    best = None
+    for variant in _swaps(joined):
+        if not variant.isalpha() or len(variant) < 2 * MIN_READING:
+            continue
+        import wordninja
+
+        parts = [p.lower() for p in wordninja.split(variant)]
+        table, targets = word_table(), _targets(threshold)
+        if all(p in table.scores or p in table.stop_words or len(p) == 1 for p in parts):
+            for p in parts:
+                if p in targets and (best is None or table.scores[p] > best):
+                    best = table.scores[p]
+    return best
+
+
 @lru_cache(maxsize=65536)
 def _reading_score(folded: str, threshold: float) -> float | None:
     """Best target score among the readings of a folded token, or None."""
@@ -382,6 +410,8 @@ def find_offensive(text: str, threshold: float) -> tuple[list[Hit], float]:
             continue
         joined = "".join(fold.folded[tokens[i][0]] for i in chain)
         spaced = _reading_score(joined, threshold)
+        if spaced is None:
+            spaced = _spaced_phrase(joined, threshold)
         if spaced is not None:
             top = max(top, spaced)
             hits.append(Hit(fold.start(tokens[chain[0]][0]), fold.end(tokens[chain[-1]][1]), spaced))
