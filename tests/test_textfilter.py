@@ -10,6 +10,8 @@ import sys
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.safety import MASK, SafetyGate
 from assistant.textfilter import find_offensive, mask_spans, release_point, word_table
@@ -383,3 +385,23 @@ def test_mask_spans_and_hits_are_in_original_coordinates():
     hits, top = find_offensive(text, THRESHOLD)
     assert [(h.start, h.end) for h in hits] == [(3, 7)] and top > 0.99
     assert mask_spans(text, hits, "#") == "ok # ok"
+
+
+_PIECES = ["f", "u", "c", "k", "s", "h", "i", "t", "a", "I", "hello", "class", "sh1t", "fuсk", "is", "shit", "\u200b"]
+_SEPARATORS = [" ", "  ", "-", ".", ". ", "\n", "", ", ", " - ", "\u00a0"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_SEPARATORS)), min_size=1, max_size=14),
+    st.lists(st.integers(min_value=0, max_value=80), max_size=6),
+)
+def test_streaming_any_text_any_chunks_equals_whole_text(pieces, cuts):
+    """Property: whatever the text and wherever the chunks break, streaming through release_point
+    masks exactly what filtering the whole text masks."""
+    gate = SafetyGate(text_threshold=THRESHOLD)
+    text = "".join(p + s for p, s in pieces)
+    bounds = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
+    chunks = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    whole, verdict = gate.filter_text(text)
+    assert _stream(gate, chunks) == (whole, verdict.masked_words)
