@@ -2,25 +2,29 @@
 
 Scores come from a word -> probability table derived from alt-profanity-check
 (scripts/build_profanity_table.py explains why a table is exact for single words; a test proves it
-on the model's whole vocabulary). So a word scores exactly what `profanity_check.predict_prob`
+on the model's whole vocabulary). A word scores exactly what `profanity_check.predict_prob`
 gives it, and importing this module costs milliseconds instead of scikit-learn and SciPy.
 
-Each token is scored as written (the model's own verdict) and, when it is disguised, through its
+Each token is scored as written (the model's own verdict) and, when disguised, through its
 readings: NFKC and accent folding, look-alike letters from other scripts, zero-width and joiner
 characters dropped, digit/symbol swaps (sh1t, $hit, a$$), censoring stars (f*ck, a**),
-repeated letters (fuuuck), words glued together (isshit), and letters spaced out or joined by
-hyphens or dots (f u c k, f-u-c-k). Hits mask the ORIGINAL span of the text.
+stretched letters (fuuuck), words glued together (isshit), and letters spaced out or joined by
+hyphens or dots (f u c k, f-u-c-k). A hit masks the ORIGINAL span of the text.
 
-What the threshold means for a reading: the table gives P(offensive | the text is this one word).
-A token as written is judged exactly like the model would judge it. A reading is one of several
-guesses about what was meant, so taking the best of them would inflate false alarms; a reading
-therefore counts only when it lands on a whole vocabulary word of at least three letters that
-the model itself scores at or above the threshold ("targets"). Two-letter tokens such as "sh",
-"ho" and "ck", and the suffixes "ing"/"cking", score high only because censored words in the
-model's training data left them behind; as readings they would turn "shhh", Russian "но" or
-"bring" into hits, so they are never targets. Glued words split only into targets and English
-stop words, the words that speech recognisers and hurried typists glue on ("isshit",
-"fuckyou"); "Penistone" or "Scunthorpe" need other content words and stay whole.
+What the threshold means for a reading. The table gives P(offensive | the text is this one
+word). A token as written is judged exactly as the model judges it. A reading is one guess
+among several about what was meant, and taking the best of many guesses inflates false alarms,
+so a reading counts only when it lands on a "target": a whole vocabulary word of three letters
+or more that the model itself scores at or above the threshold. Tokens such as "sh", "ho", "ck",
+"ing" and "cking" score high only because censored words in the training data left them behind;
+as readings they would turn "shhh", Russian "но" or "bring" into hits, so they are never
+targets. Each step is also narrow: a digit is a swapped letter only inside a word (A55 and mp3
+are codes); a letter must be written three times before it counts as stretched (Wessex, Ratt);
+a glued word is split by word frequency (wordninja), which keeps real words whole (shutdown,
+Hancock), and counts only if every part is a target or a stop word, the short words a speech
+recogniser or a hurried typist glues on ("is shit", "fuck you"), so "penis tone" (Penistone)
+and "shi take" (shitake) stay as written. The same threshold applies to every reading, so a
+higher setting relaxes disguised and plain words alike.
 """
 
 from __future__ import annotations

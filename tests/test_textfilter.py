@@ -308,6 +308,16 @@ def test_no_dictionary_word_is_masked_by_a_reading():
     assert flagged == []
 
 
+def test_spaced_out_dictionary_words_rarely_masked():
+    """The same words spelt out letter by letter ("c l a s s"): spacing hides the word breaks, so
+    the splitter may find a flagged word inside a name. Three of 28,000 do today; listed, so a
+    change that adds more fails here."""
+    table = word_table()
+    flagged = [w for w in _vocabulary_words() if find_offensive(" ".join(w), THRESHOLD)[0]]
+    flagged = [w for w in flagged if table.score(w) < THRESHOLD]
+    assert set(flagged) <= {"brodie", "buzzfeed", "rebutt"}, flagged  # bro+die, buzz+feed, re+butt
+
+
 # ---- streaming ---------------------------------------------------------------------------------------
 def _stream(gate, chunks):
     """The engine's loop: gate and release what release_point allows, the rest at the end."""
