@@ -19,6 +19,7 @@ from PIL import Image
 
 from .errors import Blocked, ModelUnavailable
 from .events import SafeText, SafetyVerdict
+from .textfilter import find_offensive, mask_spans, word_table
 
 __all__ = ["MASK", "SafeText", "SafetyGate", "SafetyVerdict", "join", "trusted"]
 
@@ -54,36 +55,20 @@ class SafetyGate:
 
     # ---- text -------------------------------------------------------------------------
     def _word_scores(self, words: list[str]) -> dict[str, float]:
-        todo = sorted({w for w in words if w not in self._word_cache})
-        if todo:
-            try:
-                from profanity_check import predict_prob
-            except ImportError as exc:  # the gate must never silently pass text through
-                raise ModelUnavailable(
-                    "The text safety filter (alt-profanity-check) is not installed.", preset="profanity-check"
-                ) from exc
-            for word, score in zip(todo, predict_prob(todo), strict=True):
-                self._word_cache[word] = float(score)
-        return {w: self._word_cache[w] for w in words}
+        """Each word's alt-profanity-check probability, exactly (a packaged table, no scikit-learn)."""
+        table = word_table()
+        return {w: table.score(w) for w in words}
 
     def filter_text(self, text: str) -> tuple[SafeText, SafetyVerdict]:
-        """Return `text` with offensive words replaced by MASK, and the verdict."""
-        matches = list(_WORD.finditer(text))
-        if not matches:
-            return SafeText(text), SafetyVerdict()
-        scores = self._word_scores([m.group(0).lower() for m in matches])
-        out, last, masked, top = [], 0, 0, 0.0
-        for m in matches:
-            score = scores[m.group(0).lower()]
-            top = max(top, score)
-            if score >= self.text_threshold:
-                out.append(text[last : m.start()])
-                out.append(MASK)
-                last = m.end()
-                masked += 1
-        out.append(text[last:])
+        """Return `text` with offensive words replaced by MASK, and the verdict.
+
+        Disguised words (look-alike letters, zero-width characters, sh1t, f*ck, f u c k, glued
+        words...) are caught too and their original span is masked: see assistant/textfilter.py."""
+        hits, top = find_offensive(text, self.text_threshold)
+        masked = len(hits)
         reason = f"{masked} offensive word{'s' if masked != 1 else ''} filtered" if masked else ""
-        return SafeText("".join(out)), SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
+        verdict = SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
+        return SafeText(mask_spans(text, hits, MASK)), verdict
 
     def release_point(self, pending: str) -> int:
         """How much of streamed text can be gated and released now: up to the last whitespace,
