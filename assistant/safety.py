@@ -1,15 +1,16 @@
 """The one safety gate. Every text and image the engine returns passes through here first.
 
-Text: alt-profanity-check scores each word; words at or above the threshold are replaced by
-MASK, a marker the speech layer says as a short neutral word. Images: Yahoo's open-NSFW model
-(ONNX) scores the picture; at or above the threshold the image is withheld.
-Both models ship inside their PyPI packages, so the gate works offline on a fresh machine.
+Text: a word table derived from alt-profanity-check (see textfilter.py: identical scores, no
+scikit-learn at run time) scores each word, also when disguised (look-alike letters, spaced
+letters, symbol swaps, glued words); words at or above the threshold are replaced by MASK, a
+marker the speech layer says as a short neutral word. Images: Yahoo's open-NSFW model (ONNX)
+scores the picture; at or above the threshold the image is withheld. Both ship in the package
+or a PyPI package, so the gate works offline on a fresh machine.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from PIL import Image
 from .errors import Blocked, ModelUnavailable
 from .events import SafeText, SafetyVerdict
 from .textfilter import find_offensive, mask_spans, word_table
+from .textfilter import release_point as _release_point
 
 __all__ = ["MASK", "SafeText", "SafetyGate", "SafetyVerdict", "join", "trusted"]
 
@@ -38,16 +40,12 @@ def join(pieces: Iterable[SafeText], sep: str = "", strip: bool = False) -> Safe
     return SafeText(text.strip() if strip else text)
 
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'*@$!-]*[A-Za-z*$@!]|[A-Za-z]")
-
-
 @dataclass
 class SafetyGate:
     text_threshold: float = 0.8
     image_threshold: float = 0.8
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _nsfw: object = field(default=None, repr=False)
-    _word_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings) -> SafetyGate:
@@ -71,9 +69,9 @@ class SafetyGate:
         return SafeText(mask_spans(text, hits, MASK)), verdict
 
     def release_point(self, pending: str) -> int:
-        """How much of streamed text can be gated and released now: up to the last whitespace,
-        so a word cut between two chunks is scored whole."""
-        return max(pending.rfind(" "), pending.rfind("\n")) + 1
+        """How much of streamed text can be gated and released now: a word, or a run of spaced
+        letters, cut between two chunks is held back and scored whole (textfilter.release_point)."""
+        return _release_point(pending)
 
     def json(self, value: Any, indent: int | None = None) -> SafeText:
         """`value` as JSON with every string in it (keys too) passed through the text gate."""
