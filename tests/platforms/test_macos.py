@@ -16,10 +16,10 @@ class FakeCoreGraphics:
     def __init__(self, granted: bool, grant_on_request: bool = False):
         self.granted, self.grant_on_request, self.requests = granted, grant_on_request, 0
 
-    def CGPreflightScreenCaptureAccess(self):  # noqa: N802 - the C function's name
+    def CGPreflightScreenCaptureAccess(self):
         return self.granted
 
-    def CGRequestScreenCaptureAccess(self):  # noqa: N802
+    def CGRequestScreenCaptureAccess(self):
         self.requests += 1
         return self.grant_on_request
 
