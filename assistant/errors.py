@@ -44,3 +44,7 @@ class Cancelled(AssistantError):
 
     kind = "cancelled"
     exit_code = 130
+
+
+# Exit codes shared by every command line entry.
+EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3

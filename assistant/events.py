@@ -216,7 +216,8 @@ class Outcome:
     lines: list | None = None  # vision.base.TextLine, raw
     image: Image.Image | None = None  # a picture the user will see: the engine gates it
     slots: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # numbers, paths, flags: never model or user text
+    texts: dict[str, str] = field(default_factory=dict)  # named raw texts: gated into Result.extra
 
 
 HandlerEvent = Stage | Draft | Outcome
@@ -233,6 +234,14 @@ class Progress:
 @dataclass(frozen=True)
 class TextChunk:
     text: SafeText
+
+
+@dataclass(frozen=True)
+class PictureVerdict:
+    """The input picture's own safety verdict, before the first word about it. When flagged,
+    the GUI keeps the preview blurred until the user chooses to show it."""
+
+    flagged: bool
 
 
 @dataclass
@@ -277,7 +286,7 @@ class ErrorEvent:
     exit_code: int = 1
 
 
-Event = Progress | TextChunk | Result | ErrorEvent
+Event = Progress | TextChunk | PictureVerdict | Result | ErrorEvent
 
 
 def _jsonable(value: Any) -> bool:

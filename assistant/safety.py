@@ -8,9 +8,12 @@ Both models ship inside their PyPI packages, so the gate works offline on a fres
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image
 
@@ -28,9 +31,10 @@ def trusted(text: str) -> SafeText:
     return SafeText(text)
 
 
-def join(pieces, sep: str = "") -> SafeText:
+def join(pieces: Iterable[SafeText], sep: str = "", strip: bool = False) -> SafeText:
     """Join gated pieces without losing their gated type. `sep` must be a literal."""
-    return SafeText(sep.join(pieces))
+    text = sep.join(pieces)
+    return SafeText(text.strip() if strip else text)
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'*@$!-]*[A-Za-z*$@!]|[A-Za-z]")
@@ -80,6 +84,24 @@ class SafetyGate:
         out.append(text[last:])
         reason = f"{masked} offensive word{'s' if masked != 1 else ''} filtered" if masked else ""
         return SafeText("".join(out)), SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
+
+    def release_point(self, pending: str) -> int:
+        """How much of streamed text can be gated and released now: up to the last whitespace,
+        so a word cut between two chunks is scored whole."""
+        return max(pending.rfind(" "), pending.rfind("\n")) + 1
+
+    def json(self, value: Any, indent: int | None = None) -> SafeText:
+        """`value` as JSON with every string in it (keys too) passed through the text gate."""
+        return SafeText(json.dumps(self._gate_leaves(value), ensure_ascii=False, indent=indent))
+
+    def _gate_leaves(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.filter_text(value)[0]
+        if isinstance(value, dict):
+            return {self.filter_text(str(k))[0]: self._gate_leaves(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._gate_leaves(v) for v in value]
+        return value
 
     def check_prompt(self, prompt: str) -> None:
         """Refuse a generation/edit prompt the text filter flags, before any compute is spent."""

@@ -4,6 +4,7 @@ tiny.en transcribes them through the engine, and the router returns the right in
 import pytest
 
 from assistant.engine import Engine, Request, Result
+from assistant.events import options_for
 from assistant.router import Router
 from assistant.safety import MASK
 from assistant.speech.tts import TextToSpeech
@@ -16,7 +17,7 @@ COMMANDS = [
     ("Describe the screen.", True, "describe"),
     ("Um, could you please tell me what this says?", True, "read_text"),
     ("Read the text out loud.", True, "read_text"),
-    ("Take a screenshot of this window.", False, "capture_window"),
+    ("Take a screenshot of this window.", False, "describe_window"),
     ("Draw a lighthouse at sunset.", False, "generate"),
     ("Stop talking.", True, "stop_speaking"),
     ("Open a file.", False, "open_file"),
@@ -42,7 +43,7 @@ def router():
 
 
 def transcribe(engine, path) -> str:
-    result = engine.run_to_result(Request("transcribe", options={"audio": str(path)}))
+    result = engine.run_to_result(Request("transcribe", options=options_for("transcribe", audio=str(path))))
     assert isinstance(result, Result), result
     return result.text
 

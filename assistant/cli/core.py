@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from typing import Any
 
-from . import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, AssistantError
+from ..events import ErrorEvent, Progress, Request, Result, TextChunk, options_for
+from ..safety import trusted
+from .output import err, gated, out, out_json
+
+BACKENDS = ["auto", "embedded", "vlm"]
 
 
 def add_output_options(p, speak: bool = True) -> None:
@@ -18,14 +23,14 @@ def register(sub) -> None:
     p = sub.add_parser("describe", help="describe an image")
     p.add_argument("path")
     p.add_argument("--detail", choices=["quick", "full"], default=None)
-    p.add_argument("--backend", choices=["auto", "embedded", "vlm"], default=None)
+    p.add_argument("--backend", choices=BACKENDS, default=None)
     add_output_options(p)
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("ask", help="ask a question about an image")
     p.add_argument("path")
     p.add_argument("question")
-    p.add_argument("--backend", choices=["auto", "embedded", "vlm"], default=None)
+    p.add_argument("--backend", choices=BACKENDS, default=None)
     add_output_options(p)
     p.set_defaults(func=cmd_ask)
 
@@ -64,72 +69,63 @@ def register(sub) -> None:
 
 # ---- running requests ------------------------------------------------------------------------
 def make_engine(args=None):
+    """The engine a command runs on (tests replace this to inject backends)."""
     from ..engine import Engine
 
     return Engine()
 
 
-def run_request(request, args) -> int:
+def run_request(request: Request, args) -> int:
     """Run one request, stream or print JSON, speak if asked; return the exit code."""
-    from ..engine import ErrorEvent, Progress, Result, TextChunk
-
     engine = make_engine(args)
-    sink = None
-    if getattr(args, "speak", False):
-        from ..speech.sink import SpeechSink  # speaks chunks sentence by sentence
-
-        sink = SpeechSink.create(engine.settings)
-    final = None
+    speaker = _speaker(engine) if getattr(args, "speak", False) else None
+    final: Result | ErrorEvent | None = None
     streamed = False
     interactive = sys.stderr.isatty()
     for event in engine.run(request):
-        if sink:
-            sink.feed(event)
+        if speaker:
+            speaker.feed(event)
         if isinstance(event, Progress) and interactive and not args.json:
-            print(f"… {event.message}", file=sys.stderr, flush=True)
+            err(event.message)
         elif isinstance(event, TextChunk) and not args.json:
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+            out(event.text, end="")
             streamed = True
         elif isinstance(event, (Result, ErrorEvent)):
             final = event
-    if sink:
-        sink.finish()
+    if speaker:
+        speaker.finish()
     if isinstance(final, ErrorEvent):
         if args.json:
-            print(json.dumps({"error": {"kind": final.kind, "message": final.message}}))
-        print(final.message, file=sys.stderr)
+            out_json({"error": {"kind": final.kind, "message": final.message}})
+        err(final.message)
         return final.exit_code
     assert final is not None
     if args.json:
-        print(json.dumps(final.as_dict(), ensure_ascii=False))
-    else:
-        if not streamed and final.text:
-            sys.stdout.write(final.text)
-        sys.stdout.write("\n")
-        extra = final.extra.get("saved_to")
-        if extra:
-            print(f"Saved to {extra}", file=sys.stderr)
+        out_json(final.as_dict())
+        return EXIT_OK
+    out(final.text if not streamed else trusted(""))
+    if final.extra.get("saved_to"):
+        err(gated(f"Saved to {final.extra['saved_to']}"))
     return EXIT_OK
 
 
-def cmd_describe(args) -> int:
-    from ..engine import Request
+def _speaker(engine):
+    from ..speech.sink import SpeechSink  # speaks chunks sentence by sentence
 
-    opts = {k: v for k, v in {"detail": args.detail, "backend": args.backend}.items() if v}
-    return run_request(Request("describe", image=args.path, options=opts), args)
+    return SpeechSink.create(engine.settings)
+
+
+def cmd_describe(args) -> int:
+    options = options_for("describe", detail=args.detail, backend=args.backend)
+    return run_request(Request("describe", image=args.path, options=options), args)
 
 
 def cmd_ask(args) -> int:
-    from ..engine import Request
-
-    opts = {"backend": args.backend} if args.backend else {}
-    return run_request(Request("ask", image=args.path, text=args.question, options=opts), args)
+    options = options_for("ask", backend=args.backend)
+    return run_request(Request("ask", image=args.path, text=args.question, options=options), args)
 
 
 def cmd_read(args) -> int:
-    from ..engine import Request
-
     return run_request(Request("read_text", image=args.path), args)
 
 
@@ -140,9 +136,14 @@ def _store():
     return ModelStore()
 
 
+def _failed(exc: AssistantError) -> int:
+    err(gated(exc.message))
+    return exc.exit_code
+
+
 def cmd_models_list(args) -> int:
     store = _store()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for preset in store.registry.all():
         rows.append(
             {
@@ -157,69 +158,63 @@ def cmd_models_list(args) -> int:
             }
         )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        out_json(rows, indent=2)
         return EXIT_OK
     for r in rows:
         state = "installed" if r["installed"] else "not installed"
-        print(f"{r['preset']:<18} {r['task']:<20} {r['size_mb']:>7.0f} MB  {r['source']:<9} {state:<14} {r['licence']}")
+        out(
+            gated(
+                f"{r['preset']:<18} {r['task']:<20} {r['size_mb']:>7.0f} MB  {r['source']:<9} {state:<14} "
+                f"{r['licence']}"
+            )
+        )
     return EXIT_OK
 
 
 def cmd_models_pull(args) -> int:
-    from ..errors import AssistantError
-
     store = _store()
     try:
         preset = store.registry.get(args.preset)
-        print(f"Downloading {preset.name} ({preset.repo}, about {preset.size_mb:.0f} MB)…", file=sys.stderr)
+        err(gated(f"Downloading {preset.name} ({preset.repo}, about {preset.size_mb:.0f} MB)…"))
         path = store.pull(args.preset)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.exit_code
-    print(f"{args.preset} is ready in {path}")
+        return _failed(exc)
+    out(gated(f"{args.preset} is ready in {path}"))
     return EXIT_OK
 
 
 def cmd_models_verify(args) -> int:
-    from ..errors import AssistantError
-
     store = _store()
     try:
         names = [args.preset] if args.preset else [p.name for p in store.registry.all() if store.is_installed(p.name)]
         reports = [store.verify(n) for n in names]
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.exit_code
+        return _failed(exc)
     if args.json:
-        print(json.dumps([r.as_dict() for r in reports], indent=2))
+        out_json([r.as_dict() for r in reports], indent=2)
     else:
         for r in reports:
             status = "OK" if r.ok else "PROBLEM"
-            print(f"{r.preset}: {status} ({r.files} files, {r.checked_hashes} checksums)")
+            out(gated(f"{r.preset}: {status} ({r.files} files, {r.checked_hashes} checksums)"))
             for problem in r.problems:
-                print(f"  - {problem}")
+                out(gated(f"  - {problem}"))
     return EXIT_OK if all(r.ok for r in reports) else EXIT_UNAVAILABLE
 
 
 def cmd_models_remove(args) -> int:
-    from ..errors import AssistantError
-
     try:
         freed = _store().remove(args.preset)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.exit_code
-    print(f"Removed {args.preset} ({freed / 1e6:.0f} MB freed).")
+        return _failed(exc)
+    out(gated(f"Removed {args.preset} ({freed / 1e6:.0f} MB freed)."))
     return EXIT_OK
 
 
 def cmd_models_add_local(args) -> int:
-    from ..errors import AssistantError
-
     try:
         preset = _store().registry.add_local(args.name, args.path, args.task, licence=args.licence)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
+        _failed(exc)
         return EXIT_BAD_INPUT
-    print(f"Added local preset {preset.name} → {preset.local_path}")
+    out(gated(f"Added local preset {preset.name} → {preset.local_path}"))
     return EXIT_OK

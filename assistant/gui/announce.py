@@ -10,9 +10,9 @@ from __future__ import annotations
 from PySide6.QtGui import QAccessible
 
 try:
-    from PySide6.QtGui import QAccessibleAnnouncementEvent
+    from PySide6.QtGui import QAccessibleAnnouncementEvent as _Announcement
 except ImportError:  # Qt < 6.8
-    QAccessibleAnnouncementEvent = None
+    _Announcement = None  # type: ignore[assignment,misc]  # the class is absent before Qt 6.8
 
 # Every announcement, newest last, for tests and the status history.
 announced: list[str] = []
@@ -24,8 +24,8 @@ def announce(widget, text: str, speak=None, assertive: bool = False) -> None:
         return
     announced.append(text)
     del announced[:-200]
-    if QAccessibleAnnouncementEvent is not None and widget is not None:
-        event = QAccessibleAnnouncementEvent(widget, text)
+    if _Announcement is not None and widget is not None:
+        event = _Announcement(widget, text)
         if assertive:
             event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive)
         QAccessible.updateAccessibility(event)

@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 class HistoryView(QDialog):
     reopen = Signal(int)
 
-    def __init__(self, store, parent=None):
+    def __init__(self, store, parent=None, gated=None):
         super().__init__(parent)
         self.store = store
+        # Text from the history file is shown only after the safety gate, like any other output.
+        self.gated = gated or (lambda text: text)
         self.setWindowTitle("History")
         self.setObjectName("historyView")
         self.setAccessibleName("History")
@@ -90,7 +92,7 @@ class HistoryView(QDialog):
         self.list.clear()
         for c in captures:
             when = datetime.datetime.fromtimestamp(c.created).strftime("%Y-%m-%d %H:%M")
-            item = QListWidgetItem(f"{when}, {c.source}: {c.summary}")
+            item = QListWidgetItem(self.gated(f"{when}, {c.source}: {c.summary}"))
             pixmap = QPixmap()
             pixmap.loadFromData(c.thumbnail)
             item.setIcon(QIcon(pixmap))
@@ -115,7 +117,7 @@ class HistoryView(QDialog):
         lines = [f"{capture.source}, {capture.width} by {capture.height} pixels."]
         for e in capture.entries:
             lines.append(f"Q: {e.question}\n{e.text}" if e.question else f"{e.kind}: {e.text}")
-        self.details.setPlainText("\n".join(lines))
+        self.details.setPlainText(self.gated("\n".join(lines)))
 
     def _reopen(self) -> None:
         capture_id = self.current_id()

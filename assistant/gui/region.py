@@ -21,7 +21,7 @@ class RegionOverlay(QWidget):
     chosen = Signal(QRect)  # logical units from the virtual desktop's top-left (capture.grab_rect maps it)
     cancelled = Signal()
 
-    def __init__(self, background: QPixmap, speak=None, parent=None):
+    def __init__(self, background: QPixmap, speak=None, parent=None, gated=None):
         super().__init__(
             parent, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool
         )
@@ -30,6 +30,8 @@ class RegionOverlay(QWidget):
         # overlay works in logical units, so each screen's pixels are drawn at its logical place.
         self.desktop: DesktopLayout | None = getattr(background, "layout", None)
         self._speak = speak
+        # Our sentences (box position and size) pass the same gate as everything said.
+        self._gated = gated or (lambda text: text)
         self.setObjectName("regionOverlay")
         self.setAccessibleName("Choose a region")
         self.setAccessibleDescription(
@@ -68,11 +70,11 @@ class RegionOverlay(QWidget):
         return f"{b.width()} by {b.height()} pixels, at {b.x()}, {b.y()}"
 
     def _say(self, text: str) -> None:
-        announce(self, text, self._speak)
+        announce(self, self._gated(text), self._speak)
 
     # ---- keyboard -----------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, mods = event.key(), event.modifiers()
+        key, mods = Qt.Key(event.key()), event.modifiers()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._finish()
             return

@@ -23,10 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant import commands
 from assistant.config import Settings
+from assistant.logs import get_logger
 
-from .actions import ACTIONS
 from .hotkeys import validate_combo
+
+log = get_logger(__name__)
 
 
 def _named(widget, name: str, description: str = ""):
@@ -105,9 +108,11 @@ class SettingsDialog(QDialog):
         note.setWordWrap(True)
         form.addRow(note)
         self.hotkey_edits: dict[str, QLineEdit] = {}
-        for action, title in ACTIONS.items():
-            edit = self._row(form, f"{title}:", QLineEdit(s.ui.hotkeys.get(action, "")), f"Hotkey for: {title}")
-            self.hotkey_edits[action] = edit
+        for command in commands.COMMANDS:
+            if command.global_ and (command.hotkey or command.id in s.ui.hotkeys):
+                title = command.plain_label
+                edit = self._row(form, f"{title}:", QLineEdit(s.ui.hotkeys.get(command.id, "")), f"Hotkey for: {title}")
+                self.hotkey_edits[command.id] = edit
         for n in range(1, 5):
             action = f"prompt_{n}"
             edit = self._row(
@@ -150,6 +155,7 @@ class SettingsDialog(QDialog):
 
             names = [p.name for p in Registry().by_task("image-text-to-text")]
         except Exception:
+            log.exception("listing the description presets failed")
             names = []
         return names if current in names else [current] + names
 
@@ -169,6 +175,15 @@ class SettingsDialog(QDialog):
             spin.setSingleStep(0.05)
             spin.setDecimals(2)
             spin.setValue(float(value))
+        self.picture_check = self._row(
+            form,
+            "&Pictures that may be explicit:",
+            QComboBox(),
+            "Warn says so first and blurs the preview until you show it; withhold describes nothing",
+        )
+        for choice, label in (("warn", "Warn and blur"), ("withhold", "Withhold"), ("off", "Do not check")):
+            self.picture_check.addItem(label, choice)
+        self.picture_check.setCurrentIndex(max(0, self.picture_check.findData(s.safety.picture_check)))
         return page
 
     def _general_page(self, s: Settings) -> QWidget:
@@ -207,6 +222,7 @@ class SettingsDialog(QDialog):
         s.models.detail = self.detail.currentData()
         s.safety.text_threshold = round(self.text_threshold.value(), 2)
         s.safety.image_threshold = round(self.image_threshold.value(), 2)
+        s.safety.picture_check = self.picture_check.currentData()
         s.ui.start_minimised = self.start_minimised.isChecked()
         s.ui.saved_prompts = [line.strip() for line in self.prompts.toPlainText().splitlines() if line.strip()]
         return s

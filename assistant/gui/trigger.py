@@ -14,9 +14,8 @@ import os
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from assistant.commands import is_trigger as is_valid
 from assistant.config import data_dir
-
-from .actions import is_valid
 
 
 def server_name() -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from PIL import Image
 
 from ..errors import AssistantError, BadInput, Cancelled, ModelUnavailable
+from ..events import Stage
 from ..logs import get_logger
 from ..models.store import pull_command
 
@@ -268,14 +269,12 @@ class _Interrupted(Exception):
 def run_steps(
     pipe, kwargs: dict, steps: int, cancel: threading.Event, stage: str, label: str
 ) -> Generator[Any, None, Any]:
-    """Run `pipe(**kwargs)` in a worker thread; yield Progress for each step and return the
+    """Run `pipe(**kwargs)` in a worker thread; yield Stage for each step and return the
     image (so a handler writes `image = yield from run_steps(...)`).
 
     Cancelling (cancel set, or the consumer closing this generator) stops the pipeline at the
     end of the current step."""
     import torch
-
-    from ..engine import Progress
 
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
@@ -302,7 +301,7 @@ def run_steps(
         while True:
             kind, value = events.get()
             if kind == "step":
-                yield Progress(stage, f"{label}: step {value} of {steps}.", value / steps)
+                yield Stage(stage, f"{label}: step {value} of {steps}.", value / steps)
             elif kind == "done":
                 if cancel.is_set():
                     raise Cancelled("Cancelled. No picture was kept.")

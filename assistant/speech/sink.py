@@ -12,7 +12,7 @@ notice) is spoken whole; an ErrorEvent's message is spoken; Progress events are 
 
 from __future__ import annotations
 
-from ..engine import ErrorEvent, Event, Result, TextChunk
+from ..events import ErrorEvent, Event, Result, TextChunk
 from .chunker import SentenceChunker
 from .tts import TextToSpeech
 

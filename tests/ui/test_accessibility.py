@@ -50,7 +50,7 @@ def _windows(window, qtbot):
     from assistant.gui.region import RegionOverlay
     from assistant.gui.settings_dialog import SettingsDialog
 
-    settings = SettingsDialog(window.settings, window.speech, window)
+    settings = SettingsDialog(window.settings, window.controller.speech, window)
     history = HistoryView(window.history, window)
     models = ModelManager(window.settings, window)
     background = QPixmap(400, 300)

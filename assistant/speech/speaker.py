@@ -1,4 +1,5 @@
-"""Thin adapter over assistant.speech (voice engineer's TTS worker and streaming sink).
+"""The controller's speech: one-off sentences and streamed answers, over the TTS worker and
+the sentence sink. It accepts only gated text (SafeText).
 
 If speech cannot start (no engine, no audio device, module missing), the app keeps working
 text-only and says why once, in the status line.
@@ -7,29 +8,37 @@ text-only and says why once, in the status line.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+from ..events import Result, SafeText, TextChunk
+from ..logs import get_logger
+from ..safety import trusted
+
+log = get_logger(__name__)
 
 
-class AppSpeech:
-    def __init__(self, settings, on_queued: Callable[[str], None] | None = None):
+class Speaker:
+    def __init__(self, settings, on_queued: Callable[[str, str], None] | None = None):
         self.settings = settings
         self.available = False
         self.reason = ""
-        self._tts = None
-        self._sink = None
+        self._tts: Any = None
+        self._sink: Any = None
         self._stream_started = False
         # Called as on_queued(text, kind) when text is handed to speech; kind is "answer" for
-        # the first piece of a streamed answer, "say" for announcements (the benchmark hooks in).
+        # the first piece of a streamed answer, "say" for announcements.
         self.on_queued = on_queued
         if not settings.speech.enabled:
             self.reason = "Speech is turned off in the settings."
             return
         try:
-            from assistant.speech.tts import TextToSpeech
+            from .tts import TextToSpeech
 
             # The TTS worker starts its engine on its own thread; problems arrive via notice.
             self._tts = TextToSpeech.from_settings(settings.speech, notice=self._on_notice)
             self.available = True
         except Exception as exc:  # ImportError, no speech engine...
+            log.exception("speech output failed")
             self.reason = _reason(exc)
 
     def _on_notice(self, message: str) -> None:
@@ -43,15 +52,17 @@ class AppSpeech:
         try:
             return self._tts.problem
         except Exception as exc:
+            log.exception("speech output failed")
             return _reason(exc)
 
     # ---- one-off sentences (announcements) ----------------------------------------------
-    def say(self, text: str, interrupt: bool = False) -> None:
+    def say(self, text: SafeText, interrupt: bool = False) -> None:
         self._queued(text, "say")
         if self._tts is not None:
             try:
                 self._tts.speak(text, interrupt=interrupt)
             except Exception as exc:
+                log.exception("speech output failed")
                 self._fail(exc)
 
     def stop(self) -> None:
@@ -60,6 +71,7 @@ class AppSpeech:
             try:
                 self._tts.stop()
             except Exception as exc:
+                log.exception("speech output failed")
                 self._fail(exc)
 
     @property
@@ -74,21 +86,23 @@ class AppSpeech:
         if self._tts is None:
             return
         try:
-            from assistant.speech.sink import SpeechSink
+            from .sink import SpeechSink
 
             self._sink = SpeechSink(self._tts)  # shares our TTS worker; never closes it
         except Exception as exc:
+            log.exception("speech output failed")
             self._fail(exc)
 
-    def feed(self, event) -> None:
-        text = getattr(event, "text", "")
+    def feed(self, text: SafeText) -> None:
+        """One streamed piece of an answer."""
         if text and not self._stream_started:
             self._stream_started = True
             self._queued(text, "answer")
         if self._sink is not None:
             try:
-                self._sink.feed(event)
+                self._sink.feed(TextChunk(text))
             except Exception as exc:
+                log.exception("speech output failed")
                 self._fail(exc)
 
     def finish(self) -> None:
@@ -96,10 +110,9 @@ class AppSpeech:
         end, which would freeze the GUI; an empty Result only flushes the chunker."""
         if self._sink is not None:
             try:
-                from assistant.engine import Result
-
-                self._sink.feed(Result(intent="", text=""))
+                self._sink.feed(Result(intent="", text=trusted("")))
             except Exception as exc:
+                log.exception("speech output failed")
                 self._fail(exc)
         self._sink = None
 
@@ -114,6 +127,7 @@ class AppSpeech:
                     elif hasattr(self._tts, name):
                         setattr(self._tts, name, value)
                 except Exception as exc:
+                    log.exception("speech output failed")
                     self._fail(exc)
 
     def voices(self) -> list[tuple[str, str]]:
@@ -129,6 +143,7 @@ class AppSpeech:
                     out.append((str(getattr(voice, "id", voice)), str(getattr(voice, "name", voice))))
             return out
         except Exception:
+            log.exception("listing voices failed")
             return []
 
     def close(self) -> None:
@@ -137,7 +152,7 @@ class AppSpeech:
             try:
                 self._tts.close()
             except Exception:
-                pass
+                log.exception("closing speech failed")
 
     # ---- internals ----------------------------------------------------------------------
     def _queued(self, text: str, kind: str) -> None:
@@ -154,4 +169,4 @@ class AppSpeech:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ImportError):
         return "Speech output is not installed, so answers are shown as text only."
-    return f"Speech output could not start ({type(exc).__name__}), so answers are shown as text only."
+    return "Speech output could not start, so answers are shown as text only."
