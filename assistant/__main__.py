@@ -11,6 +11,9 @@ import sys
 
 
 def main() -> int:
+    from assistant.platforms import ensure_utf8_stdio
+
+    ensure_utf8_stdio()  # no command fails on a character in a cp1252 pipe (Windows)
     if len(sys.argv) > 1:
         from assistant.cli import main as cli_main
 

@@ -55,6 +55,20 @@ def test_a_real_command_prints_non_latin_text():
     assert "東京" in out.stdout.decode("utf-8")
 
 
+def test_python_dash_m_assistant_is_utf8_safe():
+    env = dict(os.environ, PYTHONIOENCODING="cp1252")
+    env.pop("PYTHONUTF8", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "route", "read 東京 → now"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr.decode("utf-8", "replace")
+    assert "東京" in out.stdout.decode("utf-8")
+
+
 def test_lone_surrogates_do_not_fail():
     """An undecodable file name (surrogate-escaped) is printed with a replacement mark."""
     code = (
