@@ -15,6 +15,7 @@ from assistant.safety import MASK, SafetyGate
 from assistant.speech.audio import EnergyEndpointer, Recorder, SileroEndpointer, microphone_problem
 from assistant.speech.stt import SAMPLE_RATE, load_audio, resample, transcriber_for
 from assistant.speech.tts import TextToSpeech
+from tests.platform_support import skip_reason
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +28,8 @@ def transcriber():
 @pytest.fixture(scope="module")
 def speech():
     """'Describe the screen' spoken by espeak-ng, as (samples, rate)."""
+    if reason := skip_reason("espeak"):
+        pytest.skip(reason)
     tts = TextToSpeech(rate=150, voice="gmw/en-us", output=None, notice=None)
     return tts.synthesize("Describe the screen.")
 

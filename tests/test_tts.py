@@ -10,6 +10,7 @@ from assistant.errors import ModelUnavailable
 from assistant.safety import MASK
 from assistant.speech.sink import SpeechSink
 from assistant.speech.tts import SPOKEN_MASK, RecordingOutput, TextToSpeech, output_device_problem, speakable
+from tests.platform_support import skip_reason
 
 LONG_TEXT = " ".join(f"This is sentence number {i} of a long answer about the screen." for i in range(40))
 
@@ -25,6 +26,8 @@ def recorder():
 
 @pytest.fixture
 def tts(recorder):
+    if reason := skip_reason("espeak"):
+        pytest.skip(reason)
     engine = TextToSpeech(rate=200, output=recorder, notice=None)
     assert engine.engine_available, engine.problem
     yield engine
@@ -94,6 +97,7 @@ def test_interrupt_replaces_what_is_playing(tts, recorder):
     assert recorder.seconds < 3.0  # the long text was dropped
 
 
+@pytest.mark.espeak
 def test_no_speech_engine_says_so_once_and_continues(tmp_path):
     notices = []
     tts = TextToSpeech(driver="no_such_driver", output=RecordingOutput(), notice=notices.append)
@@ -117,6 +121,7 @@ def test_no_audio_device_is_reported_plainly():
     assert notices and not tts.is_speaking
 
 
+@pytest.mark.espeak
 def test_sink_starts_speaking_before_the_stream_ends():
     recorder = RecordingOutput(realtime=False)
     sink = SpeechSink(TextToSpeech(output=recorder, notice=None))
@@ -131,6 +136,7 @@ def test_sink_starts_speaking_before_the_stream_ends():
     assert recorder.seconds > 2.0  # both sentences were played
 
 
+@pytest.mark.espeak
 def test_sink_speaks_unstreamed_results_and_errors():
     recorder = RecordingOutput(realtime=False)
     sink = SpeechSink(TextToSpeech(output=recorder, notice=None))
@@ -143,6 +149,7 @@ def test_sink_speaks_unstreamed_results_and_errors():
     assert recorder.seconds - after_result > 0.8
 
 
+@pytest.mark.espeak
 def test_cli_say_writes_a_file(tmp_path, capsys):
     out = tmp_path / "say.wav"
     assert cli_main(["say", "Hello from the command line.", "--to", str(out)]) == 0

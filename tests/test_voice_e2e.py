@@ -8,6 +8,7 @@ from assistant.events import options_for
 from assistant.router import Router
 from assistant.safety import MASK
 from assistant.speech.tts import TextToSpeech
+from tests.platform_support import skip_reason
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +27,8 @@ COMMANDS = [
 
 @pytest.fixture(scope="module")
 def voice():
+    if reason := skip_reason("espeak"):
+        pytest.skip(reason)
     return TextToSpeech(rate=150, voice="gmw/en-us", output=None, notice=None)
 
 
