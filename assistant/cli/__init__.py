@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from ..logs import setup_logging
+    from ..platforms import ensure_utf8_stdio
 
+    ensure_utf8_stdio()  # no command fails on a character in a cp1252 pipe (Windows)
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(verbose=args.verbose)

@@ -584,7 +584,13 @@ class MainWindow(QMainWindow):
         background = capture.grab_virtual_desktop()
         if background.isNull() or background.width() < 2:
             self._refocus()
-            self.announce(trusted("I could not capture the screen to choose a region."), assertive=True)
+            problem = getattr(background, "problem", None)  # e.g. no Screen Recording permission
+            message = (
+                self.controller.gated(problem)
+                if problem
+                else trusted("I could not capture the screen to choose a region.")
+            )
+            self.announce(message, assertive=True)
             return
         speak = self.controller.speech.say if self.controller.speech is not None else None
         self.overlay = overlay = RegionOverlay(background, speak=speak, gated=self.controller.gated)

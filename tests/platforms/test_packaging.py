@@ -36,7 +36,8 @@ def _assigned(path: Path, name: str):
 def _embedded_import_names() -> set[str]:
     """Import names of the packages that ship the embedded models (resources/models.toml)."""
     presets = tomllib.loads((ROOT / "assistant" / "resources" / "models.toml").read_text(encoding="utf-8"))
-    dists = {p["package"] for p in presets["presets"].values() if p.get("package")}
+    # the project's own package (the text filter's word table) is built in by definition
+    dists = {p["package"] for p in presets["presets"].values() if p.get("package")} - {"screen-assistant"}
     by_dist: dict[str, set[str]] = {}
     for module, owners in importlib.metadata.packages_distributions().items():
         for owner in owners:
@@ -50,6 +51,11 @@ def test_every_embedded_model_package_is_in_both_builds():
     needed = _embedded_import_names()
     assert needed <= set(_assigned(SPEC, "MODEL_PACKAGES")), "add it to MODEL_PACKAGES in the PyInstaller spec"
     assert needed <= set(_assigned(PY2APP, "PACKAGES")), "add it to PACKAGES in packaging/macos/setup.py"
+
+
+def test_the_windows_build_carries_every_packaged_resource():
+    spec = SPEC.read_text(encoding="utf-8")
+    assert 'collect_data_files("assistant", includes=["resources/*"])' in spec
 
 
 def test_macos_bundle_has_its_permission_strings_and_minimum_system():
