@@ -69,7 +69,7 @@ def available() -> str | None:
     return None
 
 
-def start(root: Path, delay_command: str = "") -> Capture:
+def start(root: Path, delay_command: str = "", log_level: int = 3) -> Capture:
     """Start the server under `root`. delay_command (e.g. "sleep 0.3; ") runs before each message
     is written, to make speaking take time (for tests of queueing and Stop)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -80,7 +80,7 @@ def start(root: Path, delay_command: str = "") -> Capture:
     if os.path.isdir("/etc/speech-dispatcher/clients"):
         shutil.copytree("/etc/speech-dispatcher/clients", conf / "clients", dirs_exist_ok=True)
     (conf / "speechd.conf").write_text(
-        f'LogLevel 3\nLogDir "{root}"\nAudioOutputMethod "libao"\n'
+        f'LogLevel {log_level}\nLogDir "{root}"\nAudioOutputMethod "libao"\n'
         'AddModule "capture" "sd_generic" "capture.conf"\nDefaultModule capture\n'
     )
     spoken = root / "spoken.txt"
@@ -89,6 +89,9 @@ def start(root: Path, delay_command: str = "") -> Capture:
         'AddVoice "en" "MALE1" "en"\nDefaultVoice "en"\nGenericLanguage "en" "en" "utf-8"\n'
     )
     (home / ".libao").write_text("default_driver=null\n")
+    stale = run / "speech-dispatcher" / "speechd.sock"
+    if stale.exists():
+        stale.unlink()  # left by a server stopped earlier: wait for the new one's socket
     env = dict(os.environ, XDG_RUNTIME_DIR=str(run), HOME=str(home))
     process = subprocess.Popen(
         [SERVER, "-s", "-C", str(conf), "-t", "600"],

@@ -11,6 +11,8 @@ on its own connection only):
                ("text" would be wrong: text interrupts itself, so of a streamed answer only the
                last sentence would be said; "important" would cut Orca off and block it.)
   POLITE    -> "notification": said only when nothing else is; anything newer cancels it.
+The server keeps speaking what it was handed after the connection closes, so the CLI need not
+wait for the end of speech before it exits (tests/speech/test_speechd_output.py checks this).
 """
 
 from __future__ import annotations
@@ -54,8 +56,6 @@ class SpeechDispatcherOutput:
         self._client: Any = None
         self._priority: str | None = None
         self._problem: str | None = None
-        self._pending: set[int] = set()
-        self._idle = threading.Condition()
 
     # ---- availability ------------------------------------------------------------------------
     @property
@@ -81,14 +81,7 @@ class SpeechDispatcherOutput:
                 if priority is Priority.INTERRUPT:
                     client.cancel()
                 self._set_priority(client, SSIP_PRIORITY[priority])
-                holder: dict[str, int] = {}
-                reply = client.speak(
-                    words, callback=lambda *_, **__: self._ended(holder), event_types=("end", "cancel")
-                )
-                with self._idle:
-                    if "done" not in holder:  # it may have ended before we got here
-                        holder["id"] = _message_id(reply)
-                        self._pending.add(holder["id"])
+                client.speak(words)
             except Exception as exc:
                 self._drop_connection()
                 raise OutputFailed("speech-dispatcher stopped answering.") from exc
@@ -102,18 +95,9 @@ class SpeechDispatcherOutput:
             except Exception as exc:
                 self._drop_connection()
                 raise OutputFailed("speech-dispatcher stopped answering.") from exc
-        with self._idle:
-            self._pending.clear()
-            self._idle.notify_all()
 
     def braille(self, text: SafeText) -> None:
         return None
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Until every message handed over has been spoken or cancelled (the CLI waits so that
-        it does not exit mid-sentence). False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: not self._pending, timeout)
 
     def reconnect(self) -> None:
         """Drop the connection; the next call opens a new one (the retry after a failure)."""
@@ -154,32 +138,14 @@ class SpeechDispatcherOutput:
             client.set_priority(priority)
             self._priority = priority
 
-    def _ended(self, holder: dict[str, int]) -> None:
-        # Runs on the client's reader thread, which must not send commands (the library would
-        # deadlock) nor wait for speak() to return (it delivers speak()'s own reply).
-        with self._idle:
-            holder["done"] = 1
-            self._pending.discard(holder.get("id", -1))
-            self._idle.notify_all()
-
     def _drop_connection(self) -> None:
         client, self._client = self._client, None
         self._priority = None
-        with self._idle:
-            self._pending.clear()
-            self._idle.notify_all()
         if client is not None:
             try:
                 client.close()
             except Exception:
                 log.exception("closing the speech-dispatcher connection")
-
-
-def _message_id(reply: Any) -> int:
-    try:
-        return int(reply[2][0])
-    except (TypeError, ValueError, IndexError):
-        return -1
 
 
 def _user() -> str:
