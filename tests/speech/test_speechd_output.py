@@ -3,6 +3,8 @@ every message it is asked to speak into spoken.txt (the recipe is in speechd_cap
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from assistant.safety import MASK, trusted
@@ -197,3 +199,34 @@ def test_what_was_handed_over_is_spoken_after_the_app_disconnects(slow_ear):
     assert speaker.wait(10)
     speaker.close()
     assert slow_ear.wait_for(lambda lines: len(lines) >= 3) == ["One.", "Two.", "Three."]
+
+
+def test_both_the_screen_reader_and_the_own_voice_get_the_answer_and_stop_silences_both(slow_ear):
+    from assistant.events import ErrorEvent, Result, TextChunk
+    from assistant.speech.output.voice import OwnVoiceOutput
+    from assistant.speech.tts import RecordingOutput, TextToSpeech
+
+    recorder = RecordingOutput(realtime=True)
+    tts = TextToSpeech(rate=200, output=recorder, notice=None)
+    if not tts.can_speak:
+        pytest.skip(f"the own voice cannot speak here: {tts.problem}")
+    speaker = Speaker([SpeechDispatcherOutput(address=slow_ear.address), OwnVoiceOutput(tts)], mode="both")
+    speaker.begin()
+    for piece in ("The dialog asks whether to save. ", "There are three buttons. ", "Save is the default. "):
+        speaker.speak_event(TextChunk(trusted(piece)))
+    speaker.speak_event(TextChunk(trusted("Cancel closes it")))
+    speaker.speak_event(Result(intent="describe", text=trusted("")))
+    slow_ear.wait_for(lambda lines: lines)
+    deadline = time.monotonic() + 15
+    while recorder.seconds == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    speaker.stop()
+    assert speaker.wait(15)
+    heard_seconds, heard_lines = recorder.seconds, slow_ear.spoken()
+    assert 0 < heard_seconds < 4  # the own voice was cut off inside the first sentence or two
+    assert heard_lines[0] == "The dialog asks whether to save." and len(heard_lines) < 4
+    time.sleep(0.5)
+    assert recorder.seconds == heard_seconds and slow_ear.spoken() == heard_lines  # silent after Stop
+    speaker.speak_event(ErrorEvent(kind="internal", message=trusted("The picture could not be read.")))
+    assert slow_ear.wait_for(lambda lines: lines[-1:] == ["The picture could not be read."])
+    speaker.close()
