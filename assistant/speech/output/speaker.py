@@ -97,6 +97,11 @@ class _Lane:
             self._pending += 1
             self._jobs.put((self._generation, action, text, priority))
 
+    @property
+    def busy(self) -> bool:
+        with self._idle:
+            return self._pending > 0
+
     def drained(self, timeout: float | None) -> bool:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
@@ -172,6 +177,19 @@ class Speaker:
     def active_outputs(self) -> list[str]:
         """Names of the outputs still in use ("speech-dispatcher", "NVDA", "own voice" …)."""
         return [lane.name for lane in self._lanes if not lane.failed]
+
+    @property
+    def available(self) -> bool:
+        """True while at least one output is in use (False: text only)."""
+        return bool(self.active_outputs)
+
+    @property
+    def is_speaking(self) -> bool:
+        """Something handed to the Speaker is still on its way, or the own voice is talking.
+        (Screen readers do not say when they are done; their part counts until handed over.)"""
+        if any(lane.busy for lane in self._lanes):
+            return True
+        return any(bool(getattr(getattr(o, "tts", None), "is_speaking", False)) for o in self.outputs)
 
     @property
     def outputs(self) -> list[SpeechOutput]:
