@@ -53,9 +53,8 @@ def main(rounds: int = 30) -> None:
                 results[name].append((until_line(capture, count) - start) * 1000)
         print(f"first connection: {connect_ms:.1f} ms")
         for name, values in results.items():
-            print(
-                f"{name:>13}: median {statistics.median(values):.1f} ms  (min {min(values):.1f}, max {max(values):.1f}, n={len(values)})"
-            )
+            spread = f"min {min(values):.1f}, max {max(values):.1f}, n={len(values)}"
+            print(f"{name:>13}: median {statistics.median(values):.1f} ms  ({spread})")
         ratio = statistics.median(results["Speaker.say"]) / statistics.median(results["output.speak"])
         print(f"Speaker / direct: {ratio:.2f}x")
         direct.close()
