@@ -137,6 +137,18 @@ def test_make_speaker_reports_its_choice_and_tells_the_user_once():
     speaker.close()
 
 
+def test_an_own_voice_without_a_sound_device_is_dropped_at_start_with_a_sentence():
+    notices: list[str] = []
+    started = time.monotonic()
+    no_device = types.SimpleNamespace(can_speak=False, problem="No audio output device was found.", stop=lambda: None)
+    speaker = make_speaker("voice", None, notices.append, tts=no_device)
+    assert time.monotonic() - started < 5  # hang guard: the check runs on the output's own thread
+    assert speaker.wait(5)
+    assert speaker.active_outputs == [] and speaker.available is False
+    assert notices == ["No audio output device was found. Answers are shown as text only."]
+    speaker.close()
+
+
 def test_text_only_has_no_outputs_and_says_so():
     speaker = make_speaker("text", None, None)
     assert speaker.active_outputs == [] and speaker.problem == "Speech is off: answers are shown as text only."

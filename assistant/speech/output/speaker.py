@@ -89,7 +89,7 @@ class _Lane:
         return self.output.name
 
     def submit(self, action: str, text: SafeText | None = None, priority: Priority = Priority.QUEUE) -> None:
-        if self.failed:
+        if self.failed and action != "probe":
             return
         with self._idle:
             if action == "stop" or priority is Priority.INTERRUPT:
@@ -115,7 +115,9 @@ class _Lane:
             if action == "quit":
                 return
             try:
-                if not self.failed and (action == "stop" or generation == self._generation):
+                if action == "probe":
+                    self._probe()
+                elif not self.failed and (action == "stop" or generation == self._generation):
                     self._attempt(action, text, priority)
             finally:
                 with self._idle:
@@ -139,6 +141,18 @@ class _Lane:
                         reconnect()
                     except Exception:
                         log.exception("%s: reconnecting", self.name)
+
+    def _probe(self) -> None:
+        """Ask the output whether it works (it may connect, or wait for an engine to start: here,
+        off the caller's thread); one that does not is dropped and the user told why."""
+        try:
+            problem = self.output.problem
+        except Exception:
+            log.exception("%s: checking it", self.name)
+            problem = f"{self.name} could not be checked."
+        if problem:
+            self.failed = True
+            self._on_failure(self, OutputFailed(problem))
 
     def _do(self, action: str, text: SafeText | None, priority: Priority) -> None:
         if action == "stop":
@@ -290,6 +304,12 @@ class Speaker:
                 return False
         return True
 
+    def probe(self) -> None:
+        """Have every output check that it works, on its own thread (make_speaker does this);
+        one that does not is dropped and `notice` says why. wait() includes the checks."""
+        for lane in list(self._lanes):
+            lane.submit("probe")
+
     def revive(self) -> None:
         """Give dropped outputs another chance (after the user changed a setting)."""
         for lane in self._lanes:
@@ -431,8 +451,6 @@ def make_speaker(
     speaker = Speaker([*outputs, *extra_outputs], notice=notice, mode=mode, braille=braille, screen_reader=reader)
     for note in notes:
         speaker._tell(note)
-    for output in outputs:
-        if output.problem:
-            speaker._tell(f"{output.problem} Answers are shown as text only." if len(outputs) == 1 else output.problem)
+    speaker.probe()  # each output checks itself on its own thread; problems reach `notice`
     log.info("speech outputs: %s (mode %s, screen reader %s)", speaker.active_outputs, mode, reader.name)
     return speaker
