@@ -206,6 +206,11 @@ class Speaker:
         return any(bool(getattr(getattr(o, "tts", None), "is_speaking", False)) for o in self.outputs)
 
     @property
+    def own_voice(self) -> Any:
+        """The TextToSpeech behind the own-voice output (for voices(), rate, volume), or None."""
+        return next((getattr(o, "tts", None) for o in self.outputs if getattr(o, "tts", None) is not None), None)
+
+    @property
     def outputs(self) -> list[SpeechOutput]:
         return [lane.output for lane in self._lanes if not lane.failed]
 
