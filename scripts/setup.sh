@@ -13,7 +13,8 @@ PYTHON="${PYTHON:-python3}"
 APT_PACKAGES="python3-venv python3-pip espeak-ng libespeak-ng1 libportaudio2 libsndfile1 xvfb xauth
   fonts-dejavu-core libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
-  libxcb-randr0 libxcb-image0 libxcb-render-util0 libxcb-xkb1 libx11-xcb1 xdotool"
+  libxcb-randr0 libxcb-image0 libxcb-render-util0 libxcb-xkb1 libx11-xcb1 xdotool
+  speech-dispatcher python3-speechd libao4 python3-brlapi dbus-daemon at-spi2-core"
 
 missing=""
 for pkg in $APT_PACKAGES; do
