@@ -50,6 +50,15 @@ class SafetySettings:
 
 
 @dataclass
+class OutputSettings:
+    """Where answers are spoken. speak_with: auto (the screen reader when one is running, else the
+    app's own voice) | screen-reader | voice | both | text. braille: answers on a braille display."""
+
+    speak_with: str = "auto"
+    braille: bool = True
+
+
+@dataclass
 class HistorySettings:
     """What the history keeps. keep_days / keep_captures of 0 mean no limit of that kind."""
 
@@ -96,15 +105,17 @@ LIMITS: dict[str, tuple] = {
     "models.detail": ("quick", "full"),
     "models.max_new_tokens": (1, 1024),
     "max_pixels": (1_000_000, 1_000_000_000),
+    "outputs.speak_with": ("auto", "screen-reader", "voice", "both", "text"),
     "history.keep_days": (0, 36500),
     "history.keep_captures": (0, 10_000_000),
 }
-SECTIONS = ("speech", "safety", "models", "ui", "history")
+SECTIONS = ("speech", "outputs", "safety", "models", "ui", "history")
 
 
 @dataclass
 class Settings:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
+    outputs: OutputSettings = field(default_factory=OutputSettings)
     safety: SafetySettings = field(default_factory=SafetySettings)
     models: ModelSettings = field(default_factory=ModelSettings)
     ui: UiSettings = field(default_factory=UiSettings)

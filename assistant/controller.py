@@ -38,6 +38,7 @@ from .events import (
 )
 from .logs import get_logger
 from .safety import join, trusted
+from .speech.output.base import Priority
 
 log = get_logger(__name__)
 
@@ -112,6 +113,7 @@ class Controller:
         history=None,
         speech=None,
         engine_factory: Callable[[Settings], Engine] | None = None,
+        speech_factory: Callable[[Settings, Callable[[str], None]], Any] | None = None,
     ):
         self.settings = settings
         self.history = history
@@ -126,6 +128,9 @@ class Controller:
         self._pending = 0
         self._restore: Callable[[Engine], None] | None = None
         self._speech_lock = threading.Lock()
+        self._speech_factory = speech_factory
+        # calls made before the outputs are ready (None: there will be none to wait for)
+        self._speech_waiting: list[tuple[str, tuple]] | None = [] if speech is None and speech_factory else None
         self._busy_timer: threading.Timer | None = None
         self._last_progress: SafeText = trusted("Working.")
         self._spoken_this_job = False
@@ -301,7 +306,7 @@ class Controller:
         if result.intent in ANSWERS:
             if result.text:
                 if not self._spoken_this_job:
-                    self._speech("say", result.text)
+                    self._speech("say", result.text, Priority.QUEUE)
                 self.last_answer = result.text
             self._record(result.intent, result.text, result.slots.get("question", ""))
             self._emit(Notice(trusted("Done."), speak=False))
@@ -318,7 +323,7 @@ class Controller:
         if event is not None:
             self._emit(event)
         self._emit(TranscriptLine(message))
-        self._speech("say", message)
+        self._speech("say", message, Priority.QUEUE if kind == "cancelled" else Priority.INTERRUPT)
         self._emit(Notice(message, assertive=kind != "cancelled", speak=False))
         self._emit(Finished(f"error:{kind}"))
 
@@ -392,11 +397,11 @@ class Controller:
     def notice(self, text: SafeText, assertive: bool = False, speak: bool = True) -> None:
         """A state change for every output: spoken (if speak) and sent to the view."""
         if speak:
-            self.speak(text)
+            self.speak(text, Priority.INTERRUPT if assertive else Priority.QUEUE)
         self._emit(Notice(text, assertive, speak))
 
-    def speak(self, text: SafeText) -> None:
-        self._speech("say", text)
+    def speak(self, text: SafeText, priority: Priority = Priority.QUEUE) -> None:
+        self._speech("say", text, priority)
 
     def gated(self, text: str) -> SafeText:
         """Any sentence with user, model or file content passes the gate before it is shown."""
@@ -408,16 +413,45 @@ class Controller:
 
     def repeat(self) -> None:
         if self.last_answer:
-            self._speech("stop")
-            self._speech("say", self.last_answer)
+            self._speech("say", self.last_answer, Priority.INTERRUPT)
             self._emit(Notice(self.gated(self.last_answer.splitlines()[0]), speak=False))
         else:
             self.notice(trusted("There is nothing to repeat yet."))
 
-    def _speech(self, method: str, *args) -> None:
-        if self.speech is None:
+    def start_speech(self) -> None:
+        """Build the speech outputs with the factory (call it off the GUI thread)."""
+        if self._speech_factory is None:
             return
+        try:
+            speech = self._speech_factory(self.settings, self._speech_notice)
+        except Exception:
+            log.exception("the speech outputs could not start")
+            self.notice(trusted("Speech could not start, so answers are shown as text."), speak=False)
+            speech = None
+        self.set_speech(speech)
+
+    def _speech_notice(self, text: str) -> None:
+        """What goes wrong with speech is shown and announced, not spoken: the failing speech
+        may be what would say it."""
+        self.notice(self.gated(text), speak=False)
+
+    def set_speech(self, speech) -> None:
+        """Speech outputs are chosen off the GUI thread (finding the screen reader takes a moment):
+        the app hands them over when ready. What was said before that is said now, in order."""
         with self._speech_lock:
+            old, self.speech = self.speech, speech
+            waiting, self._speech_waiting = self._speech_waiting, None
+        if old is not None and old is not speech:
+            old.close()
+        for method, args in waiting or []:
+            self._speech(method, *args)
+
+    def _speech(self, method: str, *args) -> None:
+        with self._speech_lock:
+            if self.speech is None:
+                if self._speech_waiting is not None and len(self._speech_waiting) < 500:
+                    self._speech_waiting.append((method, args))
+                return
             try:
                 getattr(self.speech, method)(*args)
             except Exception:
@@ -437,7 +471,7 @@ class Controller:
 
     def _say_busy(self) -> None:
         if self._current is not None and not self._spoken_this_job:
-            self._speech("say", self._last_progress)
+            self._speech("say", self._last_progress, Priority.POLITE)
 
     # ---- pictures and history ---------------------------------------------------------------
     def _show_picture(self, image: Image.Image, description: SafeText | None = None) -> None:
@@ -570,7 +604,8 @@ class Controller:
             self._reopen_history(settings)
         if self._engine is not None:
             self._engine.configure(settings)
-        self._speech("set_settings", settings)
+        if (old.speech, old.outputs) != (settings.speech, settings.outputs) and self._speech_factory is not None:
+            threading.Thread(target=self.start_speech, daemon=True, name="speech-start").start()
         self.notice(trusted("Settings saved."))
 
     def _reopen_history(self, settings: Settings) -> None:

@@ -1,5 +1,7 @@
 """Text to speech through the real pyttsx3 + espeak-ng, judged from the samples it produces."""
 
+import time
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -8,7 +10,8 @@ from assistant.cli import main as cli_main
 from assistant.engine import ErrorEvent, Progress, Result, TextChunk
 from assistant.errors import ModelUnavailable
 from assistant.safety import MASK
-from assistant.speech.sink import SpeechSink
+from assistant.speech.output.speaker import Speaker
+from assistant.speech.output.voice import OwnVoiceOutput
 from assistant.speech.tts import SPOKEN_MASK, RecordingOutput, TextToSpeech, output_device_problem, speakable
 from tests.platform_support import skip_reason
 
@@ -121,15 +124,34 @@ def test_no_audio_device_is_reported_plainly():
     assert notices and not tts.is_speaking
 
 
+class _Sink:
+    """The answer path of the Speaker with only the app's own voice (was SpeechSink)."""
+
+    def __init__(self, tts):
+        self.tts = tts
+        self.speaker = Speaker([OwnVoiceOutput(tts)])
+        self.speaker.begin()
+
+    def feed(self, event):
+        self.speaker.speak_event(event)
+
+    def finish(self, timeout=None):
+        return self.speaker.wait(timeout)
+
+
 @pytest.mark.espeak
 def test_sink_starts_speaking_before_the_stream_ends():
     recorder = RecordingOutput(realtime=False)
-    sink = SpeechSink(TextToSpeech(output=recorder, notice=None))
+    sink = _Sink(TextToSpeech(output=recorder, notice=None))
     sink.feed(Progress("generate", "Describing the picture."))
     sink.feed(TextChunk("A settings window with two "))
     assert not sink.tts.is_speaking and recorder.seconds == 0  # no complete sentence yet
     sink.feed(TextChunk("buttons. The left one says "))
-    assert sink.tts.is_speaking or recorder.seconds > 0  # first sentence spoken while streaming
+    # first sentence spoken while streaming (handed to the voice on its own thread: allow it a moment)
+    deadline = time.monotonic() + 10
+    while not (sink.tts.is_speaking or recorder.seconds > 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sink.tts.is_speaking or recorder.seconds > 0
     sink.feed(TextChunk("OK."))
     sink.feed(Result(intent="describe", text="A settings window with two buttons. The left one says OK."))
     assert sink.finish(timeout=20)
@@ -139,7 +161,7 @@ def test_sink_starts_speaking_before_the_stream_ends():
 @pytest.mark.espeak
 def test_sink_speaks_unstreamed_results_and_errors():
     recorder = RecordingOutput(realtime=False)
-    sink = SpeechSink(TextToSpeech(output=recorder, notice=None))
+    sink = _Sink(TextToSpeech(output=recorder, notice=None))
     sink.feed(Result(intent="clarify", text="Do you want me to describe the picture, or read the text?"))
     assert sink.finish(timeout=20)
     after_result = recorder.seconds

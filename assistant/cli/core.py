@@ -11,12 +11,23 @@ from ..safety import trusted
 from .output import err, gated, out, out_json
 
 BACKENDS = ["auto", "embedded", "vlm"]
+SPEAK_TIMEOUT = 300  # seconds the CLI waits for the last sentence to be spoken
 
 
 def add_output_options(p, speak: bool = True) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     if speak:
-        p.add_argument("--speak", action="store_true", help="also speak the answer as it is generated")
+        p.add_argument(
+            "--speak",
+            action="store_true",
+            help="also speak the answer as it is generated, where the settings say (screen reader or own voice)",
+        )
+        p.add_argument(
+            "--speak-with",
+            choices=["auto", "screen-reader", "voice", "both"],
+            default=None,
+            help="speak through this output for this command only (implies --speak)",
+        )
 
 
 def register(sub) -> None:
@@ -78,13 +89,16 @@ def make_engine(args=None):
 def run_request(request: Request, args) -> int:
     """Run one request, stream or print JSON, speak if asked; return the exit code."""
     engine = make_engine(args)
-    speaker = _speaker(engine) if getattr(args, "speak", False) else None
+    speaking = getattr(args, "speak", False) or getattr(args, "speak_with", None)
+    speaker = _speaker(engine, getattr(args, "speak_with", None)) if speaking else None
+    if speaker is not None:
+        speaker.begin()
     final: Result | ErrorEvent | None = None
     streamed = False
     interactive = sys.stderr.isatty()
     for event in engine.run(request):
-        if speaker:
-            speaker.feed(event)
+        if speaker is not None:
+            speaker.speak_event(event)
         if isinstance(event, Progress) and interactive and not args.json:
             err(event.message)
         elif isinstance(event, TextChunk) and not args.json:
@@ -92,8 +106,9 @@ def run_request(request: Request, args) -> int:
             streamed = True
         elif isinstance(event, (Result, ErrorEvent)):
             final = event
-    if speaker:
-        speaker.finish()
+    if speaker is not None:
+        speaker.wait(SPEAK_TIMEOUT)
+        speaker.close()
     if isinstance(final, ErrorEvent):
         if args.json:
             out_json({"error": {"kind": final.kind, "message": final.message}})
@@ -109,10 +124,11 @@ def run_request(request: Request, args) -> int:
     return EXIT_OK
 
 
-def _speaker(engine):
-    from ..speech.sink import SpeechSink  # speaks chunks sentence by sentence
+def _speaker(engine, mode: str | None):
+    """The speech outputs the settings choose (--speak-with overrides), sentence by sentence."""
+    from ..speech.output import speaker_for
 
-    return SpeechSink.create(engine.settings)
+    return speaker_for(engine.settings, notice=lambda text: err(gated(text)), mode=mode)
 
 
 def cmd_describe(args) -> int:

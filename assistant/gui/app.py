@@ -65,7 +65,6 @@ def build_app(app, settings=None, history=None, speech=None, engine_factory=None
     from assistant.config import Settings
     from assistant.controller import Controller
     from assistant.history import HistoryStore
-    from assistant.speech.speaker import Speaker
 
     from .hotkeys import HotkeyManager
     from .main_window import MainWindow
@@ -79,8 +78,13 @@ def build_app(app, settings=None, history=None, speech=None, engine_factory=None
     opened = HistoryStore.open(retention=settings.history) if history is None else None
     if opened is not None:
         history = opened.store
-    speech = speech or Speaker(settings)
-    controller = Controller(settings, history=history, speech=speech, engine_factory=engine_factory)
+    controller = Controller(
+        settings,
+        history=history,
+        speech=speech,
+        engine_factory=engine_factory,
+        speech_factory=None if speech is not None else _make_speaker,
+    )
     if on_event is not None:
         controller.add_listener(on_event)
     window = MainWindow(controller)
@@ -109,26 +113,20 @@ def _after_start(window, hotkeys, settings, history_problem: str | None) -> None
     window.status(window.controller.gated(hotkeys.message))
     if history_problem:  # a damaged file moved aside, a full or read-only disk
         window.controller.notice(window.controller.gated(history_problem), assertive=True)
-    _check_speech(window)
-    # The engine's imports are slow; build it in the background so the first hotkey is quick.
-    # Models themselves still load lazily, on first use.
-    threading.Thread(target=_warm, args=(window.controller,), daemon=True, name="engine-warmup").start()
+    # Finding the screen reader and building the engine take a moment: both happen off the GUI
+    # thread so the window answers at once. Models themselves still load lazily, on first use.
+    threading.Thread(target=_warm, args=(window.controller,), daemon=True, name="warm-up").start()
 
 
-def _check_speech(window) -> None:
-    """Find out off the GUI thread whether speech can be heard; say why not."""
-    controller = window.controller
-    speech = controller.speech
+def _make_speaker(settings, notice):
+    from assistant.speech.output import speaker_for
 
-    def check():
-        problem = speech.problem() if speech is not None else None
-        if problem:
-            controller.notice(controller.gated(f"{problem} Answers are shown as text."), speak=False)
-
-    threading.Thread(target=check, daemon=True, name="speech-check").start()
+    return speaker_for(settings, notice=notice)
 
 
 def _warm(controller) -> None:
+    if controller.speech is None:
+        controller.start_speech()
     try:
         controller.engine()
     except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +31,13 @@ from assistant.logs import get_logger
 from .hotkeys import validate_combo
 
 log = get_logger(__name__)
+SPEAK_WITH_CHOICES = (
+    ("auto", "Screen reader when one is running, else the app's voice"),
+    ("screen-reader", "Screen reader"),
+    ("voice", "The app's own voice"),
+    ("both", "Screen reader and the app's voice"),
+    ("text", "Text only: do not speak"),
+)
 
 
 def _named(widget, name: str, description: str = ""):
@@ -78,14 +86,34 @@ class SettingsDialog(QDialog):
 
     def _speech_page(self, s: Settings) -> QWidget:
         page, form = self._form()
-        self.speech_enabled = _named(
-            QCheckBox("Speak &answers"), "Speak answers", "Speak descriptions and answers aloud"
+        self.speak_with = self._row(
+            form,
+            "Speak &with:",
+            QComboBox(),
+            "Your screen reader speaks and brailles answers in its own voice; the app's own voice "
+            "is for computers without one",
         )
-        form.addRow(self.speech_enabled)
-        self.speech_enabled.setChecked(s.speech.enabled)
-        self.voice = self._row(form, "&Voice:", QComboBox(), "The voice used for speech")
+        for value, label in SPEAK_WITH_CHOICES:
+            self.speak_with.addItem(label, value)
+        current = s.outputs.speak_with if s.speech.enabled else "text"
+        self.speak_with.setCurrentIndex(max(0, self.speak_with.findData(current)))
+        self.speech_state = QLabel(self._speech_state())
+        self.speech_state.setObjectName("speechState")
+        self.speech_state.setWordWrap(True)
+        self.speech_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.speech_state.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.speech_state.setAccessibleName("Speech now")
+        form.addRow(self.speech_state)
+        self.braille = _named(
+            QCheckBox("Show answers on a &braille display"),
+            "Braille",
+            "When a braille display is connected through the screen reader or brltty",
+        )
+        self.braille.setChecked(bool(s.outputs.braille))
+        form.addRow(self.braille)
+        self.voice = self._row(form, "&Voice:", QComboBox(), "The app's own voice")
         self.voice.addItem("System default", "")
-        for voice_id, name in self._speech.voices() if self._speech else []:
+        for voice_id, name in self._voices():
             self.voice.addItem(name, voice_id)
         index = self.voice.findData(s.speech.voice)
         self.voice.setCurrentIndex(max(index, 0))
@@ -98,6 +126,24 @@ class SettingsDialog(QDialog):
         self.volume.setSingleStep(5)
         self.volume.setValue(round(float(s.speech.volume) * 100))
         return page
+
+    def _speech_state(self) -> str:
+        """What speaks right now: the truth, not the setting (speech may have failed)."""
+        speaker = self._speech
+        if speaker is None or not getattr(speaker, "active_outputs", None):
+            problem = getattr(speaker, "problem", None)
+            return f"Speech now: text only. {problem or ''}".strip()
+        return "Speech now: " + ", ".join(speaker.active_outputs) + "."
+
+    def _voices(self) -> list[tuple[str, str]]:
+        voice = getattr(self._speech, "own_voice", None)
+        if voice is None:
+            return []
+        try:
+            return [(v.id, v.name) for v in voice.voices()]
+        except Exception:
+            log.exception("listing voices failed")
+            return []
 
     def _hotkeys_page(self, s: Settings) -> QWidget:
         page, form = self._form()
@@ -229,7 +275,9 @@ class SettingsDialog(QDialog):
     # ---- result -------------------------------------------------------------------------
     def collect(self) -> Settings:
         s = copy.deepcopy(self.original)
-        s.speech.enabled = self.speech_enabled.isChecked()
+        s.outputs.speak_with = self.speak_with.currentData()
+        s.speech.enabled = s.outputs.speak_with != "text"
+        s.outputs.braille = self.braille.isChecked()
         s.speech.voice = self.voice.currentData() or ""
         s.speech.rate = self.rate.value()
         s.speech.volume = self.volume.value() / 100.0

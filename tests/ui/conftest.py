@@ -73,11 +73,12 @@ def window(qtbot, settings, backend, home):
     from assistant.engine import Engine
     from assistant.gui.main_window import MainWindow
     from assistant.history import HistoryStore
-    from assistant.speech.speaker import Speaker
+    from assistant.speech.output import speaker_for
 
     settings.models.backend = "embedded"
     spoken: list[str] = []
-    speech = Speaker(settings, on_queued=lambda text, kind: spoken.append(text))
+    speech = speaker_for(settings, notice=None)  # speech is off in these settings: text only
+    speech.on_queued = lambda text, kind: spoken.append(text)
     controller = Controller(
         settings,
         history=HistoryStore(),

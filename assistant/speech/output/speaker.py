@@ -23,9 +23,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from ...config import Settings
 from ...events import ErrorEvent, Event, Result, SafeText, TextChunk
 from ...logs import get_logger
 from ..chunker import SentenceChunker
@@ -45,16 +45,6 @@ _ALIASES = {
     "off": "text",
     "text-only": "text",
 }
-
-
-@dataclass
-class OutputSettings:
-    """Settings for the speech outputs (the lead wires this into config.Settings as `outputs`).
-    speak_with: auto | screen-reader | voice | both | text (auto: the screen reader when one is
-    running, else the app's own voice). braille: also show answers on a braille display."""
-
-    speak_with: str = "auto"
-    braille: bool = True
 
 
 def normalise_mode(mode: str | None) -> str:
@@ -459,3 +449,16 @@ def make_speaker(
     speaker.probe()  # each output checks itself on its own thread; problems reach `notice`
     log.info("speech outputs: %s (mode %s, screen reader %s)", speaker.active_outputs, mode, reader.name)
     return speaker
+
+
+def speaker_for(
+    settings: Settings,
+    notice: Callable[[str], None] | None,
+    *,
+    mode: str | None = None,
+    extra_outputs: Iterable[SpeechOutput] = (),
+) -> Speaker:
+    """The Speaker the settings ask for (speech turned off: text only). `mode` overrides
+    settings.outputs.speak_with for one command (the CLI's --speak-with)."""
+    chosen = mode or (settings.outputs.speak_with if settings.speech.enabled else "text")
+    return make_speaker(chosen, settings.speech, notice, braille=settings.outputs.braille, extra_outputs=extra_outputs)
