@@ -362,11 +362,11 @@ class Controller:
         text = text.strip()
         if command.needs_text and not text:
             hints = {
-                "ask": "Type a question first.",
-                "edit": "Type the change you want in the question box, then choose Edit.",
-                "generate": "Type what to draw in the question box, then choose Generate.",
+                "ask": trusted("Type a question first."),
+                "edit": trusted("Type the change you want in the question box, then choose Edit."),
+                "generate": trusted("Type what to draw in the question box, then choose Generate."),
             }
-            self.notice(trusted(hints.get(command.intent, "Type in the question box first.")))
+            self.notice(hints.get(command.intent) or trusted("Type in the question box first."))
             return True
         label = self._label(command.intent, text)
         self.submit(command.intent, text=text, label=label)

@@ -51,7 +51,6 @@ log = get_logger(__name__)
 
 Handler = Callable[["Engine", Request], Iterator[HandlerEvent]]
 
-PICTURE_WARNING = "Warning: this picture may contain explicit content. "
 PICTURE_WITHHELD = "The picture was withheld because it may contain explicit content."
 # How a description is kept in the follow-up history (the picture model sees it as a turn).
 DESCRIBE_TURN = "Describe this picture."
@@ -300,7 +299,7 @@ class _Publisher:
         yield PictureVerdict(flagged=flagged)
         if flagged and not session.picture_warned:
             session.picture_warned = True
-            self.picture_warning = trusted(PICTURE_WARNING)
+            self.picture_warning = trusted("Warning: this picture may contain explicit content. ")
             self.parts.append(self.picture_warning)
             yield TextChunk(self.picture_warning)
 

@@ -40,6 +40,14 @@ def join(pieces: Iterable[SafeText], sep: str = "", strip: bool = False) -> Safe
     return SafeText(text.strip() if strip else text)
 
 
+def split(text: SafeText, cut: int) -> tuple[SafeText, SafeText]:
+    """Gated text cut in two where a word cannot be split (whitespace on one side of the cut),
+    so no piece of a word can become a new word: both parts stay gated. Each part is stripped."""
+    if 0 < cut < len(text) and not (text[cut - 1].isspace() or text[cut].isspace()):
+        raise ValueError("gated text may only be cut at white space")
+    return SafeText(text[:cut].strip()), SafeText(text[cut:])
+
+
 @dataclass
 class SafetyGate:
     text_threshold: float = 0.8

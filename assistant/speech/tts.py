@@ -40,6 +40,7 @@ import numpy as np
 
 from ..errors import BadInput, ModelUnavailable
 from ..logs import get_logger
+from ..events import SafeText
 from ..safety import MASK
 from .chunker import SentenceChunker
 from .platform_voices import RENDER_TIMEOUT, driver_kind, nsss_renderer, sapi_renderer
@@ -336,19 +337,18 @@ class TextToSpeech:
         return self._output_problem
 
     # ---- speaking ----------------------------------------------------------------------------
-    def speak(self, text: str, interrupt: bool = False) -> None:
+    def speak(self, text: SafeText, interrupt: bool = False) -> None:
         """Queue `text` to be spoken sentence by sentence. interrupt=True silences what is
         playing and drops what is queued first. Never raises; without speech it does nothing."""
         if interrupt:
             self.stop()
-        text = speakable(text)
-        if not text:
+        if not speakable(text):
             return
         if not self.can_speak:
             self._notice(self.problem or "Speech is not available.")
             return
         chunker = SentenceChunker(self._chunker_limit)
-        sentences = chunker.feed(text) + chunker.flush()
+        sentences = [spoken for s in chunker.feed(text) + chunker.flush() if (spoken := speakable(s))]
         with self._idle:
             generation = self._generation
             self._pending += len(sentences)

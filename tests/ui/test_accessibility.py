@@ -212,3 +212,25 @@ def test_no_pixel_fonts_and_fonts_follow_the_application(qtbot, window):
     finally:
         app.setFont(old_font)
         app.setPalette(old_palette)
+
+
+def test_every_command_has_a_handler_in_the_window(window):
+    """A command is carried out by a capture, an engine intent, the controller or a view method."""
+    from assistant import commands
+
+    controller_commands = {"repeat", "stop_speaking", "cancel", "dictate"}
+    for c in commands.COMMANDS:
+        handled = c.capture or c.intent or c.id in controller_commands or hasattr(window, f"cmd_{c.id}")
+        assert handled, f"nothing carries out {c.id}"
+        if c.menu or c.shortcut:
+            assert c.id in window.actions_by_name
+
+
+def test_menu_bar_is_named_and_f1_lists_keys_as_a_table(qtbot, window):
+    assert window.menuBar().accessibleName() == "Menu bar"
+    window.trigger("help")
+    table = window.keys_box.table
+    assert table.rowCount() >= len(window.actions_by_name)
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Describe screen"] and rows["Keys and hotkeys"]
+    window.keys_box.close()

@@ -28,6 +28,7 @@ from typing import Any
 from ...config import Settings
 from ...events import ErrorEvent, Event, Result, SafeText, TextChunk
 from ...logs import get_logger
+from ...safety import join
 from ..chunker import SentenceChunker
 from .base import OutputFailed, Priority, SpeechOutput
 from .detect import ScreenReader, detect_screen_reader
@@ -53,12 +54,6 @@ def normalise_mode(mode: str | None) -> str:
     if value not in SPEAK_WITH:
         raise ValueError(f"Speak with must be one of {', '.join(SPEAK_WITH)}, not '{mode}'.")
     return value
-
-
-def _sentence(piece: str) -> SafeText:
-    # A sentence cut out of gated text by the chunker is still gated: the gate masks whole words
-    # and the chunker cuts only at sentence ends or spaces, never inside a masked word.
-    return SafeText(piece)
 
 
 # ---- one thread per output ----------------------------------------------------------------------
@@ -172,7 +167,7 @@ class Speaker:
         self._noticed: set[str] = set()
         self._lanes = [_Lane(output, self._lane_failed) for output in outputs]
         self._chunker = SentenceChunker()
-        self._answer: list[str] = []
+        self._answer: list[SafeText] = []
         self._answer_started = False
         self._lock = threading.Lock()
 
@@ -249,18 +244,18 @@ class Speaker:
         if first and self.on_queued is not None:
             self.on_queued(chunk, "answer")
         for sentence in sentences:
-            self._send(_sentence(sentence), Priority.QUEUE, braille=False)
+            self._send(sentence, Priority.QUEUE, braille=False)
 
     def finish(self) -> None:
         """The answer is complete: speak the last half sentence; braille the whole answer (one
         message the user can read at their pace, not a flash per sentence)."""
         with self._lock:
             rest = self._chunker.flush()
-            whole = _sentence("".join(self._answer))
+            whole = join(self._answer)
             self._answer = []
             self._answer_started = False
         for sentence in rest:
-            self._send(_sentence(sentence), Priority.QUEUE, braille=False)
+            self._send(sentence, Priority.QUEUE, braille=False)
         if whole.strip() and self.braille_enabled:
             for lane in self._braille_lanes():
                 lane.submit("braille", whole)
