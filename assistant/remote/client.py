@@ -159,12 +159,14 @@ class RemoteClient:
         self, exc: BaseException, model: str, *, partial: bool = False, picture: tuple[int, int] | None = None
     ) -> RemoteUnavailable:
         error = explain(exc, self.provider, model=model, key=self._key, partial=partial, picture=picture)
-        if error.reason in ("not_found", "refused", "server") and error.status in (400, 404, 422, 500) and model:
+        unclear = error.reason in ("not_found", "refused", "server") and error.status in (400, 404, 422, 500)
+        if model and (error.reason == "model_missing" or unclear):
             error = self._confirm_model(model, error)
         return error
 
     def _confirm_model(self, model: str, error: RemoteUnavailable) -> RemoteUnavailable:
-        """Servers answer an unknown model with anything from 400 to 500; the model list tells."""
+        """Servers answer an unknown model with anything from 400 to 500; the model list tells,
+        and lets the message name the models the server does have."""
         try:
             names = [m.id for m in self.list_models()]
         except RemoteUnavailable:
