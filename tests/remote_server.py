@@ -44,6 +44,7 @@ class TransformersServer:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log_path = Path(log_dir) / f"serve-{self.port}.log"
         self.proc: subprocess.Popen | None = None
+        self._log = None
 
     def start(self) -> TransformersServer:
         env = dict(os.environ)
@@ -56,8 +57,8 @@ class TransformersServer:
         )
         args = [sys.executable, "-c", LAUNCH, "serve", self.model_dir, "--host", "127.0.0.1"]
         args += ["--port", str(self.port), "--device", "cpu", "--dtype", "float32", "--log-level", "warning"]
-        log = open(self.log_path, "wb")  # noqa: SIM115 - kept open for the server's lifetime
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self._log = open(self.log_path, "wb")  # kept open for the server's lifetime
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -85,6 +86,8 @@ class TransformersServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=15)
+        if self._log is not None:
+            self._log.close()
 
 
 # ---- a scripted server ----------------------------------------------------------------------------
@@ -123,7 +126,9 @@ class ScriptedServer:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else {}
-                outer.requests.append({"method": method, "path": self.path, "headers": dict(self.headers), "body": body})
+                outer.requests.append(
+                    {"method": method, "path": self.path, "headers": dict(self.headers), "body": body}
+                )
                 reply = outer.script(method, self.path, dict(self.headers), body)
                 try:
                     _send(self, reply)

@@ -160,7 +160,10 @@ def test_server_killed_mid_answer_is_a_plain_stream_cut(vlm_dir, eos_id, tmp_pat
         doomed.stop()
     error = caught.value
     assert error.reason == "stream_cut" and error.partial
-    assert error.message == f"The connection to the picture server at 127.0.0.1:{doomed.port} broke in the middle of the answer."
+    assert (
+        error.message
+        == f"The connection to the picture server at 127.0.0.1:{doomed.port} broke in the middle of the answer."
+    )
     assert error.fallback_ok
 
 
@@ -185,11 +188,14 @@ def test_wrong_model_name_says_which_models_the_server_has(server, home):
 
 def test_eight_concurrent_requests_are_all_answered_and_none_mixed_up(backend):
     colours = ["red", "green", "blue", "yellow", "black", "grey", "white", "red"]
-    questions = [f"what is in the {where} of the {thing}?" for where, thing in zip(
-        ["top", "bottom", "left", "right", "middle", "top", "bottom", "left"],
-        ["picture", "screen", "window", "dialog", "page", "menu", "table", "chart"],
-        strict=True,
-    )]
+    questions = [
+        f"what is in the {where} of the {thing}?"
+        for where, thing in zip(
+            ["top", "bottom", "left", "right", "middle", "top", "bottom", "left"],
+            ["picture", "screen", "window", "dialog", "page", "menu", "table", "chart"],
+            strict=True,
+        )
+    ]
     jobs = list(zip(colours, questions, strict=True))
     backend.settings = dataclasses.replace(backend.settings, ask_tokens=40)  # short answers: a fast test
     expected = ["".join(backend.ask(picture(c), q)) for c, q in jobs]  # one at a time
