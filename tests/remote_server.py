@@ -126,10 +126,11 @@ class ScriptedServer:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else {}
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 outer.requests.append(
-                    {"method": method, "path": self.path, "headers": dict(self.headers), "body": body}
+                    {"method": method, "path": self.path, "headers": headers, "body": body}
                 )
-                reply = outer.script(method, self.path, dict(self.headers), body)
+                reply = outer.script(method, self.path, headers, body)
                 try:
                     _send(self, reply)
                 except (BrokenPipeError, ConnectionResetError):
