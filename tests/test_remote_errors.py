@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from assistant.errors import Blocked, Cancelled, RemoteUnavailable
-from assistant.remote import ConsentStore, RemoteSettings
+from assistant.remote import ConsentStore, RemoteSettings, get_provider
+from assistant.remote.check import test_connection as check_connection
 from assistant.remote.failures import say_seconds
 from assistant.vision.remote import remote_backend
 from tests.remote_server import Reply, ScriptedServer, models_reply
@@ -285,3 +286,40 @@ def test_the_environment_openai_key_never_goes_to_another_server(home, monkeypat
 )
 def test_seconds_are_said_correctly(seconds, said):
     assert say_seconds(seconds) == said
+
+
+# ---- Ollama's native model list ----------------------------------------------------------------
+def ollama_script(method, path, headers, body):
+    """What Ollama answers on its native API (/api/tags, /api/show) and its OpenAI endpoint."""
+    if path == "/api/tags":
+        return Reply(body={"models": [{"name": "qwen2.5vl:7b"}, {"name": "llama3.2:3b"}]})
+    if path == "/api/show":
+        vision = body.get("model") == "qwen2.5vl:7b"
+        return Reply(body={"capabilities": ["completion", "vision"] if vision else ["completion"]})
+    if path == "/v1/chat/completions" and not body.get("stream"):
+        message = {"role": "assistant", "content": "OK"}
+        usage = {"prompt_tokens": 90, "completion_tokens": 1, "total_tokens": 91}
+        choice = {"index": 0, "message": message, "finish_reason": "length"}
+        return Reply(
+            body={
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [choice],
+                "usage": usage,
+            }
+        )
+    return Reply(status=404, body={"error": "not found"})
+
+
+@pytest.mark.parametrize("model, vision", [("qwen2.5vl:7b", True), ("llama3.2:3b", False)])
+def test_ollama_models_and_their_vision_come_from_its_native_api(home, model, vision):
+    with ScriptedServer(ollama_script) as server:
+        settings = RemoteSettings(providers={"ollama": {"base_url": server.base_url, "model": model}})
+        report = check_connection(get_provider("ollama", settings))
+        paths = [r["path"] for r in server.requests]
+    assert report.models == ["qwen2.5vl:7b", "llama3.2:3b"]
+    assert report.vision is vision and report.vision_how == "server says"
+    assert paths[:2] == ["/api/tags", "/api/show"]
+    assert ("/v1/chat/completions" in paths) is vision, "a model that cannot see is not sent the test picture"
