@@ -18,12 +18,12 @@ from PIL import Image
 from ..errors import ModelUnavailable, RemoteUnavailable
 from ..remote.client import RemoteClient
 from ..remote.consent import ConsentStore, check_consent, source_marker
-from ..remote.images import PreparedImage, prepare_image
+from ..remote.images import PreparedImage, picture_key, prepare_image
 from ..remote.providers import Provider, get_provider
 from ..remote.secrets import env_var_for, get_api_key, key_source
 from ..remote.settings import RemoteSettings
 from .base import TextLine, VisionBackend
-from .hub_vlm import DESCRIBE_PROMPTS, image_key
+from .hub_vlm import DESCRIBE_PROMPTS
 
 
 class RemoteVisionBackend:
@@ -99,7 +99,7 @@ class RemoteVisionBackend:
 
     def prepare(self, image: Image.Image) -> PreparedImage:
         """The picture as sent (shrunk, compressed, base64), cached so follow-ups send the same bytes."""
-        key = f"{image_key(image)}:{self.provider.max_edge}:{self.provider.max_bytes}"
+        key = f"{picture_key(image)}:{self.provider.max_edge}:{self.provider.max_bytes}"
         with self._lock:
             cached = self._pictures.get(key)
             if cached is not None:
