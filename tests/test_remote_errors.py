@@ -323,3 +323,45 @@ def test_ollama_models_and_their_vision_come_from_its_native_api(home, model, vi
     assert report.vision is vision and report.vision_how == "server says"
     assert paths[:2] == ["/api/tags", "/api/show"]
     assert ("/v1/chat/completions" in paths) is vision, "a model that cannot see is not sent the test picture"
+
+
+def test_a_picture_too_large_for_the_server_is_sent_once_more_at_half_the_size(home):
+    sizes = []
+
+    def script(method, path, headers, body):
+        url = body["messages"][0]["content"][0]["image_url"]["url"]
+        sizes.append(len(url))
+        return Reply(status=413, body="Request Entity Too Large") if len(sizes) == 1 else Reply(chunks=["Fits."])
+
+    big = Image.new("RGB", (1600, 1000), "white")
+    with ScriptedServer(script) as server:
+        backend = backend_for(server.base_url)
+        assert list(backend.describe(big)) == ["Fits."]
+        assert backend.last_picture.size == (768, 480)
+        assert list(backend.ask(big, "and now?")) == ["Fits."]  # the smaller size is remembered
+    assert len(sizes) == 3 and sizes[1] < sizes[0] and sizes[2] == sizes[1]
+
+
+def test_connect_timeout_is_a_plain_sentence():
+    # A server that never completes the TCP handshake cannot be staged on 127.0.0.1, so the
+    # exception chain the openai client raises for it is built here and explained.
+    import httpx2
+    import openai
+
+    from assistant.remote import get_provider as provider_named
+    from assistant.remote.failures import explain
+
+    request = httpx2.Request("POST", "http://gpu.lan:8000/v1/chat/completions")
+    try:
+        try:
+            raise httpx2.ConnectTimeout("timed out", request=request)
+        except httpx2.ConnectTimeout as cause:
+            raise openai.APITimeoutError(request=request) from cause
+    except openai.APITimeoutError as exc:
+        error = explain(
+            exc,
+            provider_named("vllm", RemoteSettings(providers={"vllm": {"base_url": "http://gpu.lan:8000/v1"}})),
+            model="m",
+        )
+    assert error.reason == "timeout"
+    assert error.message == "The picture server at gpu.lan:8000 did not answer in time."

@@ -25,6 +25,8 @@ from ..remote.settings import RemoteSettings
 from .base import TextLine, VisionBackend
 from .hub_vlm import DESCRIBE_PROMPTS
 
+MIN_RETRY_EDGE = 384  # below this a shrunk screen is unreadable: say "too large" instead
+
 
 class RemoteVisionBackend:
     name = "remote"
@@ -55,6 +57,7 @@ class RemoteVisionBackend:
         self._text_reader = text_reader
         self._pictures: OrderedDict[str, PreparedImage] = OrderedDict()
         self._cache_size = max(0, cache_images)
+        self._edge_cap = provider.max_edge  # lowered when a server says a picture is too large
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -94,12 +97,25 @@ class RemoteVisionBackend:
         check_consent(self.provider, self.settings, self._consent)  # before any byte of the picture leaves
         picture = self.prepare(image)
         model = self.resolve_model()
-        messages = build_messages(picture.data_url, turns)
-        yield from self.client.stream_chat(model, messages, max_tokens, cancel, picture.size)
+        try:
+            yield from self.client.stream_chat(
+                model, build_messages(picture.data_url, turns), max_tokens, cancel, picture.size
+            )
+        except RemoteUnavailable as error:
+            smaller = max(picture.size) // 2
+            if error.reason != "too_large" or error.partial or smaller < MIN_RETRY_EDGE:
+                raise
+            # The server's limit is below the preset's: once more at half the size, and remember it.
+            self._edge_cap = smaller  # a quarter of the pixels: about a quarter of the bytes
+            picture = self.prepare(image)
+            yield from self.client.stream_chat(
+                model, build_messages(picture.data_url, turns), max_tokens, cancel, picture.size
+            )
 
     def prepare(self, image: Image.Image) -> PreparedImage:
         """The picture as sent (shrunk, compressed, base64), cached so follow-ups send the same bytes."""
-        key = f"{picture_key(image)}:{self.provider.max_edge}:{self.provider.max_bytes}"
+        max_edge, max_bytes = min(self.provider.max_edge, self._edge_cap), self.provider.max_bytes
+        key = f"{picture_key(image)}:{max_edge}:{max_bytes}"
         with self._lock:
             cached = self._pictures.get(key)
             if cached is not None:
@@ -107,7 +123,7 @@ class RemoteVisionBackend:
                 self.stats["encode_hits"] += 1
                 self.last_picture = cached
                 return cached
-        picture = prepare_image(image, self.provider.max_edge, self.provider.max_bytes)
+        picture = prepare_image(image, max_edge, max_bytes)
         with self._lock:
             self.stats["encodes"] += 1
             self.last_picture = picture
