@@ -359,3 +359,20 @@ def test_settings_round_trip_without_secrets():
     assert settings.provider == "vllm" and settings.show_source is False
     assert settings.providers == {"vllm": {"model": "m"}}
     assert RemoteSettings.from_dict(settings.to_dict()) == settings
+
+
+def test_fallback_rule():
+    from assistant.errors import Cancelled
+    from assistant.remote.fallback import fallback_notice, should_fall_back
+
+    down = RemoteUnavailable("Nothing is answering at localhost:11434. Is Ollama running?", reason="refused")
+    cut = RemoteUnavailable("The connection broke in the middle of the answer.", reason="stream_cut", partial=True)
+    allowed, not_allowed = RemoteSettings(fallback_to_local=True), RemoteSettings()
+    assert should_fall_back(down, allowed, answered=False)
+    assert not should_fall_back(down, not_allowed, answered=False), "only when the user allowed it"
+    assert not should_fall_back(down, allowed, answered=True)
+    assert not should_fall_back(cut, allowed, answered=False)
+    assert not should_fall_back(Cancelled("Stopped."), allowed, answered=False)
+    assert fallback_notice(down) == (
+        "Nothing is answering at localhost:11434. Is Ollama running? Answering with the local model instead."
+    )
