@@ -100,6 +100,7 @@ class Reply:
     finish: str | None = "stop"  # finish_reason of the last chunk; None: cut without one
     delay: float = 0.0  # seconds to wait after the headers (read timeouts)
     close_early: bool = False  # hang up mid-stream (no [DONE])
+    error_event: str | None = None  # an error sent inside the stream after the chunks
 
 
 class ScriptedServer:
@@ -127,9 +128,7 @@ class ScriptedServer:
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else {}
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                outer.requests.append(
-                    {"method": method, "path": self.path, "headers": headers, "body": body}
-                )
+                outer.requests.append({"method": method, "path": self.path, "headers": headers, "body": body})
                 reply = outer.script(method, self.path, headers, body)
                 try:
                     _send(self, reply)
@@ -171,6 +170,9 @@ def _send(handler: http.server.BaseHTTPRequestHandler, reply: Reply) -> None:
         handler.wfile.flush()
         if reply.close_early and i == len(reply.chunks or []) - 1:
             return
+    if reply.error_event is not None:
+        handler.wfile.write(f"data: {json.dumps({'error': reply.error_event})}\n\n".encode())
+        return
     if reply.finish is not None:
         handler.wfile.write(_sse({}, reply.finish))
         handler.wfile.write(b"data: [DONE]\n\n")

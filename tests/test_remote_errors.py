@@ -365,3 +365,22 @@ def test_connect_timeout_is_a_plain_sentence():
         )
     assert error.reason == "timeout"
     assert error.message == "The picture server at gpu.lan:8000 did not answer in time."
+
+
+def test_an_error_inside_the_stream_is_the_servers_problem_not_a_cut(home):
+    with ScriptedServer(lambda *a: Reply(chunks=["The screen"], error_event="CUDA out of memory")) as server:
+        with pytest.raises(RemoteUnavailable) as caught:
+            list(backend_for(server.base_url).describe(PICTURE))
+    assert (caught.value.reason, caught.value.partial) == ("server", True)
+    assert caught.value.message.endswith("reported a problem while answering.")
+    assert "CUDA" not in caught.value.message, "the server's own words are never spoken"
+
+
+def test_an_ollama_model_without_a_tag_means_latest(home):
+    with ScriptedServer(ollama_script) as server:
+        settings = RemoteSettings(providers={"ollama": {"base_url": server.base_url, "model": "qwen2.5vl"}})
+        body = ollama_script("GET", "/api/tags", {}, {}).body
+        body["models"][0]["name"] = "qwen2.5vl:latest"
+        server.script = lambda m, p, h, b: Reply(body=body) if p == "/api/tags" else ollama_script(m, p, h, b)
+        report = check_connection(get_provider("ollama", settings), probe=False)
+    assert report.model_listed is True

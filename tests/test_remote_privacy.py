@@ -34,6 +34,7 @@ from assistant.remote import (
     get_api_key,
     get_provider,
     host_scope,
+    is_trusted_local,
     key_source,
     list_providers,
     needs_consent,
@@ -376,3 +377,11 @@ def test_fallback_rule():
     assert fallback_notice(down) == (
         "Nothing is answering at localhost:11434. Is Ollama running? Answering with the local model instead."
     )
+
+
+def test_settings_of_the_wrong_type_are_ignored_not_misread():
+    settings = RemoteSettings.from_dict({"trusted_local": "ollama", "show_source": "no", "connect_timeout": 3})
+    assert settings.trusted_local == ["ollama"], "a single name is a list of one, never a substring test"
+    assert settings.show_source is True
+    assert settings.connect_timeout == 3
+    assert not is_trusted_local(get_provider("llama.cpp"), settings)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from PIL import Image, ImageDraw
 
 from ..errors import AssistantError, RemoteUnavailable
-from .client import RemoteClient
+from .client import RemoteClient, model_listed
 from .images import prepare_image
 from .providers import Provider
 from .secrets import get_api_key, key_source
@@ -93,7 +93,7 @@ def _check(client: RemoteClient, report: ConnectionReport, probe: bool) -> None:
     if not report.model:
         report.error, report.error_reason = f"{report.label} has no model loaded.", "model_missing"
         return
-    report.model_listed = report.model in report.models if report.models else None
+    report.model_listed = model_listed(report.model, report.models) if report.models else None
     if report.model_listed is False:
         return
     said = client.model_accepts_pictures(report.model)

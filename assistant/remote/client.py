@@ -171,7 +171,7 @@ class RemoteClient:
             names = [m.id for m in self.list_models()]
         except RemoteUnavailable:
             return error
-        if names and model not in names:
+        if names and not model_listed(model, names):
             return model_missing(self.provider, model, names, status=error.status)
         return error
 
@@ -198,6 +198,11 @@ class RemoteClient:
 
     def close(self) -> None:
         self._openai.close()
+
+
+def model_listed(model: str, names: list[str]) -> bool:
+    """Whether the server lists `model`; Ollama names without a tag mean ":latest"."""
+    return model in names or (":" not in model and f"{model}:latest" in names)
 
 
 def _api_errors() -> tuple[type[Exception], ...]:

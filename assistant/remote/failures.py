@@ -148,6 +148,10 @@ def _from_transport(
     where_ = f"The picture server at {provider.host}"
     causes = list(_causes(exc))
     names = {type(c).__name__ for c in causes}
+    if type(exc).__name__ == "APIError":  # the server sent an error event inside the stream
+        if NO_VISION.search(detail):
+            return no_vision(provider, model)
+        return _fail(provider, "server", f"{where_} reported a problem while answering.")
     if partial and not any(isinstance(c, (TimeoutError, socket.timeout)) for c in causes):
         return _fail(provider, "stream_cut", f"The connection to {where} broke in the middle of the answer.")
     if NO_VISION.search(detail):
@@ -181,8 +185,6 @@ def _from_transport(
         return _fail(provider, "timeout", f"{where_} {verb}.", partial=partial)
     if "RemoteProtocolError" in names or "ReadError" in names:
         return _fail(provider, "stream_cut", f"The connection to {where} broke before the answer.")
-    if type(exc).__name__ == "APIError":  # an error event inside the stream
-        return _fail(provider, "server", f"{where_} reported a problem while answering.")
     return _fail(provider, "connection", f"Could not reach {where}.")
 
 

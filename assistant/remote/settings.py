@@ -47,17 +47,28 @@ class RemoteSettings:
     def from_dict(cls, raw: dict[str, Any] | None) -> RemoteSettings:
         """Settings from a TOML section; unknown keys and key-like fields are ignored."""
         settings = cls()
-        names = {f.name for f in dataclasses.fields(cls)}
         for key, value in (raw or {}).items():
-            if key in names:
-                setattr(settings, key, value)
+            default = getattr(settings, key, None)
+            if key not in _FIELDS:
+                continue
+            if isinstance(default, list) and isinstance(value, str):
+                value = [value]  # trusted_local = "ollama" means ["ollama"], never a substring test
+            if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
+                if not (isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)):
+                    log.warning("ignored the setting remote.%s: it should be a %s", key, type(default).__name__)
+                    continue
+            setattr(settings, key, value)
         settings.providers = _without_secrets(settings.providers)
+        settings.trusted_local = [str(name) for name in settings.trusted_local]
         return settings
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["providers"] = _without_secrets(data["providers"])
         return data
+
+
+_FIELDS = {f.name for f in dataclasses.fields(RemoteSettings)}
 
 
 def _without_secrets(providers: Any) -> dict:
