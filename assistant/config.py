@@ -16,6 +16,7 @@ import platformdirs
 import tomli_w
 
 from .commands import RENAMED, default_hotkeys, is_trigger
+from .remote.settings import RemoteSettings
 
 APP_NAME = "screen-assistant"
 
@@ -101,7 +102,7 @@ LIMITS: dict[str, tuple] = {
     "safety.text_threshold": (0.0, 1.0),
     "safety.image_threshold": (0.0, 1.0),
     "safety.picture_check": ("warn", "withhold", "off"),
-    "models.backend": ("auto", "embedded", "vlm"),
+    "models.backend": ("auto", "embedded", "vlm", "remote"),
     "models.detail": ("quick", "full"),
     "models.max_new_tokens": (1, 1024),
     "max_pixels": (1_000_000, 1_000_000_000),
@@ -120,6 +121,7 @@ class Settings:
     models: ModelSettings = field(default_factory=ModelSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
+    remote: RemoteSettings = field(default_factory=RemoteSettings)  # model servers; keys live in the keyring
     max_pixels: int = 100_000_000
     # Sentences about values that could not be used (out of range, wrong type, unreadable file);
     # the app shows and speaks them. Never saved.
@@ -149,6 +151,8 @@ class Settings:
                 for key, value in values.items():
                     if hasattr(target, key):
                         _set_checked(target, f"{section}.{key}", key, value, settings.problems)
+        # remote: its own reader drops key-like fields (keys belong in the keyring) and wrong types
+        settings.remote = RemoteSettings.from_dict(raw.get("remote") if isinstance(raw.get("remote"), dict) else None)
         if "max_pixels" in raw:
             _set_checked(settings, "max_pixels", "max_pixels", raw["max_pixels"], settings.problems)
         settings.ui.hotkeys = _migrated_hotkeys(settings.ui.hotkeys, settings.problems)

@@ -109,7 +109,7 @@ class Engine:
             for draft in handler(self, request):
                 yield from publisher.publish(draft)
         except AssistantError as exc:
-            yield publisher.error(exc.kind, exc.message, exc.exit_code)
+            yield publisher.error(exc.kind, exc.message, exc.exit_code, getattr(exc, "reason", ""))
         except MemoryError:
             yield publisher.error(
                 "internal", "There was not enough memory to finish. Try a smaller image or a smaller model.", 1
@@ -168,6 +168,10 @@ class Engine:
         """Apply new settings: backends whose model settings changed are dropped (the next request
         loads the new model), the gate takes the new thresholds."""
         old, self.settings = self.settings, settings
+        if old.remote != settings.remote:
+            with self._backend_lock:
+                for kind in [k for k in self._backends if k.startswith("remote:")]:
+                    self._backends.pop(kind)
         if (old.models.vlm_preset, old.models.max_new_tokens) != (
             settings.models.vlm_preset,
             settings.models.max_new_tokens,
@@ -208,7 +212,8 @@ class Engine:
 
     # ---- backends -----------------------------------------------------------------------
     def backend(self, kind: str) -> VisionBackend:
-        """kind: embedded | vlm. Loaded once, lazily; ModelUnavailable if the model is missing."""
+        """kind: embedded | vlm | remote:PROVIDER:MODEL (from choose_backend). Loaded once,
+        lazily; ModelUnavailable if the model is missing."""
         with self._backend_lock:
             if kind not in self._backends:
                 self._backends[kind] = self._build_backend(kind)
@@ -226,10 +231,20 @@ class Engine:
             return HubVLMBackend(
                 self.store.path(preset), name=preset, max_new_tokens=self.settings.models.max_new_tokens
             )
-        raise BadInput(f"Unknown backend '{kind}'. Use auto, embedded or vlm.")
+        if kind.startswith("remote:"):
+            from .vision.remote import remote_backend
+
+            _, provider, model = kind.split(":", 2)
+            return remote_backend(self.settings.remote, provider=provider or None, model=model or None)
+        raise BadInput(f"Unknown backend '{kind}'. Use auto, embedded, vlm or remote.")
 
     def choose_backend(self, request: Request, text_heavy: bool = False) -> str:
+        """The backend kind for a request. A model server is used only when the user chose it
+        (never by auto): local stays the default."""
         wanted = request.option("backend") or self.settings.models.backend
+        if wanted == "remote":
+            provider = request.option("provider") or self.settings.remote.provider
+            return f"remote:{provider}:{request.option('model') or self.settings.remote.model}"
         if wanted != "auto":
             return wanted
         if text_heavy:
@@ -339,8 +354,8 @@ class _Publisher:
     def _line(self, line) -> SafeLine:
         return SafeLine(self.engine.gated(line.text, self.verdict), tuple(line.box), float(line.confidence))
 
-    def error(self, kind: str, message: str, exit_code: int) -> ErrorEvent:
-        return ErrorEvent(kind, self.engine.gated(message, self.verdict), exit_code)
+    def error(self, kind: str, message: str, exit_code: int, reason: str = "") -> ErrorEvent:
+        return ErrorEvent(kind, self.engine.gated(message, self.verdict), exit_code, reason)
 
 
 # ---- routing: an utterance becomes one of the other requests, or a command for the UI ----------

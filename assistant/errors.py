@@ -46,10 +46,10 @@ class Cancelled(AssistantError):
     exit_code = 130
 
 
-<<<<<<< HEAD
 # Exit codes shared by every command line entry.
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3
-=======
+
+
 class RemoteUnavailable(ModelUnavailable):
     """A picture-model server (Ollama, vLLM, a cloud provider...) could not answer.
 
@@ -80,4 +80,3 @@ class RemoteUnavailable(ModelUnavailable):
         self.partial = partial
         self.retry_after = retry_after
         self.status = status
->>>>>>> 62072f76ddea74a55495355731afe9711205f6b1

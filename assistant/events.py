@@ -76,11 +76,15 @@ class SafeLine:
 class DescribeOptions:
     detail: str | None = None  # quick | full; None: the settings' choice
     backend: str | None = None  # auto | embedded | vlm | remote; None: the settings' choice
+    provider: str | None = None  # remote: a provider preset (ollama, vllm, openai ...)
+    model: str | None = None  # remote: the server's model name
 
 
 @dataclass(frozen=True)
 class AskOptions:
     backend: str | None = None
+    provider: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,7 @@ class ErrorEvent:
     kind: str  # bad_input | unavailable | blocked | cancelled | internal
     message: SafeText
     exit_code: int = 1
+    reason: str = ""  # finer cause where a caller acts on it (remote: "consent", "no_key" ...)
 
 
 Event = Progress | TextChunk | PictureVerdict | Result | ErrorEvent

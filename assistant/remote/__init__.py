@@ -10,28 +10,41 @@ This package imports quickly: the `openai` client (most of a second to import) l
 server is contacted.
 """
 
+from importlib import import_module
 from typing import Any
 
-from .consent import (
-    ConsentStore,
-    can_be_marked_local,
-    check_consent,
-    consent_question,
-    is_trusted_local,
-    needs_consent,
-    source_marker,
-)
-from .images import PreparedImage, prepare_image
-from .providers import Provider, get_provider, host_scope, list_providers, load_presets
-from .secrets import KeyringUnavailable, delete_api_key, env_var_for, get_api_key, key_source, set_api_key
-from .settings import RemoteSettings
+# name -> submodule. Nothing is imported until used: config.py reads RemoteSettings from
+# settings.py, and consent.py reads config (an eager import here would make a circle).
+_WHERE = {
+    "ConsentStore": "consent",
+    "can_be_marked_local": "consent",
+    "check_consent": "consent",
+    "consent_question": "consent",
+    "is_trusted_local": "consent",
+    "needs_consent": "consent",
+    "source_marker": "consent",
+    "PreparedImage": "images",
+    "prepare_image": "images",
+    "Provider": "providers",
+    "get_provider": "providers",
+    "host_scope": "providers",
+    "list_providers": "providers",
+    "load_presets": "providers",
+    "KeyringUnavailable": "secrets",
+    "delete_api_key": "secrets",
+    "env_var_for": "secrets",
+    "get_api_key": "secrets",
+    "key_source": "secrets",
+    "set_api_key": "secrets",
+    "RemoteSettings": "settings",
+    "ConnectionReport": "check",
+    "test_connection": "check",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ConnectionReport", "test_connection"):
-        from . import check
-
-        return getattr(check, name)
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
     raise AttributeError(name)
 
 

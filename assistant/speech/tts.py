@@ -39,8 +39,8 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import BadInput, ModelUnavailable
-from ..logs import get_logger
 from ..events import SafeText
+from ..logs import get_logger
 from ..safety import MASK
 from .chunker import SentenceChunker
 from .platform_voices import RENDER_TIMEOUT, driver_kind, nsss_renderer, sapi_renderer

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from PIL import Image
 
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, RemoteUnavailable
 from ..events import Draft, HandlerEvent, Outcome, Request, Stage
 from ..images import blank_reason
-from .base import TextLine
+from ..remote.fallback import fallback_notice, should_fall_back
+from .base import TextLine, VisionBackend
 
 # Questions about the words on screen are the OCR's job even when a picture model is installed.
 _TEXT_QUESTION = re.compile(
@@ -51,15 +52,10 @@ def handle_describe(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
         return
     kind = ctx.choose_backend(request)
     yield Stage("load_model", "Loading the model." if kind == "vlm" else "Looking at the picture.")
-    t1 = time.perf_counter()
-    backend = ctx.backend(kind)
-    timings["load_model"] = _ms(t1)
-    yield Stage("generate", "Describing the picture.")
     detail = request.option("detail", ctx.settings.models.detail)
-    for piece in backend.describe(image, detail=detail, cancel=ctx.cancel_event):
-        if "first_chunk" not in timings:
-            timings["first_chunk"] = _ms(t0)
-        yield Draft(piece)
+    backend = yield from _answer(
+        ctx, kind, lambda b: b.describe(image, detail=detail, cancel=ctx.cancel_event), timings, t0
+    )
     timings["total"] = _ms(t0)
     yield Outcome("describe", backend=backend.name, model=backend.model, timings_ms=timings)
 
@@ -75,15 +71,10 @@ def handle_ask(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
         yield blank
         return
     kind = ctx.choose_backend(request, text_heavy=bool(_TEXT_QUESTION.search(question)))
-    t1 = time.perf_counter()
-    backend = ctx.backend(kind)
-    timings["load_model"] = _ms(t1)
-    yield Stage("generate", "Thinking about your question.")
     history = list(ctx.session.history)
-    for piece in backend.ask(image, question, history=history, cancel=ctx.cancel_event):
-        if "first_chunk" not in timings:
-            timings["first_chunk"] = _ms(t0)
-        yield Draft(piece)
+    backend = yield from _answer(
+        ctx, kind, lambda b: b.ask(image, question, history=history, cancel=ctx.cancel_event), timings, t0
+    )
     timings["total"] = _ms(t0)
     yield Outcome("ask", backend=backend.name, model=backend.model, timings_ms=timings, slots={"question": question})
 
@@ -110,6 +101,37 @@ def handle_read(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
         yield Draft("I found no text in this picture.")
     timings["total"] = _ms(t0)
     yield Outcome("read_text", backend=backend.name, model="rapidocr", timings_ms=timings, lines=lines)
+
+
+def _answer(
+    ctx: Context, kind: str, stream: Callable[[VisionBackend], Iterator[str]], timings: dict, t0: float
+) -> Generator[HandlerEvent, None, VisionBackend]:
+    """Stream an answer from the backend `kind`. When a model server fails before saying anything
+    and the user allowed it, the local model answers instead, after a sentence saying so. A
+    server's answer ends with where it came from ("(from OpenAI)") unless the user turned that off."""
+    t1 = time.perf_counter()
+    backend = ctx.backend(kind)
+    timings["load_model"] = _ms(t1)
+    yield Stage("generate", "Thinking about it.")
+    answered = False
+    try:
+        for piece in stream(backend):
+            if not answered:
+                answered = True
+                timings["first_chunk"] = _ms(t0)
+            yield Draft(piece)
+    except RemoteUnavailable as error:
+        if not should_fall_back(error, ctx.settings.remote, answered):
+            raise
+        yield Draft(fallback_notice(error) + " ")
+        backend = ctx.backend("vlm" if ctx.store.is_installed(ctx.settings.models.vlm_preset) else "embedded")
+        for piece in stream(backend):
+            yield Draft(piece)
+        return backend
+    marker = getattr(backend, "marker", "")
+    if marker and answered:
+        yield Draft(" " + marker)
+    return backend
 
 
 def _lines(backend, image: Image.Image, ctx: Context) -> Iterator[TextLine]:

@@ -15,14 +15,13 @@ from collections.abc import Iterator
 
 from PIL import Image
 
-from ..errors import ModelUnavailable, RemoteUnavailable
+from ..errors import RemoteUnavailable
 from ..remote.client import RemoteClient
 from ..remote.consent import ConsentStore, check_consent, source_marker
 from ..remote.images import PreparedImage, picture_key, prepare_image
 from ..remote.providers import Provider, get_provider
 from ..remote.secrets import env_var_for, get_api_key, key_source
 from ..remote.settings import RemoteSettings
-from .base import TextLine, VisionBackend
 from .hub_vlm import DESCRIBE_PROMPTS
 
 MIN_RETRY_EDGE = 384  # below this a shrunk screen is unreadable: say "too large" instead
@@ -38,7 +37,6 @@ class RemoteVisionBackend:
         settings: RemoteSettings | None = None,
         api_key: str | None = None,
         consent: ConsentStore | None = None,
-        text_reader: VisionBackend | None = None,
         cache_images: int = 4,
     ):
         self.settings = settings or RemoteSettings()
@@ -54,7 +52,6 @@ class RemoteVisionBackend:
         self.stats = {"encodes": 0, "encode_hits": 0}
         self.last_picture: PreparedImage | None = None
         self._consent = consent or ConsentStore()
-        self._text_reader = text_reader
         self._pictures: OrderedDict[str, PreparedImage] = OrderedDict()
         self._cache_size = max(0, cache_images)
         self._edge_cap = provider.max_edge  # lowered when a server says a picture is too large
@@ -83,12 +80,6 @@ class RemoteVisionBackend:
             turns += [earlier_question, earlier_answer]
         turns.append(question.strip())
         return self._stream(image, turns, self.settings.ask_tokens, cancel)
-
-    def read_text(self, image: Image.Image) -> list[TextLine]:
-        """Text is read by the local reader: OCR needs exact positions, and stays on this computer."""
-        if self._text_reader is None:
-            raise ModelUnavailable("Reading text uses the built-in reader, which is not available here.")
-        return self._text_reader.read_text(image)
 
     # ---- request --------------------------------------------------------------------------------
     def _stream(
@@ -166,7 +157,6 @@ def remote_backend(
     model: str | None = None,
     *,
     consent: ConsentStore | None = None,
-    text_reader: VisionBackend | None = None,
 ) -> RemoteVisionBackend:
     """The backend for `provider` (default: the settings' choice) and `model`, with its API key
     from the keyring or the environment. Does not touch the network.
@@ -178,7 +168,7 @@ def remote_backend(
     key = get_api_key(chosen) if chosen.key != "none" else None
     if chosen.key == "required" and not key:
         raise missing_key(chosen)
-    return RemoteVisionBackend(chosen, settings=settings, api_key=key, consent=consent, text_reader=text_reader)
+    return RemoteVisionBackend(chosen, settings=settings, api_key=key, consent=consent)
 
 
 def missing_key(provider: Provider) -> RemoteUnavailable:
