@@ -87,13 +87,23 @@ class Dictating:
 
 
 @dataclass(frozen=True)
+class ConsentNeeded:
+    """A model server that is not local needs the user's yes before any picture goes to it. The
+    view asks `question` (Yes/No) and calls Controller.answer_consent."""
+
+    question: SafeText
+    provider: str
+    request: Request
+
+
+@dataclass(frozen=True)
 class Finished:
     """A request ended: 'result:<intent>' or 'error:<kind>'."""
 
     what: str
 
 
-ViewEvent = Busy | Notice | TranscriptLine | PictureShown | RunCommand | Dictating | Finished
+ViewEvent = Busy | Notice | TranscriptLine | PictureShown | RunCommand | Dictating | ConsentNeeded | Finished
 Listener = Callable[[Event | ViewEvent], None]
 
 
@@ -318,6 +328,8 @@ class Controller:
 
     def _error(self, kind: str, message: SafeText, event: ErrorEvent | None = None) -> None:
         self._speech("finish")
+        if event is not None and event.reason == "consent" and self._current is not None:
+            self._ask_consent(self._current.request)
         if kind == "blocked" and not message.startswith("Blocked."):
             message = join([trusted("Blocked. "), message])
         if event is not None:
@@ -326,6 +338,25 @@ class Controller:
         self._speech("say", message, Priority.QUEUE if kind == "cancelled" else Priority.INTERRUPT)
         self._emit(Notice(message, assertive=kind != "cancelled", speak=False))
         self._emit(Finished(f"error:{kind}"))
+
+    # ---- model servers: consent ---------------------------------------------------------------
+    def _ask_consent(self, request: Request) -> None:
+        from .remote import consent_question, get_provider
+
+        provider = get_provider(request.option("provider") or self.settings.remote.provider, self.settings.remote)
+        question = self.gated(consent_question(provider))
+        self._speech("say", question, Priority.INTERRUPT)
+        self._emit(ConsentNeeded(question, provider.name, request))
+
+    def answer_consent(self, provider_name: str, allowed: bool, request: Request | None = None) -> None:
+        """The user's answer is remembered; with a yes, the request that asked runs again."""
+        from .remote import ConsentStore, get_provider
+
+        ConsentStore().record(get_provider(provider_name, self.settings.remote), allowed)
+        if allowed and request is not None:
+            self.submit(request.intent, image=None, text=request.text, options=request.options)
+        elif not allowed:
+            self.notice(trusted("Nothing was sent. Choose a local model in Settings to describe pictures here."))
 
     # ---- commands the engine routed to us (spoken "repeat", "take a screenshot" ...) -----------
     def _act_on(self, command_id: str) -> None:

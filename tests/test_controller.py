@@ -206,3 +206,47 @@ def test_good_values_load_and_old_hotkey_names_are_migrated(home):
     settings = Settings.load(path)
     assert settings.safety.text_threshold == 0.5 and settings.problems == []
     assert settings.ui.hotkeys == {"focus_question": "ctrl+alt+shift+a", "read_screen": "ctrl+alt+f"}
+
+
+# ---- model servers through the engine: marker, fallback, never chosen by auto -------------------
+class Failing(Tagged):
+    name = "remote"
+    marker = "(from Nowhere)"
+
+    def describe(self, image, detail="quick", cancel=None):
+        from assistant.errors import RemoteUnavailable
+
+        raise RemoteUnavailable("Nothing is answering at localhost:9.", reason="refused", provider="x")
+        yield ""
+
+
+class Answering(Tagged):
+    name = "remote"
+    marker = "(from Somewhere)"
+
+
+def _remote_engine(backend, fallback: bool):
+    settings = Settings()
+    settings.models.backend = "remote"
+    settings.remote.provider = "x"
+    settings.remote.fallback_to_local = fallback
+    return Engine(settings=settings, backends={"remote:x:": backend, "embedded": Tagged("local")})
+
+
+def test_a_server_answer_ends_with_where_it_came_from():
+    result = _remote_engine(Answering("big"), False).run_to_result(Request("describe", image=_picture()))
+    assert result.text == "Described by big. (from Somewhere)" and result.backend == "remote"
+
+
+def test_a_failing_server_falls_back_to_the_local_model_only_when_allowed():
+    result = _remote_engine(Failing("x"), True).run_to_result(Request("describe", image=_picture()))
+    assert isinstance(result, Result)
+    assert result.text.startswith("Nothing is answering at localhost:9. Answering with the local model instead.")
+    assert result.text.endswith("Described by local.")
+    refused = _remote_engine(Failing("x"), False).run_to_result(Request("describe", image=_picture()))
+    assert isinstance(refused, ErrorEvent) and refused.reason == "refused" and refused.exit_code == 3
+
+
+def test_auto_never_picks_a_model_server():
+    engine = Engine(settings=Settings())
+    assert not engine.choose_backend(Request("describe")).startswith("remote")

@@ -261,3 +261,76 @@ def test_connection_to_nothing_reports_a_sentence_instead_of_raising(vlm_dir, tm
     report = check_connection(get_provider("test", settings_for(nowhere.base_url)))
     assert not report.ok and report.error_reason == "refused"
     assert report.sentences() == [f"Nothing is answering at 127.0.0.1:{nowhere.port}. Is Test server running?"]
+
+
+# ---- end to end: the CLI and the controller (the GUI's engine of record) --------------------------
+def _settings_file(home, server, trusted: bool = True):
+    from assistant.config import Settings
+
+    settings = Settings()
+    settings.models.backend = "remote"
+    settings.remote = settings_for(server.base_url, model=server.model_dir)
+    if not trusted:
+        settings.remote.trusted_local = []
+    settings.save()
+    return settings
+
+
+def test_cli_describe_and_ask_through_the_real_server(server, home, tmp_path, capsys):
+    from assistant.cli import main as cli_main
+
+    _settings_file(home, server)
+    path = tmp_path / "red.png"
+    picture().save(path)
+    assert cli_main(["describe", str(path), "--json"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["backend"] == "remote" and described["text"]
+    assert described["text"].endswith("(from Test server)")  # where the answer came from
+    assert cli_main(["ask", str(path), "what colour is it?", "--provider", "test", "--json"]) == 0
+    answered = json.loads(capsys.readouterr().out)
+    assert answered["backend"] == "remote" and answered["slots"]["question"] == "what colour is it?"
+
+
+def test_cli_asks_consent_first_and_sends_nothing_without_a_terminal(server, home, tmp_path, capsys):
+    from assistant.cli import main as cli_main
+
+    _settings_file(home, server, trusted=False)
+    path = tmp_path / "red.png"
+    picture().save(path)
+    assert cli_main(["describe", str(path)]) == 3
+    said = capsys.readouterr().err
+    assert f"Pictures you describe will be sent to {get_provider('test', settings_for(server.base_url)).host}" in said
+    assert "Nothing was sent" in said
+
+
+def test_controller_describe_follow_up_and_consent_through_the_real_server(server, home):
+    from assistant.controller import ConsentNeeded, Controller, Finished
+    from assistant.events import Result
+
+    settings = _settings_file(home, server, trusted=False)
+    controller = Controller(settings)
+    events: list = []
+    done = threading.Event()
+
+    def listen(event):
+        events.append(event)
+        if isinstance(event, Finished):
+            done.set()
+
+    controller.add_listener(listen)
+    controller.submit("describe", image=picture("blue"), source="screen")
+    assert done.wait(HANG_GUARD)
+    done.clear()
+    asked = [e for e in events if isinstance(e, ConsentNeeded)]
+    assert asked and "Continue?" in asked[0].question and not any(isinstance(e, Result) for e in events)
+    controller.answer_consent(asked[0].provider, True, asked[0].request)  # the user says yes
+    assert done.wait(HANG_GUARD)
+    done.clear()
+    described = [e for e in events if isinstance(e, Result)][-1]
+    assert described.intent == "describe" and described.backend == "remote"
+    controller.submit("ask", text="and the text?")
+    assert done.wait(HANG_GUARD)
+    answer = [e for e in events if isinstance(e, Result)][-1]
+    assert answer.intent == "ask" and answer.text
+    assert ConsentStore().state(get_provider("test", settings.remote)) == "allowed"
+    controller.close()

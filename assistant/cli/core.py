@@ -10,8 +10,14 @@ from ..events import ErrorEvent, Progress, Request, Result, TextChunk, options_f
 from ..safety import trusted
 from .output import err, gated, out, out_json
 
-BACKENDS = ["auto", "embedded", "vlm"]
+BACKENDS = ["auto", "embedded", "vlm", "remote"]
 SPEAK_TIMEOUT = 300  # seconds the CLI waits for the last sentence to be spoken
+
+
+def add_backend_options(p) -> None:
+    p.add_argument("--backend", choices=BACKENDS, default=None, help="which model answers (remote: a model server)")
+    p.add_argument("--provider", default=None, help="with --backend remote: the server preset (see models providers)")
+    p.add_argument("--model", default=None, help="with --backend remote: the server's model name")
 
 
 def add_output_options(p, speak: bool = True) -> None:
@@ -34,14 +40,14 @@ def register(sub) -> None:
     p = sub.add_parser("describe", help="describe an image")
     p.add_argument("path")
     p.add_argument("--detail", choices=["quick", "full"], default=None)
-    p.add_argument("--backend", choices=BACKENDS, default=None)
+    add_backend_options(p)
     add_output_options(p)
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("ask", help="ask a question about an image")
     p.add_argument("path")
     p.add_argument("question")
-    p.add_argument("--backend", choices=BACKENDS, default=None)
+    add_backend_options(p)
     add_output_options(p)
     p.set_defaults(func=cmd_ask)
 
@@ -75,6 +81,18 @@ def register(sub) -> None:
     )
     q.add_argument("--licence", default="unknown")
     q.set_defaults(func=cmd_models_add_local)
+    q = msub.add_parser("providers", help="list the model servers you can use with --backend remote")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_models_providers)
+    q = msub.add_parser("test", help="connect to a model server: its models, whether one takes pictures, latency")
+    q.add_argument("provider")
+    q.add_argument("--model", default=None)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_models_test)
+    q = msub.add_parser("key", help="store a model server's API key in the system keyring (asked, never typed inline)")
+    q.add_argument("provider")
+    q.add_argument("--delete", action="store_true", help="remove the stored key")
+    q.set_defaults(func=cmd_models_key)
     p.set_defaults(func=lambda args: (p.print_help(), EXIT_OK)[1])
 
 
@@ -132,13 +150,50 @@ def _speaker(engine, mode: str | None):
 
 
 def cmd_describe(args) -> int:
-    options = options_for("describe", detail=args.detail, backend=args.backend)
+    if (refused := _remote_consent(args)) is not None:
+        return refused
+    options = options_for(
+        "describe", detail=args.detail, backend=args.backend, provider=args.provider, model=args.model
+    )
     return run_request(Request("describe", image=args.path, options=options), args)
 
 
 def cmd_ask(args) -> int:
-    options = options_for("ask", backend=args.backend)
+    if (refused := _remote_consent(args)) is not None:
+        return refused
+    options = options_for("ask", backend=args.backend, provider=args.provider, model=args.model)
     return run_request(Request("ask", image=args.path, text=args.question, options=options), args)
+
+
+def _remote_consent(args) -> int | None:
+    """Before a picture goes to a model server that is not local, ask once (on a terminal) and
+    remember the answer; without a terminal, say why nothing was sent (exit 3)."""
+    from ..config import Settings
+
+    settings = Settings.load()
+    if (args.backend or settings.models.backend) != "remote":
+        return None
+    from ..remote import ConsentStore, consent_question, get_provider, needs_consent
+
+    try:
+        provider = get_provider(args.provider, settings.remote, args.model)
+    except AssistantError as exc:
+        return _failed(exc)
+    if not needs_consent(provider, settings.remote):
+        return None
+    question = gated(consent_question(provider))
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        err(question)
+        err(trusted("Nothing was sent. Run the command in a terminal to answer, or use a local model."))
+        return EXIT_UNAVAILABLE
+    sys.stderr.write(question + " [y/N] ")
+    sys.stderr.flush()
+    allowed = sys.stdin.readline().strip().lower() in ("y", "yes")
+    ConsentStore().record(provider, allowed)
+    if not allowed:
+        err(trusted("Nothing was sent."))
+        return EXIT_UNAVAILABLE
+    return None
 
 
 def cmd_read(args) -> int:
@@ -223,6 +278,76 @@ def cmd_models_remove(args) -> int:
     except AssistantError as exc:
         return _failed(exc)
     out(gated(f"Removed {args.preset} ({freed / 1e6:.0f} MB freed)."))
+    return EXIT_OK
+
+
+def cmd_models_providers(args) -> int:
+    from ..config import Settings
+    from ..remote import ConsentStore, is_trusted_local, key_source, list_providers
+
+    settings = Settings.load()
+    store = ConsentStore()
+    rows = [
+        {
+            "provider": p.name,
+            "label": p.label,
+            "base_url": p.base_url,
+            "model": p.model or "(the server's first)",
+            "local": p.local,
+            "trusted_local": is_trusted_local(p, settings.remote),
+            "key": key_source(p),
+            "consent": store.state(p),
+        }
+        for p in list_providers(settings.remote)
+    ]
+    if args.json:
+        out_json(rows, indent=2)
+        return EXIT_OK
+    for r in rows:
+        where = "local" if r["local"] or r["trusted_local"] else "sends pictures away"
+        line = f"{r['provider']:<10} {r['label']:<34} {r['base_url']:<42} {r['model']:<24} {where}"
+        out(gated(f"{line}; key: {r['key']}"))
+    return EXIT_OK
+
+
+def cmd_models_test(args) -> int:
+    from ..config import Settings
+    from ..remote import get_provider, test_connection
+
+    try:
+        report = test_connection(get_provider(args.provider, Settings.load().remote, args.model))
+    except AssistantError as exc:
+        return _failed(exc)
+    if args.json:
+        out_json(report.as_dict(), indent=2)
+    else:
+        for sentence in report.sentences():
+            out(gated(sentence))  # model names come from the server
+    return EXIT_OK if report.ok else EXIT_UNAVAILABLE
+
+
+def cmd_models_key(args) -> int:
+    import getpass
+
+    from ..remote import delete_api_key, set_api_key
+
+    try:
+        if args.delete:
+            removed = delete_api_key(args.provider)
+            out(
+                gated(f"The key for {args.provider} was removed.")
+                if removed
+                else trusted("There was no key to remove.")
+            )
+            return EXIT_OK
+        key = getpass.getpass(gated(f"API key for {args.provider} (not shown): "))
+        if not key.strip():
+            err(trusted("No key was given, so nothing was stored."))
+            return EXIT_BAD_INPUT
+        set_api_key(args.provider, key.strip())
+    except AssistantError as exc:
+        return _failed(exc)
+    out(gated(f"The key for {args.provider} is in the system keyring."))
     return EXIT_OK
 
 

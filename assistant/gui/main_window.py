@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 from assistant import commands
 from assistant.controller import (
     Busy,
+    ConsentNeeded,
     Controller,
     Dictating,
     Finished,
@@ -420,8 +422,20 @@ class MainWindow(QMainWindow):
         elif isinstance(event, Dictating):
             self.dictate_button.setText("Stop dic&tating" if event.on else "Dic&tate")
             self.dictate_button.setAccessibleName("Stop dictating" if event.on else "Dictate")
+        elif isinstance(event, ConsentNeeded):
+            self._ask_consent(event)
         elif isinstance(event, Finished):
             self.job_done.emit(event.what)
+
+    def _ask_consent(self, event: ConsentNeeded) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Send pictures?",
+            event.question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        self.controller.answer_consent(event.provider, answer == QMessageBox.StandardButton.Yes, event.request)
 
     def _append_answer(self, text: SafeText) -> None:
         """Streamed text is appended where the answer ends: the caret and what a screen reader

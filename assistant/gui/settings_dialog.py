@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 from assistant import commands
 from assistant.config import Settings
 from assistant.logs import get_logger
+from assistant.safety import SafetyGate
 
 from .hotkeys import validate_combo
+from .remote_page import RemotePage
 
 log = get_logger(__name__)
 SPEAK_WITH_CHOICES = (
@@ -63,6 +65,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._models_page(settings), "&Models")
         self.tabs.addTab(self._safety_page(settings), "Sa&fety")
         self.tabs.addTab(self._general_page(settings), "&General")
+        self.remote_page = RemotePage(settings.remote, SafetyGate.from_settings(settings))
+        self.tabs.addTab(self.remote_page, "Model ser&ver")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         for button in buttons.buttons():
             _named(button, button.text().replace("&", ""))
@@ -179,6 +183,7 @@ class SettingsDialog(QDialog):
             ("auto", "Automatic"),
             ("embedded", "Embedded (offline, fast)"),
             ("vlm", "Description model"),
+            ("remote", "Model server (see the Model server page)"),
         ):
             self.backend.addItem(text, value)
         self.backend.setCurrentIndex(max(self.backend.findData(s.models.backend), 0))
@@ -313,5 +318,40 @@ class SettingsDialog(QDialog):
             box.open()
             self.problem_box = box
             return
+        key = self.remote_page.collect(settings.remote)
+        if settings.models.backend == "remote" and not self._remote_allowed(settings):
+            return
+        if key and not self._store_key(settings.remote.provider, key):
+            return
         self.result_settings = settings
         super().accept()
+
+    def _remote_allowed(self, settings: Settings) -> bool:
+        """Choosing a server that is not local asks once, in plain words, before any picture goes."""
+        from assistant.remote import ConsentStore, consent_question, get_provider, needs_consent
+
+        provider = get_provider(settings.remote.provider, settings.remote, settings.remote.model or None)
+        if not needs_consent(provider, settings.remote):
+            return True
+        question = self.remote_page._gate.filter_text(consent_question(provider))[0]
+        answer = QMessageBox.question(
+            self,
+            "Send pictures?",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        allowed = answer == QMessageBox.StandardButton.Yes
+        ConsentStore().record(provider, allowed)
+        return allowed
+
+    def _store_key(self, provider: str, key: str) -> bool:
+        from assistant.errors import AssistantError
+        from assistant.remote import set_api_key
+
+        try:
+            set_api_key(provider, key)
+        except AssistantError as exc:
+            QMessageBox.warning(self, "Key not stored", self.remote_page._gate.filter_text(exc.message)[0])
+            return False
+        return True
