@@ -9,6 +9,7 @@ so the tests can check the description is of the picture that was actually drawn
 """
 
 import json
+import sys
 import threading
 
 import numpy as np
@@ -375,3 +376,12 @@ def test_worker_thread_ends_after_run(tiny_dirs, tmp_path):
         Request("generate", text="a tree", options=options_for("generate", steps=1, seed=1, size="64x64")),
     )
     assert not any(t.name == "diffusion" and t.is_alive() for t in threading.enumerate())
+
+
+def test_without_the_drawing_part_the_user_hears_how_to_add_it(monkeypatch):
+    """diffusers is an optional extra: a plain sentence naming it, never an ImportError."""
+    monkeypatch.setitem(sys.modules, "diffusers", None)  # as if not installed
+    engine = Engine(settings=Settings(), backends={"embedded": ColourDescriber()})
+    final, _ = run(engine, Request("generate", text="a lighthouse", options=options_for("generate", size="64x64")))
+    assert isinstance(final, ErrorEvent) and final.exit_code == 3
+    assert "pip install 'screen-assistant[drawing]'" in final.message

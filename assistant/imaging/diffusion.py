@@ -128,9 +128,24 @@ def _model_index(path: Path, name: str) -> dict:
         ) from None
 
 
+DRAWING_MISSING = (
+    "Drawing pictures and model edits need the optional drawing part, which is not installed. "
+    "Install it with: pip install 'screen-assistant[drawing]'"
+)
+
+
+def require_diffusers() -> None:
+    """Drawing is an optional part of the install (diffusers is large): say so plainly."""
+    try:
+        import diffusers  # noqa: F401
+    except ImportError:
+        raise ModelUnavailable(DRAWING_MISSING, preset="diffusers") from None
+
+
 def load_pipeline(
     store, name: str, task: str, dev: str, autoencoder: str | None = None, precision: str | None = None
 ) -> LoadedPipeline:
+    require_diffusers()
     import diffusers
 
     path = store.path(name)

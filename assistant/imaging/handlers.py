@@ -74,6 +74,7 @@ def handle_edit(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
 
 
 def _semantic_edit(ctx: Context, request: Request, image: Image.Image, instruction: str, parsed, timings: dict):
+    diffusion.require_diffusers()
     dev = diffusion.device()
     try:
         name = diffusion.choose_preset(
@@ -195,6 +196,7 @@ def handle_generate(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
         raise BadInput("Please say what to draw, for example: a lighthouse at sunset.")
     out = check_output(request.option("out"))
     ctx.gate.check_prompt(prompt)  # refused before any model is loaded
+    diffusion.require_diffusers()
     size = diffusion.parse_size(request.option("size"))
     steps = diffusion.parse_steps(request.option("steps"))
     seed = diffusion.parse_seed(request.option("seed"))
