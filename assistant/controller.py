@@ -462,9 +462,11 @@ class Controller:
         self.set_speech(speech)
 
     def _speech_notice(self, text: str) -> None:
-        """What goes wrong with speech is shown and announced, not spoken: the failing speech
-        may be what would say it."""
-        self.notice(self.gated(text), speak=False)
+        """What goes wrong with speech is shown, announced and kept in the transcript (to read
+        again later), not spoken: the failing speech may be what would say it."""
+        safe = self.gated(text)
+        self._emit(TranscriptLine(safe))
+        self.notice(safe, speak=False)
 
     def set_speech(self, speech) -> None:
         """Speech outputs are chosen off the GUI thread (finding the screen reader takes a moment):

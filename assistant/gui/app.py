@@ -110,7 +110,10 @@ def build_app(app, settings=None, history=None, speech=None, engine_factory=None
 
 def _after_start(window, hotkeys, settings, history_problem: str | None) -> None:
     hotkeys.register(settings.ui.hotkeys)
-    window.status(window.controller.gated(hotkeys.message))
+    # In the transcript too: a status line is overwritten by the next one, the transcript keeps it.
+    message = window.controller.gated(hotkeys.message)
+    window.transcript_add(message)
+    window.status(message)
     if history_problem:  # a damaged file moved aside, a full or read-only disk
         window.controller.notice(window.controller.gated(history_problem), assertive=True)
     # Finding the screen reader and building the engine take a moment: both happen off the GUI

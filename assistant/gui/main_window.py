@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.hotkeys: Any = None  # HotkeyManager, set by the app
         self.overlay: Any = None  # the region picker while it is open
         self.history_off_reason = ""  # why there is no history this session, if there is none
+        self._refocus_after = False  # give the focus back after a capture (we had it before)
         self.setWindowTitle("Screen Assistant")
         self.setObjectName("mainWindow")
         self.setAccessibleName("Screen Assistant")
@@ -535,15 +536,17 @@ class MainWindow(QMainWindow):
             self._capture_and_run(kind, intent, text)
 
     def _out_of_the_way(self, grab) -> None:
-        """When our own window is in front (the action came from its menu or a button), hide it
-        for a moment so the capture shows the screen the user means, then show it again."""
-        if not (self.isVisible() and self.isActiveWindow() and not self.isMinimized()):
+        """The app never describes itself: while it is on screen it hides for a moment so the
+        capture shows what the user means, then comes back. It takes the focus back only if it
+        had it (a hotkey pressed in another program leaves the focus there)."""
+        if not self.isVisible() or self.isMinimized():
             grab()
             return
+        was_active = self.isActiveWindow()
         self.hide()
 
         def grab_then_return():
-            self._refocus_after = True
+            self._refocus_after = was_active
             try:
                 grab()
             finally:
@@ -555,15 +558,17 @@ class MainWindow(QMainWindow):
         """Show the window again. While the region picker is open it must keep the focus (arrows,
         Enter and Escape go to it), so the window is shown without being activated."""
         overlay = self.overlay
-        if overlay is None or not overlay.isVisible():
+        picking = overlay is not None and overlay.isVisible()
+        if not picking and self._refocus_after:
             self.show()
             self._refocus()
             return
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         self.show()
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
-        overlay.raise_()
-        overlay.activateWindow()
+        if picking:
+            overlay.raise_()
+            overlay.activateWindow()
 
     def _refocus(self) -> None:
         if getattr(self, "_refocus_after", False):

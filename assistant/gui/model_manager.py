@@ -120,6 +120,10 @@ class ModelManager(QDialog):
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.cancel_button.setEnabled(True)
+        if self.focusWidget() is self.download_button:
+            # Disabling the focused button would send focus on to Remove: a second Space would
+            # then delete a model. Cancel is what the user may want next.
+            self.cancel_button.setFocus()
         self.download_button.setEnabled(False)
         self.say(f"Downloading {name}.")
         self.job.start()
@@ -142,8 +146,11 @@ class ModelManager(QDialog):
             job.wait(2000)
             job.deleteLater()
         self.progress.setVisible(False)
-        self.cancel_button.setEnabled(False)
+        refocus = self.focusWidget() is self.cancel_button
         self.download_button.setEnabled(True)
+        if refocus:
+            self.download_button.setFocus()
+        self.cancel_button.setEnabled(False)
         self.refresh()
         self.say(message, assertive)
 

@@ -244,6 +244,9 @@ class SettingsDialog(QDialog):
         )
         form.addRow(self.start_minimised)
         self.start_minimised.setChecked(bool(s.ui.start_minimised))
+        note = QLabel("Describe screen hides this window for a moment, so the assistant never describes itself.")
+        note.setWordWrap(True)
+        form.addRow(note)
         self.prompts = self._row(
             form,
             "Saved &prompts (one a line):",
