@@ -113,6 +113,7 @@ class _Job:
     source: str  # screen | window | region | clipboard | file:NAME ... ('' = not a new capture)
     label: SafeText | None  # the transcript line announcing the request; None = none
     cancelled: bool = False
+    route_transcript: bool = False  # dictation: what was heard is then understood as a request
 
 
 class Controller:
@@ -186,9 +187,10 @@ class Controller:
         options: Options | None = None,
         source: str = "",
         label: SafeText | None = None,
+        route_transcript: bool = False,
     ) -> None:
         """Queue a request. A running one is cancelled: the newest request is what the user wants."""
-        job = _Job(Request(intent, image=image, text=text, options=options), source, label)
+        job = _Job(Request(intent, image=image, text=text, options=options), source, label, False, route_transcript)
         with self._lock:
             self._pending += 1
             if self._current is not None:
@@ -321,7 +323,8 @@ class Controller:
             self._record(result.intent, result.text, result.slots.get("question", ""))
             self._emit(Notice(trusted("Done."), speak=False))
         elif result.intent == "transcribe":
-            self._dictated(result.text)
+            if self._current is not None and self._current.route_transcript:
+                self._dictated(result.text)
         else:
             self._act_on(result.intent)
         self._emit(Finished(f"result:{result.intent}"))
@@ -612,7 +615,12 @@ class Controller:
             log.exception("dictation could not stop")
             self.notice(_dictation_problem(exc, self.gated), assertive=True)
             return
-        self.submit("transcribe", options=options_for("transcribe", audio=audio), label=trusted("Dictation"))
+        self.submit(
+            "transcribe",
+            options=options_for("transcribe", audio=audio),
+            label=trusted("Dictation"),
+            route_transcript=True,
+        )
 
     def _dictated(self, text: SafeText) -> None:
         """Spoken input may be a question or a command ("make it bigger", "read this"): the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import sys
 from typing import Any
 
@@ -105,18 +106,22 @@ def make_engine(args=None):
 
 
 def run_request(request: Request, args) -> int:
-    """Run one request, stream or print JSON, speak if asked; return the exit code."""
-    engine = make_engine(args)
+    """Run one request through the same controller the desktop app uses; stream or print JSON,
+    speak if asked; return the exit code."""
+    from ..config import Settings
+    from ..controller import Controller, Finished
+
+    settings = Settings.load()
     speaking = getattr(args, "speak", False) or getattr(args, "speak_with", None)
-    speaker = _speaker(engine, getattr(args, "speak_with", None)) if speaking else None
-    if speaker is not None:
-        speaker.begin()
+    speaker = _speaker(settings, getattr(args, "speak_with", None)) if speaking else None
+    controller = Controller(settings, speech=speaker, engine_factory=lambda s: make_engine(args))
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    controller.add_listener(events.put)
+    controller.submit(request.intent, image=request.image, text=request.text, options=request.options)
     final: Result | ErrorEvent | None = None
     streamed = False
     interactive = sys.stderr.isatty()
-    for event in engine.run(request):
-        if speaker is not None:
-            speaker.speak_event(event)
+    while not isinstance(event := events.get(), Finished):
         if isinstance(event, Progress) and interactive and not args.json:
             err(event.message)
         elif isinstance(event, TextChunk) and not args.json:
@@ -126,7 +131,7 @@ def run_request(request: Request, args) -> int:
             final = event
     if speaker is not None:
         speaker.wait(SPEAK_TIMEOUT)
-        speaker.close()
+    controller.close()
     if isinstance(final, ErrorEvent):
         if args.json:
             out_json({"error": {"kind": final.kind, "message": final.message}})
@@ -142,11 +147,11 @@ def run_request(request: Request, args) -> int:
     return EXIT_OK
 
 
-def _speaker(engine, mode: str | None):
+def _speaker(settings, mode: str | None):
     """The speech outputs the settings choose (--speak-with overrides), sentence by sentence."""
     from ..speech.output import speaker_for
 
-    return speaker_for(engine.settings, notice=lambda text: err(gated(text)), mode=mode)
+    return speaker_for(settings, notice=lambda text: err(gated(text)), mode=mode)
 
 
 def cmd_describe(args) -> int:
