@@ -138,3 +138,13 @@ def column_count(lines: list[TextLine]) -> int:
         return 0
     h = median(_height(l) for l in lines)
     return max(len(_split(s, _gutters(s, h), axis=0)) for s in _strips(lines, h))
+
+
+def order_boxes(boxes: list[Box]) -> list[list[int]]:
+    """Reading order from detection boxes alone (before any text is recognised): groups of box
+    indices, each group the pieces of one line, left to right. Lets `read` speak its first line
+    after one recognition instead of after all of them."""
+    if not boxes:
+        return []
+    ordered = reading_order([TextLine(str(i), box) for i, box in enumerate(boxes)])
+    return [[int(i) for i in line.text.split()] for line in ordered]

@@ -1,0 +1,174 @@
+"""Screens as screens: the title, side navigation lists, the main content column, buttons and
+the window's title bar, found from OCR line boxes, their sizes and the colours around them.
+
+Everything here works on line boxes alone, so the first sentence of a description can say
+"A screen titled “What is rustdoc?”, with a navigation list of about 22 items on the left"
+after text detection and ONE recognition (the title's).
+
+Why these rules (checked on the 24 documentation pages in bench/eval/screens):
+- a side navigation list is a band of at least 6 lines along the left (or right) edge that no
+  line crosses, separated from the rest by a blank gutter at least 1.5 line-heights wide, and
+  narrower than the rest of the page;
+- the page title is the tallest line in the upper 40 % of the main content when it is at least
+  1.25 times the median line height (headings are set larger than body text); otherwise the
+  line inside a full-width bar of its own colour at the very top (a window title bar);
+- a button is a short line (at most 4 words) inside a filled box whose colour differs from the
+  page around it, or inside a drawn border.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+import numpy as np
+from PIL import Image
+
+from .base import TextLine
+from .layout import Box, column_count
+
+TOP_BAND = 0.08  # share of the height where top bars (menu bars, site headers) live
+NAV_MIN_LINES = 6
+NAV_MAX_SHARE = 0.4  # a side list is at most this share of the width
+TITLE_REGION = 0.4
+TITLE_MIN_RATIO = 1.25
+BAR_TOP = 0.06
+
+
+@dataclass
+class ScreenLayout:
+    nav: list[int] = field(default_factory=list)  # indices of the side navigation list's lines
+    nav_side: str = ""  # "left" or "right"
+    title: int | None = None  # index of the title line
+    title_from_bar: bool = False  # the title is a window title bar, not a heading
+    main: list[int] = field(default_factory=list)  # indices of the main content's lines
+    line_height: float = 0.0
+
+
+def _h(box: Box) -> int:
+    return max(1, box[3] - box[1])
+
+
+def find_layout(boxes: list[Box], image: Image.Image) -> ScreenLayout:
+    """Navigation list, title and main content from line boxes in reading order."""
+    out = ScreenLayout()
+    if not boxes:
+        return out
+    w, h = image.size
+    out.line_height = float(median(_h(b) for b in boxes))
+    out.nav, out.nav_side = _side_list(boxes, w, h, out.line_height)
+    rest = [i for i in range(len(boxes)) if i not in set(out.nav)]
+    out.title = _heading(boxes, rest, h)
+    if out.title is None:
+        out.title = _title_bar(boxes, rest, image)
+        out.title_from_bar = out.title is not None
+    out.main = [i for i in rest if i != out.title and not (out.title_from_bar and boxes[i][3] <= BAR_TOP * h)]
+    return out
+
+
+def _side_list(boxes: list[Box], w: int, h: int, lh: float) -> tuple[list[int], str]:
+    body = [i for i, b in enumerate(boxes) if b[1] >= TOP_BAND * h]
+    for side in ("left", "right"):
+        gutter = _gutter(boxes, body, w, lh, side)
+        if gutter is None:
+            continue
+        inside = [i for i in body if (boxes[i][2] <= gutter[0] if side == "left" else boxes[i][0] >= gutter[1])]
+        outside = [i for i in body if i not in set(inside)]
+        if len(inside) >= NAV_MIN_LINES and outside:
+            # the list's own top-band lines (a site name above it) belong to it as well
+            top = [
+                i
+                for i, b in enumerate(boxes)
+                if b[1] < TOP_BAND * h and (b[2] <= gutter[0] if side == "left" else b[0] >= gutter[1])
+            ]
+            return sorted(top + inside), side
+    return [], ""
+
+
+def _gutter(boxes: list[Box], body: list[int], w: int, lh: float, side: str) -> tuple[int, int] | None:
+    """The blank vertical strip nearest the edge that cuts off a side list, as (left, right) x."""
+    covered = np.zeros(w + 1, dtype=bool)
+    for i in body:
+        covered[boxes[i][0] : boxes[i][2]] = True
+    lo, hi = (int(0.04 * w), int(NAV_MAX_SHARE * w)) if side == "left" else (int((1 - NAV_MAX_SHARE) * w), w - 8)
+    xs = range(lo, hi) if side == "left" else range(hi, lo, -1)
+    start = None
+    for x in xs:
+        if not covered[x]:
+            start = x if start is None else start
+            if abs(x - start) + 1 >= 1.5 * lh:
+                a, b = sorted((start, x))
+                while a > 0 and not covered[a - 1]:
+                    a -= 1
+                while b < w and not covered[b + 1]:
+                    b += 1
+                return a, b
+        else:
+            start = None
+    return None
+
+
+def _heading(boxes: list[Box], rest: list[int], h: int) -> int | None:
+    if not rest:
+        return None
+    body_h = median(_h(boxes[i]) for i in rest)
+    upper = [i for i in rest if boxes[i][1] <= TITLE_REGION * h]
+    if not upper:
+        return None
+    tallest = max(_h(boxes[i]) for i in upper)
+    if tallest < TITLE_MIN_RATIO * body_h:
+        return None
+    return min((i for i in upper if _h(boxes[i]) >= 0.9 * tallest), key=lambda i: boxes[i][1])
+
+
+def _title_bar(boxes: list[Box], rest: list[int], image: Image.Image) -> int | None:
+    """The topmost line, when it sits in a full-width band of one colour unlike the page's."""
+    top = [i for i in rest if boxes[i][3] <= BAR_TOP * image.height]
+    if not top:
+        return None
+    first = min(top, key=lambda i: (boxes[i][1], boxes[i][0]))
+    y = min(image.height - 1, boxes[first][1] + _h(boxes[first]) // 2)
+    row = np.asarray(image.convert("RGB").crop((0, max(0, y - 1), image.width, y + 1))).reshape(-1, 3).astype(int)
+    page = np.asarray(image.convert("RGB").crop((0, int(0.5 * image.height), image.width, int(0.5 * image.height) + 2)))
+    bar = np.median(row, axis=0)
+    share = float((np.abs(row - bar).sum(axis=1) < 24).mean())
+    differs = float(np.abs(np.median(page.reshape(-1, 3), axis=0) - bar).sum()) > 60
+    return first if share >= 0.8 and differs else None
+
+
+def main_columns(lines: list[TextLine]) -> int:
+    """Text columns of the main content only (the side list and the title are not columns)."""
+    return max(1, column_count(lines)) if lines else 0
+
+
+def boxed(image: Image.Image, box: Box) -> str:
+    """'filled' when the text sits on a patch whose colour differs from the page just outside it,
+    'bordered' when a drawn frame surrounds it, '' otherwise. The margins are measured, not
+    guessed: a ring 0.3 line-heights out (inside any box), a ring 1.2 line-heights out (outside
+    a typical button)."""
+    rgb = np.asarray(image.convert("RGB")).astype(int)
+    hh = _h(box)
+    near, far = max(2, int(0.3 * hh)), max(6, int(1.2 * hh))
+    inner = _ring(rgb, box, near)
+    outer = _ring(rgb, box, far)
+    if inner is None or outer is None:
+        return ""
+    inner_c, outer_c = np.median(inner, axis=0), np.median(outer, axis=0)
+    if np.abs(inner_c - outer_c).sum() > 40 and (np.abs(inner - inner_c).sum(axis=1) < 30).mean() > 0.85:
+        return "filled"
+    for d in range(near + 1, far):
+        ring = _ring(rgb, box, d)
+        if ring is None:
+            break
+        c = np.median(ring, axis=0)
+        if np.abs(c - outer_c).sum() > 60 and (np.abs(ring - c).sum(axis=1) < 40).mean() > 0.8:
+            return "bordered"
+    return ""
+
+
+def _ring(rgb: np.ndarray, box: Box, d: int) -> np.ndarray | None:
+    H, W = rgb.shape[:2]
+    x0, y0, x1, y1 = box[0] - d, box[1] - d, box[2] + d, box[3] + d
+    if x0 < 0 or y0 < 0 or x1 >= W or y1 >= H:
+        return None
+    return np.concatenate([rgb[y0, x0:x1], rgb[y1, x0:x1], rgb[y0:y1, x0], rgb[y0:y1, x1]])
