@@ -173,7 +173,13 @@ def keep(text: str, score: float) -> bool:
         return False
     if len(text) == 1 and not text.isdigit():
         return False
+    if len(text) <= 2 and all(_is_cjk(c) for c in text):
+        return False  # icons (a grid, a menu) read as one or two CJK glyphs ("日日", "三")
     return any(c.isalnum() for c in text)
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u2e80" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
 
 
 def _resize(bgr: np.ndarray, scale: float) -> np.ndarray:

@@ -9,9 +9,13 @@ Why these rules (checked on the 24 documentation pages in bench/eval/screens):
 - a side navigation list is a band of at least 6 lines along the left (or right) edge that no
   line crosses, separated from the rest by a blank gutter at least 1.5 line-heights wide, and
   narrower than the rest of the page;
-- the page title is the tallest line in the upper 40 % of the main content when it is at least
-  1.25 times the median line height (headings are set larger than body text); otherwise the
-  line inside a full-width bar of its own colour at the very top (a window title bar);
+- the page title is the topmost heading in the upper 40 % of the main content: a line whose box
+  is at least 1.15 times the median line height and either 1.4 times as tall or drawn with at
+  least 1.3 times the median ink per column (headings are larger and bolder than body text;
+  the rustdoc heading "Struct Vec" is only 1.21 times as tall as body lines but 1.8 times as
+  heavy). The candidates are recognised in turn, so an icon that looks like a heading (it
+  reads as nothing) is skipped. Without a heading, the line inside a full-width bar of its
+  own colour at the very top is the window's title bar;
 - a button is a short line (at most 4 words) inside a filled box whose colour differs from the
   page around it, or inside a drawn border.
 """
@@ -31,7 +35,9 @@ TOP_BAND = 0.08  # share of the height where top bars (menu bars, site headers) 
 NAV_MIN_LINES = 6
 NAV_MAX_SHARE = 0.4  # a side list is at most this share of the width
 TITLE_REGION = 0.4
-TITLE_MIN_RATIO = 1.25
+TITLE_MIN_RATIO = 1.15
+TITLE_TALL_RATIO = 1.4
+TITLE_INK_RATIO = 1.3
 BAR_TOP = 0.06
 
 
@@ -41,6 +47,8 @@ class ScreenLayout:
     nav_side: str = ""  # "left" or "right"
     title: int | None = None  # index of the title line
     title_from_bar: bool = False  # the title is a window title bar, not a heading
+    candidates: list[int] = field(default_factory=list)  # possible headings, topmost first
+    bar: int | None = None  # the line in a window title bar, if any
     main: list[int] = field(default_factory=list)  # indices of the main content's lines
     line_height: float = 0.0
 
@@ -58,10 +66,9 @@ def find_layout(boxes: list[Box], image: Image.Image) -> ScreenLayout:
     out.line_height = float(median(_h(b) for b in boxes))
     out.nav, out.nav_side = _side_list(boxes, w, h, out.line_height)
     rest = [i for i in range(len(boxes)) if i not in set(out.nav)]
-    out.title = _heading(boxes, rest, h)
-    if out.title is None:
-        out.title = _title_bar(boxes, rest, image)
-        out.title_from_bar = out.title is not None
+    out.bar = _title_bar(boxes, rest, image)
+    out.candidates = _headings(boxes, [i for i in rest if i != out.bar], image)
+    settle_title(out, lambda i: True)
     out.main = [i for i in rest if i != out.title and not (out.title_from_bar and boxes[i][3] <= BAR_TOP * h)]
     return out
 
@@ -108,17 +115,37 @@ def _gutter(boxes: list[Box], body: list[int], w: int, lh: float, side: str) -> 
     return None
 
 
-def _heading(boxes: list[Box], rest: list[int], h: int) -> int | None:
+def _headings(boxes: list[Box], rest: list[int], image: Image.Image) -> list[int]:
     if not rest:
-        return None
+        return []
+    gray = np.asarray(image.convert("L")).astype(np.int16)
     body_h = median(_h(boxes[i]) for i in rest)
-    upper = [i for i in rest if boxes[i][1] <= TITLE_REGION * h]
-    if not upper:
-        return None
-    tallest = max(_h(boxes[i]) for i in upper)
-    if tallest < TITLE_MIN_RATIO * body_h:
-        return None
-    return min((i for i in upper if _h(boxes[i]) >= 0.9 * tallest), key=lambda i: boxes[i][1])
+    body_ink = median(_ink(gray, boxes[i]) for i in rest) or 1.0
+    upper = [i for i in rest if boxes[i][1] <= TITLE_REGION * image.height and _h(boxes[i]) >= TITLE_MIN_RATIO * body_h]
+    heavy = [i for i in upper if _h(boxes[i]) >= TITLE_TALL_RATIO * body_h or _ink(gray, boxes[i]) >= TITLE_INK_RATIO * body_ink]
+    return sorted(heavy, key=lambda i: (boxes[i][1], boxes[i][0]))
+
+
+def _ink(gray: np.ndarray, box: Box) -> float:
+    """Mean ink pixels per inked column: about the stroke weight times the letter height."""
+    crop = gray[box[1] : box[3], box[0] : box[2]]
+    if crop.size == 0:
+        return 0.0
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    on = np.abs(crop - np.median(border)) > 40
+    cols = int((on.sum(axis=0) > 0).sum())
+    return float(on.sum()) / max(1, cols)
+
+
+def settle_title(layout: ScreenLayout, readable) -> None:
+    """The first candidate heading that `readable(index)` accepts, else the title bar line."""
+    layout.title, layout.title_from_bar = None, False
+    for i in layout.candidates[:4]:
+        if readable(i):
+            layout.title = i
+            return
+    if layout.bar is not None and readable(layout.bar):
+        layout.title, layout.title_from_bar = layout.bar, True
 
 
 def _title_bar(boxes: list[Box], rest: list[int], image: Image.Image) -> int | None:
