@@ -128,7 +128,9 @@ def _words(chart: Chart, lines: list[TextLine], lh: float) -> None:
     left, top, right, bottom = chart.frame
     tick_set = set(chart.ticks)
     others = [l for i, l in enumerate(lines) if i not in tick_set and any(c.isalpha() for c in l.text)]
-    above = [l for l in others if l.box[3] <= top + 2 and l.box[1] >= top - 5 * lh and left <= _centre(l.box)[0] <= right]
+    above = [
+        l for l in others if l.box[3] <= top + 2 and l.box[1] >= top - 5 * lh and left <= _centre(l.box)[0] <= right
+    ]
     chart.title = max(above, key=lambda l: l.box[3]) if above else None
     x_row = [lines[i] for i in chart.ticks if lines[i].box[1] >= bottom - 2]
     row_centre = max((_centre(l.box)[1] for l in x_row), default=float(bottom))
@@ -139,9 +141,9 @@ def _words(chart: Chart, lines: list[TextLine], lh: float) -> None:
     y_ticks_left = min((lines[i].box[0] for i in chart.ticks if lines[i].box[2] <= left + 2), default=left)
     beside = [l for l in others if _centre(l.box)[0] < y_ticks_left and top - lh <= _centre(l.box)[1] <= bottom + lh]
     chart.y_title = _vertical_title(beside)
-    chart.legend = [
-        l for l in others if left < l.box[0] and l.box[2] < right and top < l.box[1] and l.box[3] < bottom
-    ][:6]
+    chart.legend = [l for l in others if left < l.box[0] and l.box[2] < right and top < l.box[1] and l.box[3] < bottom][
+        :6
+    ]
 
 
 def _vertical_title(pieces: list[TextLine]) -> TextLine | None:

@@ -77,6 +77,7 @@ class Analysis:
     chart: Chart | None = None
     chart_done: bool = False
     objects: list[Detection] | None = None
+    vectors: np.ndarray | None = None  # sentence embeddings of the lines, for questions
     hint: Future | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -137,9 +138,10 @@ class EmbeddedBackend:
 
     def line_at(self, a: Analysis, index: int) -> TextLine | None:
         """Line `index` (reading order), recognised once; None when nothing sure was read."""
+        quads = self.detect(a)
         with a.lock:
             if index not in a.read:
-                pieces = [self._reader.recognise_one(a.bgr, a.quads[i]) for i in a.groups[index]]
+                pieces = [self._reader.recognise_one(a.bgr, quads[i]) for i in a.groups[index]]
                 kept = [p for p in pieces if p is not None]
                 a.read[index] = (
                     TextLine(" ".join(p.text for p in kept), a.boxes[index], min(p.confidence for p in kept))
@@ -296,7 +298,8 @@ class EmbeddedBackend:
 
 
 def _words(line: TextLine | None) -> bool:
-    return line is not None and not _menu_words(line.text)
+    """A line that can be a title: at least two letters, and not a menu bar."""
+    return line is not None and sum(c.isalpha() for c in line.text) >= 2 and not _menu_words(line.text)
 
 
 def _union(boxes: list[Box]) -> Box:

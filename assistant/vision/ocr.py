@@ -19,6 +19,7 @@ Speed and memory choices for a 1920x1080 screen on 2 cores (figures in docs/embe
   chart's vertical axis title, sideways labels) are recognised turned both ways, keeping the
   reading with the higher score: rapidocr's own turn reads bottom-to-top text upside down.
 """
+
 from __future__ import annotations
 
 import threading
@@ -106,8 +107,8 @@ def to_bgr(image: Image.Image) -> np.ndarray:
 
 def is_vertical(quad: np.ndarray) -> bool:
     """A box at least 1.5 times as tall as wide: text running up or down the picture."""
-    w = max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3]))
-    h = max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2]))
+    w = float(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
+    h = float(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
     return h >= 1.5 * max(w, 1.0)
 
 

@@ -122,7 +122,11 @@ def _headings(boxes: list[Box], rest: list[int], image: Image.Image) -> list[int
     body_h = median(_h(boxes[i]) for i in rest)
     body_ink = median(_ink(gray, boxes[i]) for i in rest) or 1.0
     upper = [i for i in rest if boxes[i][1] <= TITLE_REGION * image.height and _h(boxes[i]) >= TITLE_MIN_RATIO * body_h]
-    heavy = [i for i in upper if _h(boxes[i]) >= TITLE_TALL_RATIO * body_h or _ink(gray, boxes[i]) >= TITLE_INK_RATIO * body_ink]
+    heavy = [
+        i
+        for i in upper
+        if _h(boxes[i]) >= TITLE_TALL_RATIO * body_h or _ink(gray, boxes[i]) >= TITLE_INK_RATIO * body_ink
+    ]
     return sorted(heavy, key=lambda i: (boxes[i][1], boxes[i][0]))
 
 
