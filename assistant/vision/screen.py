@@ -7,14 +7,18 @@ after text detection and ONE recognition (the title's).
 
 Why these rules (checked on the 24 documentation pages in bench/eval/screens):
 - a side navigation list is a band of at least 6 lines along the left (or right) edge that no
-  line crosses, separated from the rest by a blank gutter at least 1.5 line-heights wide, and
-  narrower than the rest of the page;
-- the page title is the topmost heading in the upper 40 % of the main content: a line whose box
-  is at least 1.15 times the median line height and either 1.4 times as tall or drawn with at
-  least 1.3 times the median ink per column (headings are larger and bolder than body text;
-  the rustdoc heading "Struct Vec" is only 1.21 times as tall as body lines but 1.8 times as
-  heavy). The candidates are recognised in turn, so an icon that looks like a heading (it
-  reads as nothing) is skipped. Without a heading, the line inside a full-width bar of its
+  line crosses, separated from the rest by a blank gutter at least 1.5 line-heights wide (0.5
+  when the list sits on a panel of its own colour, as in the Node.js documentation), and at
+  most 40 % of the width;
+- the page title is a heading in the upper 40 % of the main content: a line whose box is at
+  least 1.15 times the median line height and either 1.4 times as tall or drawn with at least
+  1.3 times the median ink per column (headings are larger and bolder than body text; the
+  rustdoc heading "Struct Vec" is only 1.21 times as tall as body lines but 1.8 times as
+  heavy). Among them the one with the largest height x ink, discounted by up to half towards
+  the bottom of that region, wins: the bold page heading beats a site name set thin and grey
+  above it ("Rust By Example") and a bold sub-heading further down ("Examples"). Candidates
+  are recognised in that order, so an icon that looks like a heading (it reads as nothing)
+  is skipped. Without a heading, the line inside a full-width bar of its
   own colour at the very top is the window's title bar;
 - a button is a short line (at most 4 words) inside a filled box whose colour differs from the
   page around it, or inside a drawn border.
@@ -33,6 +37,8 @@ from .layout import Box, column_count
 
 TOP_BAND = 0.08  # share of the height where top bars (menu bars, site headers) live
 NAV_MIN_LINES = 6
+GUTTER_LINES = 1.5  # blank gutter, in line heights, that cuts off a side list on a plain page
+PANEL_GUTTER_LINES = 0.5  # ... when the side list sits on a panel of its own colour
 NAV_MAX_SHARE = 0.4  # a side list is at most this share of the width
 TITLE_REGION = 0.4
 TITLE_MIN_RATIO = 1.15
@@ -64,7 +70,7 @@ def find_layout(boxes: list[Box], image: Image.Image) -> ScreenLayout:
         return out
     w, h = image.size
     out.line_height = float(median(_h(b) for b in boxes))
-    out.nav, out.nav_side = _side_list(boxes, w, h, out.line_height)
+    out.nav, out.nav_side = _side_list(boxes, image, out.line_height)
     rest = [i for i in range(len(boxes)) if i not in set(out.nav)]
     out.bar = _title_bar(boxes, rest, image)
     out.candidates = _headings(boxes, [i for i in rest if i != out.bar], image)
@@ -73,12 +79,15 @@ def find_layout(boxes: list[Box], image: Image.Image) -> ScreenLayout:
     return out
 
 
-def _side_list(boxes: list[Box], w: int, h: int, lh: float) -> tuple[list[int], str]:
+def _side_list(boxes: list[Box], image: Image.Image, lh: float) -> tuple[list[int], str]:
+    w, h = image.size
     body = [i for i, b in enumerate(boxes) if b[1] >= TOP_BAND * h]
     for side in ("left", "right"):
-        gutter = _gutter(boxes, body, w, lh, side)
+        gutter = _gutter(boxes, body, w, GUTTER_LINES * lh, side)
         if gutter is None:
-            continue
+            gutter = _gutter(boxes, body, w, PANEL_GUTTER_LINES * lh, side)
+            if gutter is None or not _colour_step(image, gutter):
+                continue
         inside = [i for i in body if (boxes[i][2] <= gutter[0] if side == "left" else boxes[i][0] >= gutter[1])]
         outside = [i for i in body if i not in set(inside)]
         if len(inside) >= NAV_MIN_LINES and outside:
@@ -92,7 +101,15 @@ def _side_list(boxes: list[Box], w: int, h: int, lh: float) -> tuple[list[int], 
     return [], ""
 
 
-def _gutter(boxes: list[Box], body: list[int], w: int, lh: float, side: str) -> tuple[int, int] | None:
+def _colour_step(image: Image.Image, gutter: tuple[int, int]) -> bool:
+    """The page colour changes across the gutter: a side panel with its own background."""
+    h = image.height
+    strip = np.asarray(image.convert("RGB").crop((gutter[0], int(TOP_BAND * h), gutter[1] + 1, h))).astype(int)
+    left, right = np.median(strip[:, 0], axis=0), np.median(strip[:, -1], axis=0)
+    return float(np.abs(left - right).sum()) > 60
+
+
+def _gutter(boxes: list[Box], body: list[int], w: int, min_width: float, side: str) -> tuple[int, int] | None:
     """The blank vertical strip nearest the edge that cuts off a side list, as (left, right) x."""
     covered = np.zeros(w + 1, dtype=bool)
     for i in body:
@@ -103,7 +120,7 @@ def _gutter(boxes: list[Box], body: list[int], w: int, lh: float, side: str) -> 
     for x in xs:
         if not covered[x]:
             start = x if start is None else start
-            if abs(x - start) + 1 >= 1.5 * lh:
+            if abs(x - start) + 1 >= min_width:
                 a, b = sorted((start, x))
                 while a > 0 and not covered[a - 1]:
                     a -= 1
@@ -122,12 +139,13 @@ def _headings(boxes: list[Box], rest: list[int], image: Image.Image) -> list[int
     body_h = median(_h(boxes[i]) for i in rest)
     body_ink = median(_ink(gray, boxes[i]) for i in rest) or 1.0
     upper = [i for i in rest if boxes[i][1] <= TITLE_REGION * image.height and _h(boxes[i]) >= TITLE_MIN_RATIO * body_h]
-    heavy = [
-        i
-        for i in upper
-        if _h(boxes[i]) >= TITLE_TALL_RATIO * body_h or _ink(gray, boxes[i]) >= TITLE_INK_RATIO * body_ink
-    ]
-    return sorted(heavy, key=lambda i: (boxes[i][1], boxes[i][0]))
+    ink = {i: _ink(gray, boxes[i]) for i in upper}
+    heavy = [i for i in upper if _h(boxes[i]) >= TITLE_TALL_RATIO * body_h or ink[i] >= TITLE_INK_RATIO * body_ink]
+
+    def weight(i: int) -> float:  # bigger, bolder and higher up is more title-like
+        return _h(boxes[i]) * ink[i] * (1 - 0.5 * boxes[i][1] / (TITLE_REGION * image.height))
+
+    return sorted(heavy, key=lambda i: -weight(i))
 
 
 def _ink(gray: np.ndarray, box: Box) -> float:
