@@ -60,6 +60,14 @@ NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "ei
 
 
 @dataclass
+class EmbeddedSettings:
+    """Settings of the offline describer (the lead wires them into config.py)."""
+
+    imagenet_hints: bool = True  # EfficientNet-Lite0 labels for photos the detector finds nothing in (+~180 MB: torch)
+    cache_images: int = CACHE_SIZE  # analyses kept (each ~2x the picture's RGB size)
+
+
+@dataclass
 class Analysis:
     """Everything measured about one image; filled in lazily, once."""
 
@@ -93,9 +101,10 @@ class EmbeddedBackend:
     name = "embedded"
     model = "embedded (rapidocr PP-OCRv6 + SSD-MobileNet-v2 COCO + efficientnet-lite0)"
 
-    def __init__(self, embedder=None):
-        """embedder: an all-MiniLM-L6-v2 sentence embedder (the router's `_Embedder`) to share;
-        loaded on the first question that needs it otherwise."""
+    def __init__(self, embedder=None, settings: EmbeddedSettings | None = None):
+        """embedder: an all-MiniLM-L6-v2 sentence embedder to share (the router's `_Embedder`,
+        ~185 MB when loaded twice); loaded on the first question that needs it otherwise."""
+        self.settings = settings or EmbeddedSettings()
         self._reader = TextReader()
         self._detector = ObjectDetector()
         self._classifier = ImageNetClassifier()
@@ -116,7 +125,7 @@ class EmbeddedBackend:
         found = Analysis(rgb, pixel_stats(rgb), dominant_colours(rgb), to_bgr(rgb))
         with self._cache_lock:
             found = self._cache.setdefault(key, found)
-            while len(self._cache) > CACHE_SIZE:
+            while len(self._cache) > max(1, self.settings.cache_images):
                 self._cache.popitem(last=False)
         return found
 
@@ -200,6 +209,8 @@ class EmbeddedBackend:
 
     def start_hint(self, a: Analysis) -> None:
         """Start the ImageNet classifier in the background, only for photos with no COCO object."""
+        if not self.settings.imagenet_hints:
+            return
         with a.lock:
             if a.hint is None and a.kind == "photo" and not self.objects(a):
                 a.hint = self._hints.submit(self._confident_guess, a.image)

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from .base import TextLine
-from .layout import Box, column_count
+from .layout import Box, _gutters, _split, _strips
 
 TOP_BAND = 0.08  # share of the height where top bars (menu bars, site headers) live
 NAV_MIN_LINES = 6
@@ -185,9 +185,21 @@ def _title_bar(boxes: list[Box], rest: list[int], image: Image.Image) -> int | N
     return first if share >= 0.8 and differs else None
 
 
+COLUMN_MIN_LINES = 3
+
+
 def main_columns(lines: list[TextLine]) -> int:
-    """Text columns of the main content only (the side list and the title are not columns)."""
-    return max(1, column_count(lines)) if lines else 0
+    """Text columns of the main content only (the side list and the title are not columns), and
+    only columns of at least three lines: a button row beside a code line ("COPY", "CJS") is
+    not a column of text."""
+    if not lines:
+        return 0
+    h = median(max(1, l.box[3] - l.box[1]) for l in lines)
+    best = 1
+    for strip in _strips(lines, h):
+        columns = _split(strip, _gutters(strip, h), axis=0)
+        best = max(best, sum(len(c) >= COLUMN_MIN_LINES for c in columns))
+    return best
 
 
 def boxed(image: Image.Image, box: Box) -> str:

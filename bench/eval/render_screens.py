@@ -76,7 +76,7 @@ class Page(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.stack: list[tuple[str, bool, bool]] = []  # (tag, inside navigation, inside the main content)
+        self.stack: list[tuple[str, bool, bool, bool]] = []  # (tag, in navigation, in main content, hides)
         self.skip = 0
         self.h1: list[str] = []
         self.headings: list[str] = []
@@ -93,13 +93,13 @@ class Page(HTMLParser):
         a = dict(attrs)
         if tag in SKIP or "display:none" in (a.get("style") or "").replace(" ", "") or "hidden" in a:
             self.skip += 1
-            self.stack.append((tag, True, False))
+            self.stack.append((tag, True, False, True))
             return
         tokens = set(" ".join(filter(None, [a.get("id"), a.get("class")])).lower().split())
         nav = (self.stack[-1][1] if self.stack else False) or tag in ("nav", "aside") or bool(tokens & NAV_MARKERS)
         main = (self.stack[-1][2] if self.stack else False) or tag == "main" or a.get("role") == "main"
         main = main or bool(tokens & {"main-content", "apicontent", "content"})
-        self.stack.append((tag, nav, main))
+        self.stack.append((tag, nav, main, False))
         if tag in BLOCK:
             self._flush()
         if tag in ("h1", "h2", "h3") and main:
@@ -110,11 +110,13 @@ class Page(HTMLParser):
             self._in_title = True
 
     def handle_endtag(self, tag):
+        if not any(entry[0] == tag for entry in self.stack):
+            return  # a stray end tag
         while self.stack:
-            t = self.stack.pop()[0]
-            if t in SKIP or t == tag:
-                if t in SKIP and self.skip:
-                    self.skip -= 1
+            t, _, _, hides = self.stack.pop()
+            if hides:
+                self.skip -= 1
+            if t == tag:
                 break
         if tag == "button" and self._button:
             self._button -= 1
