@@ -93,6 +93,46 @@ def bench_describe_warm(backend, runs: int) -> dict:
     return out
 
 
+OCR_CPU = """
+import sys, time, statistics, resource
+sys.path.insert(0, {root!r})
+from PIL import Image
+from assistant.vision.embedded import EmbeddedBackend
+page = Image.open({path!r}).convert("RGB")
+backend = EmbeddedBackend()
+backend.read_text(page.copy())
+cpu, wall = [], []
+for i in range({runs}):
+    img = page.copy()
+    img.putpixel((0, 0), (i, 1, 2))
+    c, w = time.process_time(), time.perf_counter()
+    lines = backend.read_text(img)
+    cpu.append(time.process_time() - c)
+    wall.append(time.perf_counter() - w)
+print(statistics.median(cpu), statistics.median(wall), len(lines))
+"""
+
+
+def bench_ocr_cpu(runs: int, old: Path | None) -> dict:
+    """CPU seconds to read every line of the dense page, this checkout vs an older one."""
+    out: dict = {}
+    for label, root in (("new", ROOT), ("old", old)):
+        if root is None:
+            continue
+        code = OCR_CPU.format(root=str(root), path=str(DENSE), runs=runs)
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-2000:])
+        cpu, wall, lines = proc.stdout.split()[-3:]
+        out[f"ocr_all_lines_cpu_s_{label}"] = round(float(cpu), 2)
+        out[f"ocr_all_lines_wall_s_{label}"] = round(float(wall), 2)
+        out[f"ocr_lines_{label}"] = int(lines)
+    if old is not None:
+        out["ocr_cpu_new_vs_old"] = round(out["ocr_all_lines_cpu_s_new"] / out["ocr_all_lines_cpu_s_old"], 2)
+    return out
+
+
 COLD = """
 import sys, time
 t0 = time.perf_counter()
@@ -233,7 +273,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--old", type=Path, help="an older checkout to measure CLI memory and time against")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--skip", nargs="*", default=[], help="any of: read describe cold memory mixed images")
+    parser.add_argument("--skip", nargs="*", default=[], help="any of: read describe cold images mixed memory ocr_cpu")
     parser.add_argument("--mixed-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from assistant.vision.embedded import EmbeddedBackend
@@ -251,6 +291,7 @@ def main() -> None:
         ("images", lambda: per_image(backend)),
         ("mixed", mixed_in_child),
         ("memory", lambda: bench_memory(max(1, args.runs // 2), args.old)),
+        ("ocr_cpu", lambda: bench_ocr_cpu(args.runs, args.old)),
     ]
     for name, step in steps:
         if name in args.skip:

@@ -149,6 +149,33 @@ def eval_chart(backend, path: Path, truth: dict) -> dict:
     }
 
 
+def eval_app(backend, path: Path, truth: dict) -> dict:
+    image = Image.open(path).convert("RGB")
+    chunks = list(backend.describe(image))
+    text = "".join(chunks)
+    words_known = [truth["title"], *truth["text"]]
+    if truth.get("page"):
+        page = json.loads((EVAL / "screens" / f"{truth['page']}.json").read_text(encoding="utf-8"))
+        words_known += [page.get("title") or "", *page["headings"], *page["main_text"], *page["nav"]]
+    vocabulary = set(words(" ".join(words_known)))
+    invented = [f"quote not on the screen: {q}" for q in QUOTE.findall(text) if not quote_backed(q, vocabulary)]
+    if "error or warning message" in text and not truth["error"]:
+        invented.append("error message")
+    if "chart" in text.lower():
+        invented.append("chart")
+    m = re.search(r"titled “([^”]+)”", chunks[0])
+    return {
+        "name": truth["name"],
+        "kind": "app",
+        "invented": invented,
+        "title_ok": same(m.group(1), truth["title"]) if m else None,
+        "title_said": m.group(1) if m else None,
+        "error_said": "error or warning message" in text,
+        "first": chunks[0].strip(),
+        "text": text[:300],
+    }
+
+
 def eval_photo(backend, path: Path, truth: dict) -> dict:
     from assistant.vision.detect import COCO
 
@@ -177,6 +204,8 @@ def cases(names: list[str]):
         yield "chart", js.with_suffix(".png"), json.loads(js.read_text(encoding="utf-8"))
     for truth in json.loads((EVAL / "photos" / "photos.json").read_text(encoding="utf-8")):
         yield "photo", EVAL / "photos" / truth["name"], truth
+    for js in sorted((EVAL / "apps").glob("*.json")):
+        yield "app", js.with_suffix(".png"), json.loads(js.read_text(encoding="utf-8"))
 
 
 def main() -> None:
@@ -191,7 +220,8 @@ def main() -> None:
     for kind, path, truth in cases(args.names):
         if args.names and truth["name"] not in args.names:
             continue
-        result = {"screen": eval_screen, "chart": eval_chart, "photo": eval_photo}[kind](backend, path, truth)
+        evaluate = {"screen": eval_screen, "chart": eval_chart, "photo": eval_photo, "app": eval_app}[kind]
+        result = evaluate(backend, path, truth)
         results.append(result)
         print(json.dumps(result, ensure_ascii=False), flush=True)
     summary(results)
@@ -203,6 +233,7 @@ def summary(results: list[dict]) -> None:
     screens = [r for r in results if r["kind"] == "screen"]
     charts = [r for r in results if r["kind"] == "chart"]
     photos = [r for r in results if r["kind"] == "photo"]
+    apps = [r for r in results if r["kind"] == "app"]
     invented = sum(len(r["invented"]) for r in results)
     print(f"\ninvented claims: {invented} in {len(results)} cases")
     if screens:
@@ -226,6 +257,10 @@ def summary(results: list[dict]) -> None:
             f"photos: {len(photos)}; main object named {sum(r['main_object_named'] for r in with_objects)}"
             f"/{len(with_objects)} (the other {len(photos) - len(with_objects)} show no COCO class)"
         )
+    if apps:
+        titled = [r for r in apps if r["title_said"] is not None]
+        right = sum(r["title_ok"] for r in titled)
+        print(f"applications under Xvfb: {len(apps)}; titles said {len(titled)}, right {right}")
 
 
 if __name__ == "__main__":
