@@ -58,8 +58,8 @@ def ocr_scores(lines, blocks: list[str]) -> tuple[float, float, list[tuple[int, 
     for line in lines:
         best = None
         for bi, block in enumerate(blocks):
-            if len(block) < 2:
-                continue
+            if len(block) < max(2, 0.8 * len(line.text)):
+                continue  # a short block ("Vec") would align inside a long line and hide its errors
             al = fuzz.partial_ratio_alignment(line.text, block, score_cutoff=70)
             if al is not None and (best is None or al.score > best[0].score):
                 best = (al, bi)
