@@ -198,3 +198,11 @@ def test_what_does_it_say_about(backend):
 def test_where_is_by_meaning(backend):
     answer = text(backend.ask(screen("node-fs"), "where is the close event?"))
     assert "close" in answer.lower() and ("top" in answer or "middle" in answer or "left" in answer)
+
+
+def test_imagenet_hints_can_be_turned_off(monkeypatch):
+    from assistant.vision.embedded import EmbeddedBackend, EmbeddedSettings
+
+    quiet = EmbeddedBackend(settings=EmbeddedSettings(imagenet_hints=False))
+    monkeypatch.setattr(quiet._classifier, "top", lambda *a, **k: pytest.fail("the classifier ran"))
+    assert "may show" not in text(quiet.describe(photo("china.jpg")))

@@ -20,8 +20,9 @@ Why these rules (checked on the 24 documentation pages in bench/eval/screens):
   are recognised in that order, so an icon that looks like a heading (it reads as nothing)
   is skipped. Without a heading, the line inside a full-width bar of its
   own colour at the very top is the window's title bar;
-- a button is a short line (at most 4 words) inside a filled box whose colour differs from the
-  page around it, or inside a drawn border.
+- buttons are found by the describer as short text on a coloured (not grey) background; grey
+  fills and thin borders are not taken as buttons, because inline code, code blocks and table
+  cells on documentation pages look exactly like that.
 """
 
 from __future__ import annotations
@@ -200,36 +201,3 @@ def main_columns(lines: list[TextLine]) -> int:
         columns = _split(strip, _gutters(strip, h), axis=0)
         best = max(best, sum(len(c) >= COLUMN_MIN_LINES for c in columns))
     return best
-
-
-def boxed(image: Image.Image, box: Box) -> str:
-    """'filled' when the text sits on a patch whose colour differs from the page just outside it,
-    'bordered' when a drawn frame surrounds it, '' otherwise. The margins are measured, not
-    guessed: a ring 0.3 line-heights out (inside any box), a ring 1.2 line-heights out (outside
-    a typical button)."""
-    rgb = np.asarray(image.convert("RGB")).astype(int)
-    hh = _h(box)
-    near, far = max(2, int(0.3 * hh)), max(6, int(1.2 * hh))
-    inner = _ring(rgb, box, near)
-    outer = _ring(rgb, box, far)
-    if inner is None or outer is None:
-        return ""
-    inner_c, outer_c = np.median(inner, axis=0), np.median(outer, axis=0)
-    if np.abs(inner_c - outer_c).sum() > 40 and (np.abs(inner - inner_c).sum(axis=1) < 30).mean() > 0.85:
-        return "filled"
-    for d in range(near + 1, far):
-        ring = _ring(rgb, box, d)
-        if ring is None:
-            break
-        c = np.median(ring, axis=0)
-        if np.abs(c - outer_c).sum() > 60 and (np.abs(ring - c).sum(axis=1) < 40).mean() > 0.8:
-            return "bordered"
-    return ""
-
-
-def _ring(rgb: np.ndarray, box: Box, d: int) -> np.ndarray | None:
-    H, W = rgb.shape[:2]
-    x0, y0, x1, y1 = box[0] - d, box[1] - d, box[2] + d, box[3] + d
-    if x0 < 0 or y0 < 0 or x1 >= W or y1 >= H:
-        return None
-    return np.concatenate([rgb[y0, x0:x1], rgb[y1, x0:x1], rgb[y0:y1, x0], rgb[y0:y1, x1]])
