@@ -67,11 +67,15 @@ def test_a_small_photo_is_never_blown_up_into_tiles(backend):
 
 
 def test_a_screen_keeps_its_text_legible(backend):
-    """quick: 3x2 tiles + overview (a 1920x1080 screen at 1536 px); full: 4x3 + overview."""
+    """quick: 3x2 tiles + overview (a 1920x1080 screen at 1536 px); full: 4x3 + overview. With the
+    OCR text in the prompt, quick keeps one overview: the words come from the OCR."""
     backend.use_prefix_cache = False
+    grounding = grounding_text([TextLine("First Steps with Cargo", (0, 0, 1, 1))])
     try:
         assert image_tokens(backend, screen(), "quick") == 7 * 64
         assert image_tokens(backend, screen(), "full") == 13 * 64
+        assert image_tokens(backend, screen(), "quick", grounding=grounding) == 64
+        assert image_tokens(backend, screen(), "full", grounding=grounding) == 13 * 64
     finally:
         backend.use_prefix_cache = True
 

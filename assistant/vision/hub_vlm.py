@@ -12,8 +12,8 @@ that cache, so a follow-up only pays for its own few text tokens.
 Truth checks live in the stream itself (the engine gates what comes out, these make sure
 there is less to gate):
 - the picture is tiled from its size and kind: screens keep text legible (a 1920x1080 screen
-  is 3x2 tiles plus an overview in "quick", 4x3 plus overview in "full"), small photos are
-  never blown up into tiles;
+  is 4x3 tiles plus an overview in "full"; 3x2 plus overview in "quick" unless the OCR text is
+  in the prompt, which then carries the words), small photos are never blown up into tiles;
 - with an OCR reader injected, the text read from the picture goes into the prompt as
   grounding, and every quotation in the answer is checked against it afterwards: a sentence
   quoting words that are not on the picture is dropped, and the listener is told once;
@@ -81,8 +81,11 @@ class FamilyAdapter:
     # off prefix caching (we cannot split the prompt safely).
     image_end_marker: str | None = None
 
-    def image_kwargs(self, detail: str, image: Image.Image | None = None, processor=None) -> dict[str, Any]:
-        """Extra processor arguments for 'quick' (fast) or 'full' (more detail) for this picture."""
+    def image_kwargs(
+        self, detail: str, image: Image.Image | None = None, processor=None, grounded: bool = False
+    ) -> dict[str, Any]:
+        """Extra processor arguments for 'quick' (fast) or 'full' (more detail) for this picture;
+        grounded: the prompt carries the picture's OCR text."""
         return {}
 
     def load_processor(self, path: Path):
@@ -108,11 +111,13 @@ class Idefics3Adapter(FamilyAdapter):
     model_types = ("idefics3", "smolvlm")
     image_end_marker = "<image>"  # the processor expands it in place, so the prompt splits after it
 
-    def image_kwargs(self, detail: str, image: Image.Image | None = None, processor=None) -> dict[str, Any]:
+    def image_kwargs(
+        self, detail: str, image: Image.Image | None = None, processor=None, grounded: bool = False
+    ) -> dict[str, Any]:
         tile = _tile_size(processor)
         if image is None:
             return {"do_image_splitting": detail == "full"}
-        long_side = tiling_long_side(image, detail, tile)
+        long_side = tiling_long_side(image, detail, tile, grounded)
         return {"do_image_splitting": long_side > tile, "size": {"longest_edge": long_side}}
 
 
@@ -124,7 +129,9 @@ class QwenVLAdapter(FamilyAdapter):
     image_end_marker = "<|vision_end|>"
     MAX_PIXELS = {"quick": 512 * 28 * 28, "full": 1280 * 28 * 28}
 
-    def image_kwargs(self, detail: str, image: Image.Image | None = None, processor=None) -> dict[str, Any]:
+    def image_kwargs(
+        self, detail: str, image: Image.Image | None = None, processor=None, grounded: bool = False
+    ) -> dict[str, Any]:
         return {
             "size": {"shortest_edge": 56 * 56, "longest_edge": self.MAX_PIXELS.get(detail, self.MAX_PIXELS["quick"])}
         }
@@ -155,14 +162,16 @@ def is_rendered(image: Image.Image) -> bool:
     return pixel_stats(image).flat_share >= RENDERED_MIN_FLAT
 
 
-def tiling_long_side(image: Image.Image, detail: str, tile: int = 512) -> int:
+def tiling_long_side(image: Image.Image, detail: str, tile: int = 512, grounded: bool = False) -> int:
     """The long side (a multiple of `tile`) the picture is resized to before tiling.
 
     Rendered pictures round up, so a 1920x1080 screen keeps its text legible (1536 px in
-    'quick': 3x2 tiles + overview, 448 image tokens; 2048 in 'full'). Photos round down, so
-    they are never enlarged into tiles: a 640x427 photo stays one view whatever the detail."""
+    'quick': 3x2 tiles + overview, 448 image tokens; 2048 in 'full'). In 'quick' with the OCR
+    text in the prompt the model gets the exact words from it, so one overview suffices: the
+    7 views cost 6.4x the time to the first word (13.6 s vs 3.8 s, bench_vlm_tiles.py). Photos
+    round down, so they are never enlarged into tiles: a 640x427 photo stays one view."""
     rendered = is_rendered(image)
-    most = TILES_LONG_SIDE.get((detail, rendered), 1)
+    most = 1 if (grounded and detail == "quick") else TILES_LONG_SIDE.get((detail, rendered), 1)
     native = max(image.size) / tile
     tiles = math.ceil(native - 0.1) if rendered else math.floor(native)
     return tile * max(1, min(most, tiles))
@@ -411,7 +420,7 @@ class HubVLMBackend:
         entry = self.prefix_cache.get(key) if key is not None else None
         suffix = self.processor.tokenizer(suffix_text, add_special_tokens=False)["input_ids"]
         if entry is None:
-            inputs = dict(self._process(image, prefix_text + suffix_text, detail))
+            inputs = dict(self._process(image, prefix_text + suffix_text, detail, grounded=bool(grounding)))
             ids = inputs["input_ids"][0].tolist()
             # Keep the prefix only if the suffix tokenised on its own is exactly the prompt's tail.
             clean = caching and 0 < len(suffix) < len(ids) and ids[-len(suffix) :] == suffix
@@ -446,11 +455,12 @@ class HubVLMBackend:
             self.stats["prefix_encodes"] += 1
         return out
 
-    def image_kwargs(self, image: Image.Image, detail: str) -> dict[str, Any]:
-        return self.adapter.image_kwargs(detail, image, self.processor)
+    def image_kwargs(self, image: Image.Image, detail: str, grounded: bool = False) -> dict[str, Any]:
+        return self.adapter.image_kwargs(detail, image, self.processor, grounded)
 
-    def _process(self, image: Image.Image, text: str, detail: str):
-        inputs = self.processor(text=text, images=[image], return_tensors="pt", **self.image_kwargs(image, detail))
+    def _process(self, image: Image.Image, text: str, detail: str, grounded: bool = False):
+        kwargs = self.image_kwargs(image, detail, grounded)
+        inputs = self.processor(text=text, images=[image], return_tensors="pt", **kwargs)
         return inputs.to(self.device)
 
 
