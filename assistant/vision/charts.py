@@ -159,3 +159,16 @@ def _vertical_title(pieces: list[TextLine]) -> TextLine | None:
         max(l.box[3] for l in upright),
     )
     return TextLine(" ".join(l.text for l in upright), box, min(l.confidence for l in upright))
+
+
+def title_index(chart: Chart, boxes: list[Box]) -> int | None:
+    """The box just above the plot area and within its width: where a chart's title sits."""
+    left, top, right, _ = chart.frame
+    heights = sorted(b[3] - b[1] for b in boxes)
+    lh = heights[len(heights) // 2] if heights else 12
+    above = [
+        i
+        for i, b in enumerate(boxes)
+        if b[3] <= top + 2 and b[1] >= top - 5 * lh and left <= (b[0] + b[2]) / 2 <= right
+    ]
+    return max(above, key=lambda i: boxes[i][3]) if above else None

@@ -32,7 +32,7 @@ from PIL import Image
 
 from ..logs import get_logger
 from .base import TextLine
-from .charts import Chart, find_chart
+from .charts import Chart, find_chart, title_index
 from .classify import Guess, ImageNetClassifier
 from .detect import Detection, ObjectDetector, objects_clause
 from .kinds import PHOTO_MAX_FLAT, PixelStats, dominant_colours, image_kind, pixel_stats, region_colours
@@ -285,8 +285,11 @@ class EmbeddedBackend:
         if kind == "photo":
             self.start_hint(a)  # runs while the first sentence is spoken
             return first_sentence(kind, a.colours, len(a.groups), objects=self.objects(a))
-        if self.chart_found(a) is not None:
-            return first_sentence("chart", a.colours, len(a.groups))
+        chart = self.chart_found(a)
+        if chart is not None:
+            at = title_index(chart, a.boxes)
+            title = self.line_at(a, at) if at is not None else None
+            return first_sentence("chart", a.colours, len(a.groups), title=title if _words(title) else None)
         layout = self.screen(a) if kind in ("screenshot", "document") else None
         title = self.line_at(a, layout.title) if layout is not None and layout.title is not None else None
         return first_sentence(kind, a.colours, len(a.groups), layout=layout, title=title)
@@ -510,7 +513,8 @@ def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine
         if a.quads:
             yield "I could not make out the words, though."
     elif chart is not None:
-        yield from chart_sentences(chart)
+        at = title_index(chart, a.boxes) if a.chart is not None else None
+        yield from chart_sentences(chart, said_title=at is not None and _words(a.read.get(at)))
     else:
         yield from text_sentences(a, lines, full)
     if kind == "photo":
@@ -525,8 +529,8 @@ def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine
         )
 
 
-def chart_sentences(chart: Chart) -> Iterator[str]:
-    if chart.title is not None:
+def chart_sentences(chart: Chart, said_title: bool = False) -> Iterator[str]:
+    if chart.title is not None and not said_title:
         yield f"Its title reads {quote_end(chart.title.text)}"
     axes = []
     if chart.x_title is not None:
