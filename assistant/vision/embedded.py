@@ -37,7 +37,7 @@ from .classify import Guess, ImageNetClassifier
 from .detect import Detection, ObjectDetector, objects_clause
 from .kinds import PHOTO_MAX_FLAT, PixelStats, dominant_colours, image_kind, pixel_stats, region_colours
 from .layout import Box, order_boxes
-from .ocr import TextReader, quad_to_box, to_bgr
+from .ocr import TextReader, quad_to_box, release_memory, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
 
 log = get_logger(__name__)
@@ -166,6 +166,7 @@ class EmbeddedBackend:
                 found = (self.line_at(a, i) for i in range(len(a.groups)))
                 a.lines = [line for line in found if line is not None]
                 self.screen(a)
+                release_memory()
             return a.lines
 
     def line_estimate(self, a: Analysis) -> int:
@@ -203,6 +204,7 @@ class EmbeddedBackend:
                 if a.kind == "photo":
                     try:
                         a.objects = self._detector.detect(np.asarray(a.image))
+                        release_memory()
                     except Exception:
                         log.exception("detecting objects in a photo")  # objects are optional: say the rest
             return a.objects

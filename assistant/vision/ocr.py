@@ -22,8 +22,10 @@ Speed and memory choices for a 1920x1080 screen on 2 cores (figures in docs/embe
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -106,6 +108,22 @@ def _engine():
     return engine
 
 
+def release_memory() -> None:
+    """Give freed heap pages back to the system (glibc keeps them otherwise). One detection pass
+    leaves ~90-120 MB of freed buffers resident; this returns them (measured: 276 -> 154 MB)."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False  # not glibc (macOS, Windows, musl): nothing to do
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM: Any = None  # libc's malloc_trim once looked up; False where there is none
+
+
 def to_bgr(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
@@ -140,6 +158,7 @@ class TextReader:
         with self._lock:
             engine = self._load()
             out = engine(small, use_det=True, use_cls=False, use_rec=False)
+        release_memory()
         boxes = getattr(out, "boxes", None)
         if boxes is None:
             return []
