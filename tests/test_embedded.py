@@ -184,9 +184,10 @@ def test_screenshot_saved_as_jpeg_is_still_a_screenshot(backend, screenshot):
     assert a.kind == "screenshot"
 
 
-def test_hints_only_for_confident_photos(backend, screenshot):
-    from assistant.vision.embedded import HINT_MIN_PROBABILITY
+def test_hints_only_for_confident_photos(screenshot):
+    from assistant.vision.embedded import HINT_MIN_PROBABILITY, EmbeddedBackend, EmbeddedSettings
 
+    backend = EmbeddedBackend(settings=EmbeddedSettings(imagenet_hints=True))
     assert backend.hint(backend.analyse(screenshot)) is None
     assert backend.hint(backend.analyse(render_text(["Not a photo"]))) is None
     rng = np.random.default_rng(1)

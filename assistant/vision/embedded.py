@@ -63,7 +63,10 @@ NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "ei
 class EmbeddedSettings:
     """Settings of the offline describer (the lead wires them into config.py)."""
 
-    imagenet_hints: bool = True  # EfficientNet-Lite0 labels for photos the detector finds nothing in (+~180 MB: torch)
+    # EfficientNet-Lite0 labels for photos the detector finds nothing in. Off by default: on the
+    # six evaluation photos without a COCO object it was never confident, the one confident
+    # hint on record ("modem" for a circuit board) was wrong, and it costs ~200 MB (torch).
+    imagenet_hints: bool = False
     cache_images: int = CACHE_SIZE  # analyses kept (each ~2x the picture's RGB size)
 
 
