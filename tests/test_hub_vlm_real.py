@@ -110,6 +110,31 @@ def test_backend_reads_the_picture_through_the_injected_reader(real_dir):
     assert isinstance(text, str)
 
 
+def test_only_the_grounding_lines_are_read_before_generation(real_dir):
+    """With a streaming reader (read_lines), lines past the grounding are read only when a
+    quotation needs checking."""
+    pulled = []
+
+    def reader(image):
+        for i in range(100):
+            pulled.append(i)
+            yield TextLine(f"line {i}", (0, i, 10, i + 1))
+
+    backend = HubVLMBackend(real_dir, name="smolvlm-real-files", max_new_tokens=4, dtype="float32", ocr=reader)
+    backend.generate_kwargs = babble()
+    "".join(backend.describe(photo()))
+    assert len(pulled) == 40  # GROUNDING_LINES; no quotation to check in "red. red."
+
+
+def test_a_failing_reader_does_not_silence_the_answer(real_dir):
+    def broken(image):
+        raise OSError("disk gone")
+
+    backend = HubVLMBackend(real_dir, name="smolvlm-real-files", max_new_tokens=4, dtype="float32", ocr=broken)
+    backend.generate_kwargs = babble()
+    assert "red" in "".join(backend.describe(photo()))
+
+
 # ---- sentences and quotations -----------------------------------------------------------------
 SCREEN_LINES = [
     TextLine("Quarterly Report - Notes Editor", (0, 0, 1, 1)),

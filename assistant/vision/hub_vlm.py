@@ -33,7 +33,7 @@ import queue
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -251,10 +251,12 @@ class HubVLMBackend:
         prefix_cache: bool = True,
         quantize: bool = False,
         dtype: str | None = None,
-        ocr: Callable[[Image.Image], list[TextLine]] | None = None,
+        ocr: Callable[[Image.Image], Iterable[TextLine]] | None = None,
     ):
-        """ocr: reads a picture's text lines (the embedded backend's read_text). With it, the
-        model gets the picture's text as grounding and quotations in answers are checked."""
+        """ocr: reads a picture's text lines in reading order (the embedded backend's read_lines,
+        which streams, or read_text). With it, the model gets the picture's first lines as
+        grounding and quotations in answers are checked against all of them; lines past the
+        grounding are only read when a quotation needs checking."""
         import torch
 
         self.model = name  # the preset name reported to the user
@@ -329,20 +331,12 @@ class HubVLMBackend:
     ) -> Iterator[str]:
         """Sentences of the answer as they complete, each checked against the picture's text."""
         image = image.convert("RGB") if image.mode != "RGB" else image
-        lines = self._read(image)
-        grounding = grounding_text(lines)
+        ocr = self.ocr
+        text = PictureText(lambda: ocr(image)) if ocr is not None else None
+        grounding = grounding_text(text.first(GROUNDING_LINES)) if text is not None else ""
         capped: list[bool] = []
         raw = self._raw_stream(image, turns, detail, max_new_tokens, cancel, grounding, capped)
-        yield from checked_sentences(raw, lines if self.ocr is not None else None, capped)
-
-    def _read(self, image: Image.Image) -> list[TextLine]:
-        if self.ocr is None:
-            return []
-        try:
-            return list(self.ocr(image))
-        except Exception:
-            log.exception("reading the picture's text for the picture model")
-            return []  # the answer still comes, unchecked quotes are then dropped
+        yield from checked_sentences(raw, text, capped)
 
     def _raw_stream(
         self,
@@ -560,17 +554,53 @@ def confirmed(quote: str, lines: list[TextLine]) -> bool:
     return False
 
 
-def checked_sentences(chunks: Iterator[str], lines: list[TextLine] | None, capped: list[bool]) -> Iterator[str]:
+class PictureText:
+    """A picture's OCR lines, read lazily from the reader's iterator: the first few for the
+    grounding before generation starts, the rest only when a quotation has to be checked."""
+
+    def __init__(self, read: Callable[[], Iterable[TextLine]]):
+        self._source: Iterator[TextLine] | None = None
+        self._start = read
+        self._read: list[TextLine] = []
+
+    def first(self, n: int) -> list[TextLine]:
+        self._pull(n)
+        return self._read[:n]
+
+    def all(self) -> list[TextLine]:
+        self._pull(None)
+        return self._read
+
+    def _pull(self, n: int | None) -> None:
+        try:
+            if self._source is None:
+                self._source = iter(self._start())
+            while n is None or len(self._read) < n:
+                line = next(self._source, None)
+                if line is None:
+                    break
+                self._read.append(line)
+        except Exception:
+            log.exception("reading the picture's text for the picture model")
+            self._source = iter(())  # what was read stays; unconfirmable quotes are dropped
+
+
+def checked_sentences(
+    chunks: Iterator[str], lines: list[TextLine] | PictureText | None, capped: list[bool]
+) -> Iterator[str]:
     """Whole sentences from a stream of text pieces. With `lines` (the picture's OCR), a
     sentence quoting text that is not there is dropped and the listener told once. A last
     sentence cut off by the token cap is dropped, unless nothing else was said (then it ends
     with an ellipsis rather than leave the listener in silence)."""
     buffer, said, warned = "", False, False
 
+    def known() -> list[TextLine]:
+        return lines.all() if isinstance(lines, PictureText) else (lines or [])
+
     def check(sentence: str) -> Iterator[str]:
         nonlocal said, warned
         quotes = [a or b for a, b in _QUOTED.findall(sentence)]
-        if lines is not None and not all(confirmed(q, lines) for q in quotes):
+        if lines is not None and quotes and not all(confirmed(q, known()) for q in quotes):
             if not warned:
                 warned = True
                 yield UNCONFIRMED + " "

@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image
 
 from .base import TextLine
-from .layout import Box, _gutters, _split, _strips
+from .layout import Box, column_count
 
 TOP_BAND = 0.08  # share of the height where top bars (menu bars, site headers) live
 NAV_MIN_LINES = 6
@@ -193,11 +193,4 @@ def main_columns(lines: list[TextLine]) -> int:
     """Text columns of the main content only (the side list and the title are not columns), and
     only columns of at least three lines: a button row beside a code line ("COPY", "CJS") is
     not a column of text."""
-    if not lines:
-        return 0
-    h = median(max(1, l.box[3] - l.box[1]) for l in lines)
-    best = 1
-    for strip in _strips(lines, h):
-        columns = _split(strip, _gutters(strip, h), axis=0)
-        best = max(best, sum(len(c) >= COLUMN_MIN_LINES for c in columns))
-    return best
+    return column_count(lines, min_lines=COLUMN_MIN_LINES)
