@@ -29,7 +29,7 @@ EVAL = ROOT / "bench" / "eval"
 def first_token_s(backend, image, detail: str, old: bool) -> tuple[float, int]:
     backend.prefix_cache.clear()
     if old:  # the previous fixed behaviour: one view in quick, the processor's default tiles in full
-        backend.image_kwargs = lambda img, d: {"do_image_splitting": d == "full"}
+        backend.image_kwargs = lambda img, d, grounded=False: {"do_image_splitting": d == "full"}
     else:
         backend.__dict__.pop("image_kwargs", None)
     inputs = backend.generation_inputs(image, ["Describe this picture."], detail)
