@@ -51,6 +51,17 @@ class SafetySettings:
 
 
 @dataclass
+class EmbeddedSettings:
+    """The offline describer (OCR, layout, objects)."""
+
+    # EfficientNet-Lite0 labels for photos the detector finds nothing in. Off by default: on the
+    # six evaluation photos without a COCO object it was never confident, the one confident
+    # hint on record ("modem" for a circuit board) was wrong, and it costs ~200 MB (torch).
+    imagenet_hints: bool = False
+    cache_images: int = 4  # analyses kept (each ~2x the picture's RGB size)
+
+
+@dataclass
 class OutputSettings:
     """Where answers are spoken. speak_with: auto (the screen reader when one is running, else the
     app's own voice) | screen-reader | voice | both | text. braille: answers on a braille display."""
@@ -108,9 +119,10 @@ LIMITS: dict[str, tuple] = {
     "max_pixels": (1_000_000, 1_000_000_000),
     "outputs.speak_with": ("auto", "screen-reader", "voice", "both", "text"),
     "history.keep_days": (0, 36500),
+    "embedded.cache_images": (1, 64),
     "history.keep_captures": (0, 10_000_000),
 }
-SECTIONS = ("speech", "outputs", "safety", "models", "ui", "history")
+SECTIONS = ("speech", "outputs", "safety", "models", "ui", "history", "embedded")
 
 
 @dataclass
@@ -122,6 +134,7 @@ class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
     remote: RemoteSettings = field(default_factory=RemoteSettings)  # model servers; keys live in the keyring
+    embedded: EmbeddedSettings = field(default_factory=EmbeddedSettings)
     max_pixels: int = 100_000_000
     # Sentences about values that could not be used (out of range, wrong type, unreadable file);
     # the app shows and speaks them. Never saved.

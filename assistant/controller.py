@@ -136,7 +136,7 @@ class Controller:
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._lock = threading.Lock()
         self._current: _Job | None = None
-        self._pending = 0
+        self._waiting: list[_Job] = []  # queued, not started
         self._restore: Callable[[Engine], None] | None = None
         self._speech_lock = threading.Lock()
         self._speech_factory = speech_factory
@@ -176,7 +176,7 @@ class Controller:
 
     @property
     def busy(self) -> bool:
-        return self._current is not None or self._pending > 0
+        return self._current is not None or bool(self._waiting)
 
     # ---- requests -------------------------------------------------------------------------
     def submit(
@@ -192,26 +192,20 @@ class Controller:
         """Queue a request. A running one is cancelled: the newest request is what the user wants."""
         job = _Job(Request(intent, image=image, text=text, options=options), source, label, False, route_transcript)
         with self._lock:
-            self._pending += 1
-            if self._current is not None:
-                self._cancel_current()
+            self._cancel_all()  # what was running or still waiting
+            self._waiting.append(job)
         self._jobs.put(job)
 
     def cancel(self) -> None:
         with self._lock:
-            if self._current is None and self._pending == 0:
+            if not self.busy:
                 return
-            self._cancel_current()
-            # queued requests go too
-            while not self._jobs.empty():
-                try:
-                    if self._jobs.get_nowait() is not None:
-                        self._pending -= 1
-                except queue.Empty:
-                    break
+            self._cancel_all()
         self._emit(Notice(trusted("Cancelling."), speak=False))
 
-    def _cancel_current(self) -> None:
+    def _cancel_all(self) -> None:
+        for job in self._waiting:
+            job.cancelled = True
         if self._current is not None:
             self._current.cancelled = True
             if self._engine is not None:
@@ -240,10 +234,13 @@ class Controller:
             if job is None:
                 return
             with self._lock:
-                self._pending -= 1
+                self._waiting.remove(job)
                 self._current = job
             try:
-                self._run(job)
+                if job.cancelled:  # a newer request came first, or the user cancelled: never started
+                    self._emit(Finished("error:cancelled"))
+                else:
+                    self._run(job)
             except Exception:  # the worker must survive anything one request does
                 log.exception("request %s failed in the controller", job.request.intent)
                 self._emit(Notice(trusted("Something went wrong inside the assistant. Please try again."), True))

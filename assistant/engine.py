@@ -90,7 +90,7 @@ class Engine:
         self.gate = gate or SafetyGate.from_settings(self.settings)
         self.session = Session()
         self._backends: dict[str, VisionBackend] = dict(backends or {})
-        self._backend_lock = threading.Lock()
+        self._backend_lock = threading.RLock()  # building the picture model builds the OCR reader it uses
         self._cancel = threading.Event()
         self._router: Router | None = None
         self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-check")
@@ -223,13 +223,16 @@ class Engine:
         if kind == "embedded":
             from .vision.embedded import EmbeddedBackend
 
-            return EmbeddedBackend()
+            # Questions by meaning use the router's sentence model: one copy in memory, not two.
+            return EmbeddedBackend(settings=self.settings.embedded, make_embedder=lambda: self.router.load()[1])
         if kind == "vlm":
             from .vision.hub_vlm import HubVLMBackend
 
             preset = self.settings.models.vlm_preset
+            # The OCR text grounds the picture model's answer, and its quotations are checked against it.
+            reader = getattr(self.backend("embedded"), "read_lines", None)
             return HubVLMBackend(
-                self.store.path(preset), name=preset, max_new_tokens=self.settings.models.max_new_tokens
+                self.store.path(preset), name=preset, max_new_tokens=self.settings.models.max_new_tokens, ocr=reader
             )
         if kind.startswith("remote:"):
             from .vision.remote import remote_backend

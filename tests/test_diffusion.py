@@ -250,9 +250,9 @@ def test_missing_presets_name_what_to_pull(tmp_path):
     engine = Engine(store=ModelStore(Registry(local_file=tmp_path / "none.toml")))
     final, _ = run(engine, Request("generate", text="a cat"))
     assert isinstance(final, ErrorEvent) and final.exit_code == 3
-    assert "python main.py models pull sd-turbo" in final.message
+    assert "screen-assistant models pull sd-turbo" in final.message
     final, _ = run(engine, Request("edit", image=photo(), text="make the sky purple"))
-    assert final.exit_code == 3 and "python main.py models pull instruct-pix2pix" in final.message
+    assert final.exit_code == 3 and "screen-assistant models pull instruct-pix2pix" in final.message
 
 
 def test_generate_is_described_by_the_real_embedded_backend(tiny_dirs, tmp_path):

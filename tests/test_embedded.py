@@ -185,7 +185,8 @@ def test_screenshot_saved_as_jpeg_is_still_a_screenshot(backend, screenshot):
 
 
 def test_hints_only_for_confident_photos(screenshot):
-    from assistant.vision.embedded import HINT_MIN_PROBABILITY, EmbeddedBackend, EmbeddedSettings
+    from assistant.config import EmbeddedSettings
+    from assistant.vision.embedded import HINT_MIN_PROBABILITY, EmbeddedBackend
 
     backend = EmbeddedBackend(settings=EmbeddedSettings(imagenet_hints=True))
     assert backend.hint(backend.analyse(screenshot)) is None
@@ -274,7 +275,7 @@ def test_layout_question(backend, screenshot):
 def test_honest_answer_when_it_cannot_tell(backend, question):
     answer = _text(backend.ask(_sample_photo("flower.jpg"), question))
     assert "can't tell" in answer
-    assert "smolvlm-256m" in answer and "python main.py models pull smolvlm-256m" in answer
+    assert "smolvlm-256m" in answer and "screen-assistant models pull smolvlm-256m" in answer
     assert not answer.lower().startswith(("yes", "no"))
 
 

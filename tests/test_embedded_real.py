@@ -144,7 +144,8 @@ def test_detector_files_come_from_the_package_folder():
 
 def test_slow_classifier_does_not_delay_the_first_sentence(monkeypatch):
     """The ImageNet hint (opt-in) runs on its own worker: the first sentence never waits for it."""
-    from assistant.vision.embedded import EmbeddedBackend, EmbeddedSettings
+    from assistant.config import EmbeddedSettings
+    from assistant.vision.embedded import EmbeddedBackend
 
     backend = EmbeddedBackend(settings=EmbeddedSettings(imagenet_hints=True))
     started = threading.Event()

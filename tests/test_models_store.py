@@ -63,7 +63,7 @@ def test_missing_hub_preset_names_pull_command(home):
     with pytest.raises(ModelUnavailable) as err:
         store.path("smolvlm-256m")
     assert err.value.exit_code == 3
-    assert "python main.py models pull smolvlm-256m" in err.value.message
+    assert "screen-assistant models pull smolvlm-256m" in err.value.message
     assert not store.is_installed("smolvlm-256m")
 
 

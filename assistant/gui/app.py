@@ -131,7 +131,11 @@ def _warm(controller) -> None:
     if controller.speech is None:
         controller.start_speech()
     try:
-        controller.engine()
+        engine = controller.engine()
+        # The OCR sessions take about a second to build: build them now, not on the first hotkey.
+        warm_up = getattr(engine.backend("embedded"), "warm_up", None)
+        if warm_up is not None:
+            warm_up()
     except Exception:
         log.exception("warming the engine failed")  # the first request reports it in a plain sentence
 

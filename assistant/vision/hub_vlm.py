@@ -655,7 +655,7 @@ def _load(path: Path, name: str, device: str, dtype: str, quantize: bool):
     except Exception as exc:
         raise ModelUnavailable(
             f"The picture model '{name}' in {path} could not be loaded ({_why(exc)}). Check its files with: "
-            f"python main.py models verify {name}",
+            f"screen-assistant models verify {name}",
             preset=name,
         ) from exc
     cast(Any, net).to(device).eval()  # transformers types .to() through a decorator mypy can't follow

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..colours import colour_name
-from .base import TextLine
-from .embedded import (
+from .analysis import (
     PULL_COMMAND,
     VLM_PRESET,
     Analysis,
-    EmbeddedBackend,
     coloured_labels,
     error_lines,
     join_words,
@@ -30,6 +29,7 @@ from .embedded import (
     quote_end,
     title_line,
 )
+from .base import TextLine
 from .kinds import dominant_colours
 from .retrieval import best_lines, command_lines
 from .screen import main_columns
@@ -88,6 +88,10 @@ _ABOUT_Q = re.compile(
 _HOW_Q = re.compile(r"\bhow (do|can|should|would) (i|you|we)\b", re.I)
 _FIND_Q = re.compile(r"\b(is there|are there|does it (say|mention|contain)|find|can you see)\b", re.I)
 _REGION = re.compile(r"\b(top|bottom|left|right|background)\b", re.I)
+
+
+if TYPE_CHECKING:
+    from .embedded import EmbeddedBackend
 
 
 def cannot_tell() -> str:
