@@ -80,9 +80,18 @@ def _png_header_only(width: int, height: int) -> bytes:
 
 
 def _jpeg_header_only(width: int, height: int) -> bytes:
-    """SOI + a baseline SOF0 claiming width x height, then EOI: no pixel data at all."""
-    sof = struct.pack(">BHHB", 8, height, width, 3) + b"".join(bytes([i, 0x11, 0]) for i in (1, 2, 3))
-    return b"\xff\xd8" + b"\xff\xc0" + struct.pack(">H", len(sof) + 2) + sof + b"\xff\xd9"
+    """A real tiny JPEG whose frame header (SOF0) is patched to claim width x height."""
+    data = bytearray(_encoded(Image.new("RGB", (16, 16), "red"), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
+def _gif_screen(width: int, height: int) -> bytes:
+    """A real tiny GIF whose logical screen is patched to claim width x height."""
+    data = bytearray(_encoded(Image.new("RGB", (16, 16), "red"), "GIF"))
+    struct.pack_into("<HH", data, 6, width, height)
+    return bytes(data)
 
 
 def _noise(size=(320, 240), seed=0) -> Image.Image:
@@ -287,7 +296,7 @@ CASES: list[Case] = [
     Case(
         "GIF screen 65535 x 65535",
         "describe",
-        lambda t: _write(t / "huge.gif", b"GIF89a\xff\xff\xff\xff\0\0\0;"),
+        lambda t: _write(t / "huge.gif", _gif_screen(65535, 65535)),
         2,
         r"too large",
         max_mb=400,
