@@ -160,7 +160,8 @@ def _open(fp: BinaryIO, name: str, max_pixels: int) -> Image.Image:
     except Image.DecompressionBombError as exc:  # over Pillow's own ceiling, before ours was asked
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(found.group(1)) / 1e6:,.0f} megapixels" if found else "more pixels than allowed"
-        raise BadInput(f"{name} is too large: {size}, over the limit of {max_pixels / 1e6:.0f} megapixels.") from None
+        ceiling = min(max_pixels, 2 * (Image.MAX_IMAGE_PIXELS or max_pixels))  # Pillow refuses above twice its own
+        raise BadInput(f"{name} is too large: {size}, over the limit of {ceiling / 1e6:.0f} megapixels.") from None
     except Exception:  # Pillow raises many types for malformed headers
         log.warning("could not open %s as an image", name, exc_info=True)
         raise BadInput(f"{name} could not be opened as an image: the file may be damaged.") from None

@@ -137,6 +137,8 @@ def test_decompression_bomb_default_limit():
         load_image(_png_header_only(20000, 20000))
     with pytest.raises(BadInput, match="too large: 12000 by 12000 pixels is 144 megapixels, over the limit of 100"):
         load_image(_png_header_only(12000, 12000))
+    with pytest.raises(BadInput, match="too large: 400 megapixels, over the limit of 179 megapixels"):
+        load_image(_png_header_only(20000, 20000), max_pixels=500_000_000)  # never "over 500" for 400
 
 
 def test_pixel_limit_configurable():

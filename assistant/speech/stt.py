@@ -322,6 +322,8 @@ def _read_soundfile(fp: BinaryIO, name: str, max_seconds: float) -> np.ndarray:
         stats = _Stats(channels)
         for block in snd.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
             stats.add(block)
+            if not stats.finite or stats.peak > ABSURD_PEAK:
+                break  # refused below: no need to read the rest
         gain = _gain(stats, name)
         _check_length(stats.frames / rate, max_seconds)  # a header may understate the length
         weights = _mix_weights(stats.covariance()) * np.float32(gain)
