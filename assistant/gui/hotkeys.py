@@ -1,8 +1,10 @@
 """Global hotkeys through the `keyboard` package, where the OS lets it work.
 
 The keyboard package needs Windows, or Linux as root with access to /dev/input, and never
-works under Wayland. Elsewhere we say so and point to `main.py trigger ACTION`, which the
-user binds in their desktop's own keyboard settings.
+works under Wayland. Elsewhere we say so and point to `screen-assistant trigger ACTION`, which
+the user binds in their desktop's own keyboard settings (macOS: a Shortcuts shortcut); the
+command itself is built by assistant.platforms.launch (quoted, installed entry point or frozen
+executable, no console window on Windows).
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ import os
 import sys
 from collections.abc import Callable
 
-TRIGGER_HINT = "Bind keys in your desktop's keyboard shortcut settings to commands like: {command}"
+from assistant.platforms import launch
 
 
 def trigger_command(action: str) -> str:
-    main = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "main.py")
-    return f"{sys.executable} {main} trigger {action}"
+    """The command line that sends `action` to the running app, quoted for this system."""
+    return launch.trigger_command(action)
+
+
+def trigger_hint(action: str = "describe_screen") -> str:
+    """How to bind a key to `action` on this system, with the command to bind."""
+    return launch.binding_hint(action)
 
 
 def unavailable_reason() -> str | None:
@@ -62,7 +69,7 @@ class HotkeyManager:
                 self.unregister()
                 reason = f"Global hotkeys could not start ({type(exc).__name__}: {exc})."
         self.active = False
-        self.message = f"{reason} " + TRIGGER_HINT.format(command=trigger_command("describe_screen"))
+        self.message = f"{reason} " + trigger_hint("describe_screen")
         return False
 
     def unregister(self) -> None:

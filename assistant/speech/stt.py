@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import BadInput, ModelUnavailable
 from ..files import DEFAULT_MAX_FILE_MB, MB, check_size, file_name, open_user_file, read_limited
 from ..logs import get_logger
+from ..platforms.openmp import prepare_ctranslate2
 
 log = get_logger(__name__)
 
@@ -405,6 +406,7 @@ class Transcriber:
     """faster-whisper on CPU (int8). Thread-safe: one transcription at a time per model."""
 
     def __init__(self, path: str | os.PathLike, name: str = "whisper", cpu_threads: int = 0, beam_size: int = 3):
+        prepare_ctranslate2()  # before ctranslate2 loads: one OpenMP runtime per process on Windows
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -448,6 +450,7 @@ class Transcriber:
         return Transcript(text, seconds, self.name, timings, path)
 
     def _short(self, audio: np.ndarray) -> str:
+        prepare_ctranslate2()  # already done by __init__; kept so every import site is guarded
         from faster_whisper.audio import pad_or_trim
 
         features = self.model.feature_extractor(audio)
