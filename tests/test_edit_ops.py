@@ -2,6 +2,7 @@
 safety gate on edited pictures, and the `edit` command."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -195,9 +196,32 @@ def test_resize_percent_and_pixels():
 def test_resize_limits_are_plain_sentences():
     img = photo(240, 160)
     with pytest.raises(BadInput, match="too large"):
-        apply(img, Operation("resize", value=100.0), max_pixels=1_000_000)
+        apply(img, Operation("resize", value=40.0), max_pixels=1_000_000)
     with pytest.raises(BadInput, match="too small"):
+        apply(img, Operation("resize", value=0.04))
+    with pytest.raises(BadInput, match="A side of 4 pixels is out of range: it must be 8 to 65535 pixels."):
         apply(img, Operation("resize", pixels=(4, 4)))
+
+
+@pytest.mark.parametrize(
+    "op,phrase",
+    [
+        (Operation("rotate", value=float("inf")), "rotation in degrees inf is out of range"),
+        (Operation("rotate", value=1e308), "rotation in degrees 1e+308 is out of range: it must be -360 to 360."),
+        (Operation("brightness", value=float("nan")), "brightness change nan is out of range"),
+        (Operation("brightness", value=49.0), "brightness change 49 is out of range: it must be -1 to 10."),
+        (Operation("zoom_in", value=0.0), "zoom factor 0 is out of range"),
+        (Operation("zoom_out", value=1e9), "zoom factor 1e+09 is out of range"),
+        (Operation("resize", value=0.0), "resize factor 0 is out of range"),
+        (Operation("text_bigger", value=-2.0), "text enlargement factor -2 is out of range"),
+        (Operation("blur", value=10.0), "blur strength 10 is out of range"),
+    ],
+)
+def test_operations_refuse_values_out_of_range_without_clamping(op, phrase):
+    """Values built by other callers are checked too: the summary said "made 5000 percent
+    brighter" after a change clamped to 1000 percent, and "resized to 100 percent" for 0."""
+    with pytest.raises(BadInput, match=re.escape(phrase)):
+        apply(photo(64, 48), op)
 
 
 def test_text_bigger_upscales_with_sharper_edges_than_plain_resize():

@@ -1,9 +1,13 @@
 """The spoken-edit parser: many phrasings, chains, amounts, and things it must NOT match."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.errors import BadInput
+from assistant.imaging.operations import check_operation
 from assistant.imaging.parser import LARGE, MEDIUM, SMALL, parse
 
 
@@ -222,11 +226,20 @@ def test_semantic_part_is_reported_for_mixed_instruction():
     assert result.unrecognised == ["make the sky purple"]
 
 
+def _parse_or_range_error(text):
+    """parse() raises only BadInput, and only to name a number out of range."""
+    try:
+        return parse(text)
+    except BadInput as exc:
+        assert re.search(r"out of range for .+: say \S+ to \S+ \w+\.$|100 percent is the picture", exc.message)
+        return None
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_never_raises_on_any_text(text):
-    result = parse(text)
-    assert isinstance(result.operations, list)
+    result = _parse_or_range_error(text)
+    assert result is None or isinstance(result.operations, list)
 
 
 _VOCAB = [
@@ -276,6 +289,79 @@ _VOCAB = [
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_VOCAB), max_size=14))
 def test_never_raises_on_instruction_like_word_salad(words):
-    result = parse(" ".join(words))
-    for op in result.operations:
+    result = _parse_or_range_error(" ".join(words))
+    for op in result.operations if result else []:
         assert op.name
+        check_operation(op)  # whatever the parser accepts, the operations accept
+
+
+# Numbers out of range are named, as said, with the allowed range: never clamped silently (the
+# summary used to say "made 5000 percent brighter" after a 1000 percent change), never read as
+# the default ("resize to 0 percent" resized to 100), never handed to a picture model.
+OUT_OF_RANGE = [
+    ("rotate 1e308 degrees", "1e308 degrees is out of range for rotating: say 0.1 to 360 degrees."),
+    ("rotate it by 1e308", "1e308 degrees is out of range for rotating"),
+    ("rotate by 999999 degrees", "999999 degrees is out of range"),
+    ("zoom 0%", "0 percent is out of range for zooming: say 5 to 2000 percent."),
+    ("zoom in 1e9x", "1e9 times is out of range for zooming in: say 1.1 to 20 times."),
+    ("zoom in 0 times", "0 times is out of range for zooming in"),
+    ("zoom in 50 times", "50 times is out of range for zooming in"),
+    ("zoom out by 5000 percent", "5000 percent is out of range for zooming out: say 10 to 1900 percent."),
+    ("brightness 1e400", "1e400 percent is out of range for brightness: say -100 to 1000 percent."),
+    ("make it 1e400 percent brighter", "1e400 percent is out of range for brightness: say 1 to 1000 percent."),
+    ("make it 5000 percent brighter", "5000 percent is out of range for brightness"),
+    ("make it 150 percent darker", "150 percent is out of range for brightness: say 1 to 100 percent."),
+    ("contrast to 5000 percent", "5000 percent is out of range for contrast: say 0 to 1100 percent."),
+    ("make it 20 times more colourful", "20 times is out of range for colour strength: say 0.01 to 11 times."),
+    ("resize to -5 by 10 pixels", "-5 pixels is out of range for resizing: say 8 to 65535 pixels."),
+    ("resize to 800 by -1 pixels", "-1 pixels is out of range for resizing"),
+    ("make it 1e12 pixels wide", "1e12 pixels is out of range for resizing"),
+    ("resize to 0 percent", "0 percent is out of range for resizing: say 1 to 5000 percent."),
+    ("shrink it by 150 percent", "150 percent is out of range for resizing: say 1 to 99 percent."),
+    ("make it 1e9 times bigger", "1e9 times is out of range for resizing: say 0.01 to 50 times."),
+    ("blur it 1000 percent", "1000 percent is out of range for blurring: say 1 to 100 percent."),
+    ("make the text 1e6 times bigger", "1e6 times is out of range for bigger text: say 1.1 to 8 times."),
+    ("rotate left and zoom in 1e9x", "1e9 times is out of range for zooming in"),
+    ("zoom 100%", "A zoom of 100 percent is the picture as it is."),
+]
+
+
+@pytest.mark.parametrize("text,message", OUT_OF_RANGE)
+def test_numbers_out_of_range_are_named_with_the_range(text, message):
+    with pytest.raises(BadInput) as err:
+        parse(text)
+    assert err.value.message.startswith(message), err.value.message
+    assert "Error" not in err.value.message
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("zoom 200%", [("zoom_in", 2.0, "centre", None)]),
+        ("zoom 50%", [("zoom_out", 2.0, None, None)]),
+        ("zoom to 3x", [("zoom_in", 3.0, "centre", None)]),
+        ("brightness 20", [("brightness", 0.2, None, None)]),
+        ("brightness -20%", [("brightness", -0.2, None, None)]),
+        ("contrast to 150 percent", [("contrast", 0.5, None, None)]),
+        ("rotate 45", [("rotate", -45.0, None, None)]),
+        ("rotate -90 degrees", [("rotate", 90.0, None, None)]),
+        ("rotate 0.5 degrees", [("rotate", -0.5, None, None)]),
+        ("make it 1000 percent brighter", [("brightness", 10.0, None, None)]),
+        ("make it 100 percent darker", [("brightness", -1.0, None, None)]),
+        ("resize to 8 by 65535 pixels", [("resize", None, None, (8, 65535))]),
+    ],
+)
+def test_numbers_at_and_inside_the_range_are_kept(text, expected):
+    assert ops(text) == expected
+
+
+@pytest.mark.parametrize("text", ["blur 5", "make the sky 1e9 times bluer", "sharpen it 3"])
+def test_a_bare_number_an_operation_cannot_use_is_not_guessed(text):
+    result = parse(text)
+    assert not result.deterministic and result.unrecognised
+
+
+@pytest.mark.parametrize("text", ["zoom", "brightness"])
+def test_a_level_word_without_a_number_asks_for_one(text):
+    result = parse(text)
+    assert result.problem and "for example" in result.problem

@@ -72,7 +72,10 @@ def test_resample_keeps_pitch():
         (lambda p: p.write_bytes(b""), "is empty"),
         (lambda p: sf.write(p, np.zeros(SAMPLE_RATE * 2, np.float32), SAMPLE_RATE), "silent"),
         (lambda p: sf.write(p, np.zeros(0, np.float32), SAMPLE_RATE), "empty"),
-        (lambda p: sf.write(p, np.full(SAMPLE_RATE * 601, 0.1, np.float32), SAMPLE_RATE), "the limit is 10 minutes"),
+        (
+            lambda p: sf.write(p, np.full(SAMPLE_RATE * 601, 0.1, np.float32), SAMPLE_RATE),
+            "601 seconds long; the limit is 600 seconds",
+        ),
     ],
 )
 def test_bad_audio_gets_a_clear_message(transcriber, tmp_path, make, message):

@@ -1,8 +1,13 @@
 """Deterministic picture edits with Pillow. Each operation returns the new image and a short
-past-tense phrase ("rotated left") that the summary sentence is built from."""
+past-tense phrase ("rotated left") that the summary sentence is built from.
+
+Every value is checked against its range before any pixel is touched (BadInput naming the value
+and the range), so a summary never claims more than was done and no value is clamped silently.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +30,61 @@ class Operation:
     value: float | None = None
     target: str | None = None
     pixels: tuple[int | None, int | None] | None = None
+
+
+@dataclass(frozen=True)
+class Range:
+    lo: float
+    hi: float
+    unit: str
+
+
+# Allowed amounts as a person says them; the parser checks these and names the number said.
+RANGES: dict[str, Range] = {
+    "degrees": Range(0.1, 360, "degrees"),
+    "zoom_times": Range(1.1, 20, "times"),
+    "zoom_by_percent": Range(10, 1900, "percent"),
+    "zoom_level_percent": Range(5, 2000, "percent"),
+    "zoom_level_times": Range(0.05, 20, "times"),
+    "tone_up_percent": Range(1, 1000, "percent"),
+    "tone_down_percent": Range(1, 100, "percent"),
+    "tone_change_percent": Range(-100, 1000, "percent"),
+    "tone_to_percent": Range(0, 1100, "percent"),
+    "tone_times": Range(0.01, 11, "times"),
+    "strength_percent": Range(1, 100, "percent"),
+    "resize_percent": Range(1, 5000, "percent"),
+    "resize_times": Range(0.01, 50, "times"),
+    "grow_by_percent": Range(1, 4900, "percent"),
+    "shrink_by_percent": Range(1, 99, "percent"),
+    "pixels": Range(MIN_SIDE, 65535, "pixels"),
+    "text_times": Range(1.1, 8, "times"),
+    "text_percent": Range(10, 700, "percent"),
+}
+
+# The same limits in the units an Operation carries (for callers that build operations directly).
+_VALUE_RANGES: dict[str, tuple[float, float, str]] = {
+    "brightness": (-1.0, 10.0, "brightness change"),
+    "contrast": (-1.0, 10.0, "contrast change"),
+    "saturation": (-1.0, 10.0, "colour strength change"),
+    "rotate": (-360.0, 360.0, "rotation in degrees"),
+    "zoom_in": (1.1, 20.0, "zoom factor"),
+    "zoom_out": (1.1, 20.0, "zoom factor"),
+    "text_bigger": (1.1, 8.0, "text enlargement factor"),
+    "resize": (0.01, 50.0, "resize factor"),
+    "sharpen": (0.0, 1.0, "sharpening strength"),
+    "blur": (0.0, 1.0, "blur strength"),
+}
+
+
+def check_operation(op: Operation) -> None:
+    """BadInput if a value of `op` is out of range (not a number, infinite, too big or small)."""
+    if op.value is not None and op.name in _VALUE_RANGES:
+        lo, hi, what = _VALUE_RANGES[op.name]
+        if not (math.isfinite(op.value) and lo <= op.value <= hi):
+            raise BadInput(f"The {what} {op.value:g} is out of range: it must be {lo:g} to {hi:g}.")
+    for side in op.pixels or ():
+        if side is not None and not (MIN_SIDE <= side <= RANGES["pixels"].hi):
+            raise BadInput(f"A side of {side} pixels is out of range: it must be {MIN_SIDE} to 65535 pixels.")
 
 
 def _percent(value: float) -> str:
@@ -92,7 +152,7 @@ def _tone_phrase(op: Operation) -> str:
 
 
 def _factor(op: Operation) -> float:
-    return 1.0 + max(-1.0, min(op.value or 0.0, 10.0))
+    return 1.0 + (op.value or 0.0)
 
 
 # Brightness, contrast and invert are per-channel curves: a run of them is fused into one
@@ -172,7 +232,7 @@ def _rotate(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
 
 def _zoom_in(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
     """Crop a box 1/factor the size around the region's centre, then scale back to full size."""
-    factor = max(1.1, min(op.value or 2.0, 20.0))
+    factor = 2.0 if op.value is None else op.value
     w, h = image.size
     left, top, right, bottom = region_box(image.size, op.target or "centre")
     cx, cy = (left + right) / 2, (top + bottom) / 2
@@ -187,7 +247,7 @@ def _zoom_in(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
 
 def _zoom_out(image: Image.Image, op: Operation) -> tuple[Image.Image, str]:
     """Shrink the picture and centre it on a canvas of the original size, filled with its edge colour."""
-    factor = max(1.1, min(op.value or 2.0, 20.0))
+    factor = 2.0 if op.value is None else op.value
     w, h = image.size
     small = image.resize((max(1, round(w / factor)), max(1, round(h / factor))), Image.Resampling.LANCZOS)
     border = image.resize((16, 16), Image.Resampling.BOX)
@@ -215,7 +275,7 @@ def _resize(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.I
             raise BadInput("Say the new size in pixels, for example: resize to 800 by 600.")
         _check_size(*size, max_pixels)
         return image.resize(size, Image.Resampling.LANCZOS), f"resized to {size[0]} by {size[1]} pixels"
-    factor = op.value or 1.0
+    factor = 1.0 if op.value is None else op.value
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
     _check_size(*size, max_pixels)
     return (
@@ -226,7 +286,7 @@ def _resize(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.I
 
 def _text_bigger(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Image.Image, str]:
     """Upscale (Lanczos) then unsharp-mask: letters get bigger and their edges stay crisp."""
-    factor = max(1.1, min(op.value or 2.0, 8.0))
+    factor = 2.0 if op.value is None else op.value
     size = (round(image.width * factor), round(image.height * factor))
     _check_size(*size, max_pixels)
     out = image.resize(size, Image.Resampling.LANCZOS)
@@ -236,6 +296,7 @@ def _text_bigger(image: Image.Image, op: Operation, max_pixels: int) -> tuple[Im
 
 def apply(image: Image.Image, op: Operation, max_pixels: int = 100_000_000) -> tuple[Image.Image, str]:
     """Apply one operation to an RGB image; return the new image and a past-tense phrase."""
+    check_operation(op)
     name = op.name
     if name in _CURVES:
         out = _apply_curves(image, [op])
@@ -259,10 +320,10 @@ def apply(image: Image.Image, op: Operation, max_pixels: int = 100_000_000) -> t
     if name == "zoom_out":
         return _zoom_out(image, op)
     if name == "sharpen":
-        value = op.value or 0.3
+        value = 0.3 if op.value is None else op.value
         return _sharpen(image, percent=80 + value * 400), " ".join(filter(None, ["sharpened", _strength(value)]))
     if name == "blur":
-        value = op.value or 0.3
+        value = 0.3 if op.value is None else op.value
         radius = value * 8 * max(1.0, max(image.size) / 1000)
         return image.filter(ImageFilter.GaussianBlur(radius)), " ".join(filter(None, ["blurred", _strength(value)]))
     if name == "resize":
@@ -285,6 +346,8 @@ def apply_all(
         while run < len(operations) and operations[run].name in _CURVES:
             run += 1
         if run - i > 1:  # fuse consecutive curves into one pass
+            for op in operations[i:run]:
+                check_operation(op)
             image = _apply_curves(image, operations[i:run])
             phrases += ["inverted the colours" if op.name == "invert" else _tone_phrase(op) for op in operations[i:run]]
             i = run

@@ -5,14 +5,20 @@ must be fully explained by ONE operation pattern plus amount words plus harmless
 ("could you please make it ..."). A clause with any word left over ("make the SKY brighter")
 is not guessed at: the whole instruction is reported as not deterministic, so the caller can
 hand it to a semantic (diffusion) edit or say plainly that it was not understood.
+
+A number said for an operation must be in that operation's range ("rotate 1e308 degrees",
+"zoom 0%", "resize to -5 by 10 pixels"): parse raises BadInput naming the number, as it was
+said, and the allowed range, rather than clamping it silently or handing it to a model.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
-from .operations import Operation
+from ..errors import BadInput
+from .operations import RANGES, Operation, Range
 
 # ---- amounts ----------------------------------------------------------------------------------
 SMALL, MEDIUM, LARGE = 0.15, 0.3, 0.6
@@ -49,7 +55,9 @@ _NUMBER_WORDS = {
     "a hundred": 100,
     "one hundred": 100,
 }
-_NUM = r"\d{1,6}(?:\.\d{1,3})?"
+# Any number a person (or a hostile script) may write, so that an absurd one is named and refused
+# rather than left over: signs, decimals, exponents ("-5", ".5", "1e308").
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"
 
 
 def _words_to_digits(text: str) -> str:
@@ -76,8 +84,10 @@ class Amount:
     factor: float | None = None
     degrees: float | None = None
     pixels: tuple[int | None, int | None] | None = None
+    number: float | None = None  # a number said without a unit ("rotate 45", "brightness 20")
     word: str | None = None  # "small" | "large" when said in words
     absolute: bool = False  # "to 40 percent" (a target) rather than "by 40 percent"
+    said: dict[str, str] = field(default_factory=dict)  # kind → the number as it was said
 
     def level(self, default: float = MEDIUM) -> float:
         if self.fraction is not None:
@@ -90,8 +100,9 @@ _AMOUNT_PATTERNS: list[tuple[str, str]] = [
     ("pixels_w", rf"(?:to |at )?({_NUM})\s*(?:pixels?|px)\s*(?:wide|across|in width|width)"),
     ("pixels_h", rf"(?:to |at )?({_NUM})\s*(?:pixels?|px)\s*(?:tall|high|in height|height)"),
     ("percent", rf"(?:by |to |at )?({_NUM})\s*(?:%|percent|per cent|pc)"),
-    ("degrees", rf"(?:by )?(-?{_NUM})\s*(?:°|degrees?|deg)"),
+    ("degrees", rf"(?:by )?({_NUM})\s*(?:°|degrees?|deg)"),
     ("factor", rf"(?:by )?(?:a factor of )?({_NUM})\s*(?:x|times)(?: as)?"),
+    ("number", rf"(?:by |to |at )?({_NUM})"),
     ("twice", r"twice(?: as)?|double(?: the)?|doubled"),
     ("half", r"half(?= as | the size| size)(?: as)?|halve"),
     ("small", _SMALL_WORDS),
@@ -108,12 +119,16 @@ def _take_amount(clause: str) -> tuple[Amount, str]:
         if not m:
             continue
         clause = clause[: m.start()] + " " + clause[m.end() :]
+        if m.groups():
+            amount.said[kind] = m.group(1)
         if kind == "pixels_wh":
-            amount.pixels = (int(float(m.group(1))), int(float(m.group(2))))
+            amount.said["height"] = m.group(2)
+            amount.pixels = (_pixels(m.group(1)), _pixels(m.group(2)))
         elif kind == "pixels_w":
-            amount.pixels = (int(float(m.group(1))), None)
+            amount.pixels = (_pixels(m.group(1)), None)
         elif kind == "pixels_h":
-            amount.pixels = (None, int(float(m.group(1))))
+            amount.said["height"] = m.group(1)
+            amount.pixels = (None, _pixels(m.group(1)))
         elif kind == "percent":
             amount.fraction = float(m.group(1)) / 100.0
             amount.absolute = m.group(0).startswith(("to ", "at "))
@@ -121,6 +136,9 @@ def _take_amount(clause: str) -> tuple[Amount, str]:
             amount.degrees = float(m.group(1))
         elif kind == "factor":
             amount.factor = float(m.group(1))
+        elif kind == "number":
+            amount.number = float(m.group(1))
+            amount.absolute = m.group(0).startswith(("to ", "at "))
         elif kind == "twice":
             amount.factor = 2.0
         elif kind == "half":
@@ -128,6 +146,20 @@ def _take_amount(clause: str) -> tuple[Amount, str]:
         elif amount.word is None:
             amount.word = kind
     return amount, re.sub(r"\s+", " ", clause).strip()
+
+
+def _pixels(text: str) -> int:
+    """A side in pixels; absurd values become a sentinel the range check names and refuses."""
+    value = float(text)
+    return round(value) if math.isfinite(value) and abs(value) < 1e9 else -1
+
+
+def _check(value: float, said: str | None, rng: Range, what: str) -> None:
+    """BadInput naming the number as it was said and the allowed range, if `value` is outside it."""
+    if math.isfinite(value) and rng.lo <= value <= rng.hi:
+        return
+    number = said if said is not None else f"{value:g}"
+    raise BadInput(f"{number} {rng.unit} is out of range for {what}: say {rng.lo:g} to {rng.hi:g} {rng.unit}.")
 
 
 # ---- regions ----------------------------------------------------------------------------------
@@ -256,6 +288,9 @@ _PATTERNS: list[tuple[str, str]] = [
         "resize",
         r"(?:re-?size|re-?scale|scale)(?:d)?(?: it)?(?: to)?|(?:change|set)(?: the)? (?:size|dimensions)(?: to)?|size",
     ),
+    # a level with no direction: "zoom 200%", "brightness 20", "contrast to 150 percent"
+    ("zoom_level", r"zoom(?:ed)?(?: level)?"),
+    ("tone_level", r"(?P<tone>brightness|contrast|saturation|colou?r saturation)(?: level)?"),
 ]
 _PATTERN_RE = [(name, re.compile(rf"(?<![\w-])(?:{pat})(?![\w])")) for name, pat in _PATTERNS]
 
@@ -353,9 +388,10 @@ def normalise(text: str) -> str:
     text = _words_to_digits(text)
     text = _POLITE_RE.sub(" ", text)
     text = _PURPOSE_RE.sub(" ", text)
+    text = text.replace("\u2212", "-")  # the minus sign
     # "rotate it by 90" → "rotate it by 90 degrees"
     text = re.sub(
-        r"\b((?:rotate|turn|spin)(?: it)?(?: by)? )(\d{1,3})\b(?!\s*(?:°|degrees?|deg|%|percent|times|x\b))",
+        rf"\b((?:rotate|turn|spin)(?: it)?(?: by)? )({_NUM})(?![\w.])(?!\s*(?:°|degrees?|deg|%|percent|times|x\b))",
         r"\1\2 degrees",
         text,
     )
@@ -363,7 +399,7 @@ def normalise(text: str) -> str:
 
 
 def parse(text: str) -> ParseResult:
-    """Parse an instruction; never raises."""
+    """Parse an instruction. Raises BadInput only for a number out of its operation's range."""
     result = ParseResult()
     clean = normalise(text)
     if not clean:
@@ -397,10 +433,20 @@ def _parse_clause(clause: str) -> tuple[Operation | None, str | None]:
         allowed = _allowed_words(name)
         if _leftover_words(remaining, allowed):
             continue  # something else is being asked: do not guess
+        if amount.number is not None and name not in _TAKES_BARE_NUMBER:
+            return None, None  # "blur 5": five what? not guessed
         return _build(name, m, amount, remaining)
-    if amount.pixels and not _leftover_words(rest, {"size", "pixels", "pixel", "wide", "tall"}):
-        return Operation("resize", pixels=amount.pixels), None  # "make it 800 pixels wide"
+    if (
+        amount.pixels
+        and amount.number is None
+        and not _leftover_words(rest, {"size", "pixels", "pixel", "wide", "tall"})
+    ):
+        return _resize_pixels(amount), None  # "make it 800 pixels wide"
     return None, None
+
+
+# A number without a unit means degrees for a rotation, a level for "zoom"/"brightness" alone.
+_TAKES_BARE_NUMBER = {"rotate", "zoom_level", "tone_level"}
 
 
 def _allowed_words(name: str) -> set[str]:
@@ -416,7 +462,12 @@ def _allowed_words(name: str) -> set[str]:
         return {"size"}
     if name.startswith("saturation"):
         return {"colour", "colours", "color", "colors"}
+    if name == "zoom_level":
+        return {"level"}
     return set()
+
+
+_TONE_NAMES = {"brightness": "brightness", "contrast": "contrast", "saturation": "colour strength"}
 
 
 def _build(name: str, m: re.Match, amount: Amount, remaining: str) -> tuple[Operation | None, str | None]:
@@ -424,16 +475,18 @@ def _build(name: str, m: re.Match, amount: Amount, remaining: str) -> tuple[Oper
         kind, direction = name.rsplit("_", 1)
         if kind == "resize":
             return _resize(amount, grow=direction == "up"), None
-        if amount.factor is not None and amount.factor > 0:  # "twice as bright", "half as bright"
-            return Operation(kind, value=amount.factor - 1.0), None
-        sign = 1.0 if direction == "up" else -1.0
-        return Operation(kind, value=sign * amount.level()), None
+        return _tone(kind, amount, up=direction == "up"), None
+    if name == "tone_level":
+        return _tone_level(m.group("tone"), amount)
     if name in ("greyscale", "invert"):
         return Operation(name), None
-    if name == "sharpen":
-        return Operation("sharpen", value=amount.level()), None
-    if name == "blur":
-        return Operation("blur", value=amount.level()), None
+    if name in ("sharpen", "blur"):
+        if amount.fraction is not None:
+            what = "sharpening" if name == "sharpen" else "blurring"
+            _check(amount.fraction * 100, amount.said.get("percent"), RANGES["strength_percent"], what)
+        if amount.factor is not None:
+            return None, None  # "blur it twice": not a strength we can honour
+        return Operation(name, value=amount.level()), None
     if name == "rotate":
         return _rotate(m, amount, m.group(0) + " " + remaining)
     if name == "flip":
@@ -445,43 +498,113 @@ def _build(name: str, m: re.Match, amount: Amount, remaining: str) -> tuple[Oper
         if region is None:
             return None, "Say which part to crop to, for example: crop to the left half, or the top left quarter."
         return Operation("crop", target=region), None
-    if name == "zoom_in":
-        factor = amount.factor or {"small": 1.5, "large": 3.0}.get(amount.word or "", 2.0)
-        if amount.fraction is not None:
-            factor = 1.0 + amount.fraction
-        return Operation("zoom_in", value=factor, target=_region(remaining) or "centre"), None
-    if name == "zoom_out":
-        factor = amount.factor or {"small": 1.5, "large": 3.0}.get(amount.word or "", 2.0)
-        if amount.fraction is not None:
-            factor = 1.0 + amount.fraction
-        return Operation("zoom_out", value=factor), None
+    if name in ("zoom_in", "zoom_out"):
+        what = "zooming in" if name == "zoom_in" else "zooming out"
+        factor = _times(amount, what, "zoom_times", "zoom_by_percent", {"small": 1.5, "large": 3.0}, 2.0)
+        target = _region(remaining) or "centre" if name == "zoom_in" else None
+        return Operation(name, value=factor, target=target), None
+    if name == "zoom_level":
+        return _zoom_level(amount)
     if name == "text_bigger":
-        factor = amount.factor or {"small": 1.5, "large": 3.0}.get(amount.word or "", 2.0)
-        if amount.fraction is not None:
-            factor = 1.0 + amount.fraction
+        factor = _times(amount, "bigger text", "text_times", "text_percent", {"small": 1.5, "large": 3.0}, 2.0)
         return Operation("text_bigger", value=factor), None
     if name == "resize":
         if amount.pixels:
-            return Operation("resize", pixels=amount.pixels), None
+            return _resize_pixels(amount), None
         if amount.fraction is not None:
+            _check(amount.fraction * 100, amount.said.get("percent"), RANGES["resize_percent"], "resizing")
             return Operation("resize", value=amount.fraction), None
         if amount.factor is not None:
+            _check(amount.factor, amount.said.get("factor"), RANGES["resize_times"], "resizing")
             return Operation("resize", value=amount.factor), None
         return None, "Say the new size, for example: resize to 50 percent, or to 800 by 600 pixels."
     return None, None
 
 
+def _times(amount: Amount, what: str, times: str, percent: str, words: dict[str, float], default: float) -> float:
+    """A zoom-like factor from "3 times", "by 50 percent" (1.5) or "a lot", range-checked."""
+    if amount.fraction is not None:
+        _check(amount.fraction * 100, amount.said.get("percent"), RANGES[percent], what)
+        return 1.0 + amount.fraction
+    if amount.factor is not None:
+        if "factor" in amount.said:
+            _check(amount.factor, amount.said["factor"], RANGES[times], what)
+        return amount.factor
+    return words.get(amount.word or "", default)
+
+
+def _tone(kind: str, amount: Amount, up: bool) -> Operation:
+    what = _TONE_NAMES[kind]
+    if amount.factor is not None and "factor" in amount.said:  # "3 times as bright"
+        _check(amount.factor, amount.said["factor"], RANGES["tone_times"], what)
+    if amount.factor is not None:  # "twice as bright", "half as bright"
+        return Operation(kind, value=amount.factor - 1.0)
+    if amount.fraction is not None:
+        rng = RANGES["tone_up_percent" if up else "tone_down_percent"]
+        _check(amount.fraction * 100, amount.said.get("percent"), rng, what)
+    sign = 1.0 if up else -1.0
+    return Operation(kind, value=sign * amount.level())
+
+
+def _tone_level(tone: str, amount: Amount) -> tuple[Operation | None, str | None]:
+    """ "brightness 20" / "brightness -20%" (a change), "contrast to 150 percent" (a level)."""
+    kind = "saturation" if "saturation" in tone else tone
+    what = _TONE_NAMES[kind]
+    value = amount.fraction * 100 if amount.fraction is not None else amount.number
+    said = amount.said.get("percent", amount.said.get("number"))
+    if value is None:
+        return None, f"Say how much to change the {what}, for example: {what} up 20 percent."
+    if amount.absolute:
+        _check(value, said, RANGES["tone_to_percent"], what)
+        return Operation(kind, value=value / 100 - 1.0), None
+    _check(value, said, RANGES["tone_change_percent"], what)
+    return Operation(kind, value=value / 100), None
+
+
+def _zoom_level(amount: Amount) -> tuple[Operation | None, str | None]:
+    """ "zoom 200%" or "zoom 2x": a level where 100 percent is the picture as it is."""
+    if amount.fraction is not None:
+        _check(amount.fraction * 100, amount.said.get("percent"), RANGES["zoom_level_percent"], "zooming")
+        level = amount.fraction
+    elif amount.factor is not None or amount.number is not None:
+        level = amount.factor if amount.factor is not None else amount.number  # type: ignore[assignment]
+        said = amount.said.get("factor", amount.said.get("number"))
+        _check(level, said, RANGES["zoom_level_times"], "zooming")
+    else:
+        return None, "Say which way to zoom, for example: zoom in, zoom out, or zoom 200 percent."
+    if abs(level - 1.0) < 1e-9:
+        raise BadInput("A zoom of 100 percent is the picture as it is. Say, for example: zoom 200 percent.")
+    if level > 1.0:
+        return Operation("zoom_in", value=level, target="centre"), None
+    return Operation("zoom_out", value=1.0 / level), None
+
+
+def _resize_pixels(amount: Amount) -> Operation:
+    width, height = amount.pixels or (None, None)
+    rng = RANGES["pixels"]
+    if width is not None:
+        _check(width, amount.said.get("pixels_wh", amount.said.get("pixels_w")), rng, "resizing")
+    if height is not None:
+        _check(height, amount.said.get("height"), rng, "resizing")
+    return Operation("resize", pixels=(width, height))
+
+
 def _resize(amount: Amount, grow: bool) -> Operation:
     if amount.pixels:
-        return Operation("resize", pixels=amount.pixels)
+        return _resize_pixels(amount)
+    said = amount.said.get("percent")
     if amount.factor is not None:
+        if "factor" in amount.said:
+            _check(amount.factor, amount.said["factor"], RANGES["resize_times"], "resizing")
         factor = amount.factor
         if not grow and factor > 1:
             factor = 1.0 / factor  # "three times smaller"
     elif amount.fraction is not None and amount.absolute:
+        _check(amount.fraction * 100, said, RANGES["resize_percent"], "resizing")
         factor = amount.fraction
     elif amount.fraction is not None:
-        factor = 1.0 + amount.fraction if grow else max(0.01, 1.0 - amount.fraction)
+        _check(amount.fraction * 100, said, RANGES["grow_by_percent" if grow else "shrink_by_percent"], "resizing")
+        factor = 1.0 + amount.fraction if grow else 1.0 - amount.fraction
     else:
         step = {"small": 0.2, "large": 1.0}.get(amount.word or "", 0.5)
         factor = 1.0 + step if grow else 1.0 / (1.0 + step)
@@ -492,8 +615,10 @@ def _rotate(m: re.Match, amount: Amount, words: str) -> tuple[Operation | None, 
     direction = m.group("rdir") or m.group("qdir") or ""
     words = words + " " + direction
     anticlockwise = bool(re.search(r"\bleft\b|anti-? ?clockwise|counter-? ?clockwise", words))
-    if amount.degrees is not None:
-        degrees = amount.degrees
+    said_degrees = amount.degrees if amount.degrees is not None else amount.number
+    if said_degrees is not None:
+        degrees = said_degrees
+        _check(abs(degrees), amount.said.get("degrees", amount.said.get("number")), RANGES["degrees"], "rotating")
     elif re.search(r"upside down|around|round|over|\b180\b", words):
         degrees = 180.0
     elif re.search(r"\bleft\b|\bright\b|clockwise|quarter", words):
