@@ -23,7 +23,7 @@ import threading
 import time
 
 import pyatspi
-from gi.repository import GLib
+from gi.repository import Atspi, GLib
 
 TEXT_LIMIT = 4000
 MAX_DEPTH = 40
@@ -77,6 +77,7 @@ class Client:
         self.events: list[dict] = []
         self.lock = threading.Lock()
         self.app_name = ""
+        self.focus_source = None  # the source of the last focus event, as Orca tracks focus
 
     # ---- finding things ----------------------------------------------------------------
     def app(self):
@@ -87,6 +88,10 @@ class Client:
             except Exception:
                 continue
             if child is not None and child.name == self.app_name:
+                # No caching: libatspi's cached states go stale when Qt does not send a
+                # "focused: false" for a control in a window that lost activation.
+                child.set_cache_mask(Atspi.Cache.NONE)
+                child.clear_cache()
                 return child
         return None
 
@@ -133,7 +138,26 @@ class Client:
                         continue
                     stack.append((child, depth + 1))
 
+    def window_of(self, node) -> str:
+        try:
+            while node is not None:
+                parent = node.parent
+                if parent is None or parent.getRoleName() == "application":
+                    return node.name or ""
+                node = parent
+        except Exception:
+            return ""
+        return ""
+
     def focused(self) -> dict | None:
+        """The focused node: the last focus event's source while it still says it is focused
+        (as a screen reader tracks focus), else the focused node of the active window."""
+        source = self.focus_source
+        if source is not None and {"focused", "showing"} <= _states(source):
+            return _info(source, self.window_of(source))
+        return self.scan_focus()
+
+    def scan_focus(self) -> dict | None:
         # Only the active window holds the focus; fall back to all windows (an overlay that
         # the window manager does not mark active still reports its focused state).
         for active_only in (True, False):
@@ -247,6 +271,7 @@ class Client:
             elif event.type.startswith("object:state-changed:focused"):
                 if not event.detail1:
                     return
+                self.focus_source = source
             elif event.type.startswith("object:text-changed"):
                 record["text"] = str(event.any_data)[:200]
             with self.lock:

@@ -31,7 +31,7 @@ class AtspiClient:
     """The pyatspi client subprocess: one JSON command in, one JSON reply out."""
 
     def __init__(self, env: dict, log: Path):
-        self._log = open(log, "w")  # noqa: SIM115 - closed in close()
+        self._log = open(log, "w")
         self.proc = subprocess.Popen(
             [SYSTEM_PYTHON, str(CLIENT)],
             env=env,
@@ -86,11 +86,12 @@ class AppSession:
         self.python = python
         self.app: subprocess.Popen | None = None
         self.client: AtspiClient | None = None
+        self.event_log: list[dict] = []  # every AT-SPI event seen, oldest first
 
     # ---- life cycle ---------------------------------------------------------------------
     def start(self, timeout: float = 60) -> AppSession:
         write_settings(self.home)
-        self._app_log = open(self.stack.root / "app.log", "w")  # noqa: SIM115 - closed in stop()
+        self._app_log = open(self.stack.root / "app.log", "w")
         self.app = subprocess.Popen(
             [self.python, "-m", "tests.a11y.app_under_test"],
             cwd=ROOT,
@@ -126,9 +127,7 @@ class AppSession:
     def key(self, *keys: str, delay: float = 0.15) -> None:
         """Press keys (xdotool names: ctrl+o, Return, Escape, shift+Tab) one after another."""
         for k in keys:
-            subprocess.run(
-                ["xdotool", "key", "--clearmodifiers", k], env=self.stack.env, check=True, timeout=10
-            )
+            subprocess.run(["xdotool", "key", "--clearmodifiers", k], env=self.stack.env, check=True, timeout=10)
             time.sleep(delay)
 
     def type(self, text: str) -> None:
@@ -155,8 +154,13 @@ class AppSession:
     def wait_focus(self, timeout: float = 10, **match) -> dict | None:
         """The focused node once it matches (role/name/window), else None."""
         reply = self.ask("wait_focus", timeout=timeout, **match)
-        self.last_focus = reply["focus"]
-        return reply["focus"] if reply["ok"] else None
+        if reply["ok"]:
+            self.last_focus = reply["focus"]
+            return reply["focus"]
+        # What a failure message needs: where the focus is and which windows show.
+        recent = [(e["type"], e["role"], e["name"]) for e in self.events()[-8:]]
+        self.last_focus = {"focus": reply["focus"], "windows": self.windows(), "recent events": recent}
+        return None
 
     def find(self, timeout: float = 0, **match) -> dict | None:
         if timeout:
@@ -182,7 +186,32 @@ class AppSession:
         return [w["name"] for w in self.windows() if "showing" in w["states"]]
 
     def events(self) -> list[dict]:
-        return self.ask("events")["events"]
+        """Every event seen so far (focus, window activation, announcements, text changes)."""
+        self.event_log += self.ask("events")["events"]
+        return self.event_log
+
+    def mark(self) -> int:
+        """A position in the event log: wait_event(since=mark) looks only at later events."""
+        return len(self.events())
+
+    def wait_event(
+        self, kind: str, contains: str = "", since: int = 0, timeout: float = 10, name: str | None = None
+    ) -> dict | None:
+        """The first event of type `kind` (prefix, e.g. "object:announcement") after `since`
+        whose text contains `contains` (and whose source is named `name`), else None."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events()[since:]:
+                if not event["type"].startswith(kind) or contains not in event.get("text", ""):
+                    continue
+                if name is None or event["name"] == name:
+                    return event
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.1)
+
+    def announcements(self, since: int = 0) -> list[str]:
+        return [e.get("text", "") for e in self.events()[since:] if e["type"].startswith("object:announcement")]
 
     def wait_spoken(self, contains: str, timeout: float = 10) -> bool:
         deadline = time.monotonic() + timeout
