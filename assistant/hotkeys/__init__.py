@@ -69,7 +69,7 @@ def choose_backend(
         return PortalBackend(labels=labels, notice=notice)
     from .x11 import X11Backend
 
-    return X11Backend()
+    return X11Backend(notice=notice)
 
 
 class HotkeyManager:

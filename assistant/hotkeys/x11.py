@@ -31,8 +31,9 @@ START_TIMEOUT_S = 10.0
 class X11Backend:
     name = "X11 key grabs"
 
-    def __init__(self, display: str | None = None):
+    def __init__(self, display: str | None = None, notice: Callable[[str], None] | None = None):
         self.display_name = display or os.environ.get("DISPLAY", "")
+        self.notice = notice or (lambda sentence: None)
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = -1, -1
         self._stopping = threading.Event()
@@ -97,6 +98,7 @@ class X11Backend:
                     _call(callback, action)
         except Exception:
             log.exception("reading X11 hotkey events")
+            self.notice("Global hotkeys stopped working: the connection to the X display failed.")
         finally:
             _ungrab_all(conn, grabs, lock_masks)
             conn.close()
@@ -114,7 +116,7 @@ def _actions(events: list, grabs: dict[tuple[int, int], str], ignored: int, pres
     with one timestamp: those repeats are dropped, so holding a hotkey runs it once."""
     out = []
     skip = False
-    for event, following in zip(events, [*events[1:], None], strict=True):
+    for event, following in zip(events, [*events[1:], None], strict=False):
         if skip:
             skip = False
             continue

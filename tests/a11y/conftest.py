@@ -81,6 +81,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for name, text in REPORT["status_texts"].items():
         shown = "not readable (no Text interface)" if text is None else f"readable: {text!r}"
         terminalreporter.write_line(f"status text {name!r}: {shown}")
+    for step, where in REPORT["focus_after"]:
+        terminalreporter.write_line(f"focus after {step:<52} {where}")
     readable = sum(1 for t in REPORT["status_texts"].values() if t is not None)
     terminalreporter.write_line(f"status texts readable: {readable} of {len(REPORT['status_texts'])}")
     out = Path(tempfile.gettempdir()) / "a11y-report.json"

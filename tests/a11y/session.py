@@ -158,8 +158,9 @@ class AppSession:
             self.last_focus = reply["focus"]
             return reply["focus"]
         # What a failure message needs: where the focus is and which windows show.
-        recent = [(e["type"], e["role"], e["name"]) for e in self.events()[-8:]]
-        self.last_focus = {"focus": reply["focus"], "windows": self.windows(), "recent events": recent}
+        recent = [f"{e['type']} {e['role']} {e['name']!r}" for e in self.events()[-10:]]
+        where = {"focus": reply["focus"], "windows": self.windows(), "recent events": recent}
+        self.last_focus = json.dumps(where)  # a string: pytest shortens long dicts in messages
         return None
 
     def find(self, timeout: float = 0, **match) -> dict | None:

@@ -43,11 +43,12 @@ def finding(reason: str):
 
 
 @pytest.fixture
-def walk(app):
+def walk(app, request):
     app.back_to_main()
     yield app
     focus = app.focus()
-    REPORT["focus_after"].append(focus and {k: focus[k] for k in ("window", "role", "name")})
+    where = f"{focus['window']} / {focus['role']} {focus['name']!r}" if focus else "nowhere"
+    REPORT["focus_after"].append((request.node.name.removeprefix("test_"), where))
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +256,18 @@ def test_f1_keys_are_a_list(walk):
     nodes = walk.tree("Keys and hotkeys")["nodes"]
     items = [n for n in nodes if n["role"] in ("list item", "table cell", "tree item")]
     expect(len(items) >= 10, f"{len(items)} items; labels: {[n['name'][:40] for n in nodes if n['role'] == 'label']}")
+
+
+# ---- global hotkeys (X11 key grabs, no root needed) -------------------------------------------
+def test_global_hotkey_reaches_the_app_from_another_window(walk):
+    walk.key("ctrl+h")
+    assert walk.wait_focus(window="History", timeout=OPEN_TIMEOUT), walk.last_focus
+    since = walk.mark()
+    walk.key("ctrl+alt+shift+a")  # "ask" from anywhere: the question box of the main window
+    assert walk.wait_focus(**QUESTION), walk.last_focus
+    assert walk.wait_event("object:announcement", "Ask your question", since=since, timeout=10), walk.announcements(
+        since
+    )
 
 
 # ---- the region picker, started from inside the app ------------------------------------------

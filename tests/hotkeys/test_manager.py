@@ -97,3 +97,22 @@ def test_backend_per_platform(monkeypatch):
     manager = HotkeyManager(lambda a: None)
     assert manager.register({"describe_screen": "ctrl+alt+shift+d"}) is False
     assert manager.message == "Global hotkeys are off: Global hotkeys are not supported on this system."
+
+
+def test_x11_events_to_actions_drop_autorepeat_and_lock_bits():
+    from types import SimpleNamespace as Event
+
+    from assistant.hotkeys.x11 import _actions
+
+    press, release, lock, ctrl_alt_shift = 2, 3, 0x12, 0x0D
+    grabs = {(40, ctrl_alt_shift): "describe_screen"}
+    assert _actions([], grabs, lock, press, release) == []  # a wake-up with no events (it once killed the thread)
+    held = [
+        Event(type=press, detail=40, state=ctrl_alt_shift | 0x10, time=1),  # Num Lock on
+        Event(type=release, detail=40, state=ctrl_alt_shift, time=5),  # auto-repeat: release+press, same time
+        Event(type=press, detail=40, state=ctrl_alt_shift, time=5),
+        Event(type=release, detail=40, state=ctrl_alt_shift, time=9),
+        Event(type=press, detail=41, state=ctrl_alt_shift, time=12),  # not a hotkey
+        Event(type=press, detail=40, state=ctrl_alt_shift | 0x02, time=20),  # Caps Lock on: a new press
+    ]
+    assert _actions(held, grabs, lock, press, release) == ["describe_screen", "describe_screen"]
