@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 
 from ..logs import get_logger
-from .base import HotkeyBackend, HotkeysUnavailable, Registration
+from .base import HotkeyBackend, HotkeysUnavailable, Notice, Registration
 from .combo import Combo, parse_combo, validate_combo
 
 log = get_logger(__name__)
@@ -27,6 +27,7 @@ __all__ = [
     "HotkeyBackend",
     "HotkeyManager",
     "HotkeysUnavailable",
+    "Notice",
     "Registration",
     "choose_backend",
     "parse_combo",
@@ -52,9 +53,7 @@ def unavailable_reason() -> str | None:
     return "Global hotkeys are not supported on this system."
 
 
-def choose_backend(
-    labels: dict[str, str] | None = None, notice: Callable[[str], None] | None = None
-) -> HotkeyBackend | None:
+def choose_backend(labels: dict[str, str] | None = None) -> HotkeyBackend | None:
     """The backend for this desktop, or None (see unavailable_reason)."""
     if unavailable_reason() is not None:
         return None
@@ -66,10 +65,10 @@ def choose_backend(
         # X11 grabs under XWayland only see keys while an X window has focus: use the portal.
         from .portal import PortalBackend
 
-        return PortalBackend(labels=labels, notice=notice)
+        return PortalBackend(labels=labels)
     from .x11 import X11Backend
 
-    return X11Backend(notice=notice)
+    return X11Backend()
 
 
 class HotkeyManager:
@@ -87,9 +86,9 @@ class HotkeyManager:
         self._callback = callback
         self.hint = hint  # what to do instead, said when hotkeys are off (the GUI names `trigger`)
         self.labels = labels or {}
-        self.notice = notice  # later news from the backend (the portal's outcome), as sentences
+        self.notice = notice  # later news, as the new .message (called on the backend's thread)
         self._injected = backend_factory is not None
-        self._factory = backend_factory or (lambda: choose_backend(self.labels, self._on_notice))
+        self._factory = backend_factory or (lambda: choose_backend(self.labels))
         self._backend: HotkeyBackend | None = None
         self.active = False
         self.backend_name = ""
@@ -111,6 +110,7 @@ class HotkeyManager:
             return self._off(reason or "Global hotkeys are not supported here.")
         if not combos:
             return self._off("No global hotkeys are set.", backend)
+        backend.notice = lambda sentence, active: self._on_notice(backend, sentence, active)
         try:
             registration = backend.start(combos, self._callback)
         except HotkeysUnavailable as exc:
@@ -125,6 +125,8 @@ class HotkeyManager:
         self.active = True
         self.backend_name = backend.name
         self.message = f"Global hotkeys are on, through {backend.name}."
+        if registration.pending:
+            self.message = f"Global hotkeys: asking {backend.name} for the keys."
         if problems:
             self.message += " " + " ".join(problems) + " Choose other keys in Settings."
         return True
@@ -155,7 +157,18 @@ class HotkeyManager:
                 return f"{problem[:-1]}, so '{label}' has no global hotkey."
         return problem
 
-    def _on_notice(self, sentence: str) -> None:
-        self.message = sentence
+    def _on_notice(self, backend: HotkeyBackend, sentence: str, active: bool) -> None:
+        """News from the backend's thread (the portal's outcome, a lost X connection)."""
+        if backend is not self._backend:
+            return  # a backend already replaced or stopped
+        name = backend.name
+        if active:
+            self.active = True
+            self.message = f"Global hotkeys are on, through {name}. {sentence}"
+        else:
+            self.active = False
+            self.message = f"Global hotkeys are off (tried {name}): {sentence}"
+            if self.hint:
+                self.message += " " + self.hint
         if self.notice is not None:
-            self.notice(sentence)
+            self.notice(self.message)

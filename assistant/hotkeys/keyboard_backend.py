@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..logs import get_logger
-from .base import HotkeysUnavailable, Registration
+from .base import HotkeysUnavailable, Notice, Registration, ignore_notice
 from .combo import MODIFIER_ORDER, Combo
 
 log = get_logger(__name__)
@@ -23,6 +23,7 @@ class KeyboardBackend:
 
     def __init__(self) -> None:
         self._handles: list = []
+        self.notice: Notice = ignore_notice
 
     def start(self, combos: dict[str, Combo], callback: Callable[[str], None]) -> Registration:
         try:

@@ -2,20 +2,21 @@
 (D-Bus, through jeepney: pure Python, no GLib main loop, blocking I/O on our own thread).
 
 Wayland never lets an application read keys meant for others; the portal asks the desktop to
-bind them for us, and the desktop may ask the user to confirm or change the keys. So start()
-only checks that the portal is there; the binding and its outcome happen on the backend's
-thread and are told through `notice(sentence)`.
+bind them for us, and the desktop may ask the user to confirm or change the keys. So start() only
+starts a thread: finding the portal, binding and the outcome happen there (never on the GUI
+thread: a D-Bus-activated portal can take seconds to answer) and are told through `notice`.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
 
 from ..logs import get_logger
-from .base import HotkeysUnavailable, Registration
+from .base import HotkeysUnavailable, Notice, Registration, ignore_notice
 from .combo import Combo, xdg_trigger
 
 log = get_logger(__name__)
@@ -32,27 +33,23 @@ POLL_S = 0.5
 class PortalBackend:
     name = "the Wayland desktop's global shortcuts portal"
 
-    def __init__(
-        self,
-        bus: str = "SESSION",
-        labels: dict[str, str] | None = None,
-        notice: Callable[[str], None] | None = None,
-    ):
+    def __init__(self, bus: str = "SESSION", labels: dict[str, str] | None = None):
         self.bus = bus  # "SESSION" or a D-Bus address (tests run a private bus)
         self.labels = labels or {}
-        self.notice = notice or (lambda sentence: None)
+        self.notice: Notice = ignore_notice
         self.version = 0
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
     def start(self, combos: dict[str, Combo], callback: Callable[[str], None]) -> Registration:
-        self.version = self._portal_version()
+        if self.bus == "SESSION" and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+            raise HotkeysUnavailable("There is no desktop message bus (DBUS_SESSION_BUS_ADDRESS is not set).")
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._run, args=(dict(combos), callback), daemon=True, name="portal-hotkeys"
         )
         self._thread.start()
-        return Registration(bound=list(combos))
+        return Registration(bound=list(combos), pending=True)
 
     def stop(self) -> None:
         if self._thread is not None:
@@ -90,15 +87,16 @@ class PortalBackend:
 
     def _run(self, combos: dict[str, Combo], callback: Callable[[str], None]) -> None:
         try:
+            self.version = self._portal_version()
             conn = self._connect()
         except HotkeysUnavailable as exc:
-            self.notice(exc.message)
+            self.notice(exc.message, False)
             return
         try:
             self._session(conn, combos, callback)
         except Exception:
             log.exception("talking to the global shortcuts portal")
-            self.notice("The desktop's global shortcuts stopped working; hotkeys are off.")
+            self.notice("The desktop's global shortcuts stopped working.", False)
         finally:
             conn.close()
 
@@ -124,7 +122,7 @@ class PortalBackend:
             if answer is None:
                 return
             if answer[0] != 0:
-                self.notice("The desktop did not let the assistant create global shortcuts; hotkeys are off.")
+                self.notice("The desktop did not let the assistant create global shortcuts.", False)
                 return
             session = str(answer[1]["session_handle"][1])
             shortcuts = [
@@ -145,7 +143,7 @@ class PortalBackend:
             answer = self._response(conn, responses, request)
             if answer is None:
                 return
-            self.notice(self._bound_sentence(answer, combos))
+            self.notice(*self._bound_sentence(answer, combos))
             try:
                 self._listen(conn, activated, session, set(combos), callback)
             finally:
@@ -166,16 +164,16 @@ class PortalBackend:
                 return message.body
         return None
 
-    def _bound_sentence(self, answer, combos: dict[str, Combo]) -> str:
+    def _bound_sentence(self, answer, combos: dict[str, Combo]) -> tuple[str, bool]:
         code, results = answer
         if code != 0:
-            return "The desktop's global shortcuts were not set up (cancelled); hotkeys are off."
+            return "The desktop's global shortcuts were not set up (cancelled).", False
         bound = {sid: info for sid, info in results.get("shortcuts", ("", []))[1]}
         missing = [self.labels.get(a, a) for a in combos if a not in bound]
         sentence = f"The desktop bound {len(bound)} of {len(combos)} global hotkeys."
         if missing:
             sentence += " Without a key: " + ", ".join(missing) + "."
-        return sentence
+        return sentence, bool(bound)
 
     def _listen(self, conn, activated: deque, session: str, actions: set[str], callback) -> None:
         while not self._stopping.is_set():

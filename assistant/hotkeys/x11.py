@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 
 from ..logs import get_logger
-from .base import HotkeysUnavailable, Registration
+from .base import HotkeysUnavailable, Notice, Registration, ignore_notice
 from .combo import Combo, keysym_name
 
 log = get_logger(__name__)
@@ -31,9 +31,9 @@ START_TIMEOUT_S = 10.0
 class X11Backend:
     name = "X11 key grabs"
 
-    def __init__(self, display: str | None = None, notice: Callable[[str], None] | None = None):
+    def __init__(self, display: str | None = None):
         self.display_name = display or os.environ.get("DISPLAY", "")
-        self.notice = notice or (lambda sentence: None)
+        self.notice: Notice = ignore_notice
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = -1, -1
         self._stopping = threading.Event()
@@ -98,7 +98,7 @@ class X11Backend:
                     _call(callback, action)
         except Exception:
             log.exception("reading X11 hotkey events")
-            self.notice("Global hotkeys stopped working: the connection to the X display failed.")
+            self.notice("The connection to the X display failed.", False)
         finally:
             _ungrab_all(conn, grabs, lock_masks)
             conn.close()

@@ -68,10 +68,14 @@ class Recorder:
 def manager_on(bus: str, fired: Recorder, notices: Recorder) -> HotkeyManager:
     return HotkeyManager(
         fired,
+        hint="Bind main.py trigger instead.",
         labels=LABELS,
         notice=notices,
-        backend_factory=lambda: PortalBackend(bus=bus, labels=LABELS, notice=notices),
+        backend_factory=lambda: PortalBackend(bus=bus, labels=LABELS),
     )
+
+
+PORTAL = "the Wayland desktop's global shortcuts portal"
 
 
 def test_portal_binds_shortcuts_and_activations_run_actions(bus):
@@ -79,8 +83,8 @@ def test_portal_binds_shortcuts_and_activations_run_actions(bus):
     fired, notices = Recorder(), Recorder()
     manager = manager_on(bus, fired, notices)
     try:
-        assert manager.register(COMBOS)
-        assert manager.message == "Global hotkeys are on, through the Wayland desktop's global shortcuts portal."
+        assert manager.register(COMBOS)  # at once: the desktop answers on the backend's thread
+        assert manager.message == f"Global hotkeys: asking {PORTAL} for the keys."
         assert portal.bound_event.wait(10)
         asked = {sid: {k: v[1] for k, v in info.items()} for sid, info in portal.bound}
         assert asked["describe_screen"] == {
@@ -88,7 +92,11 @@ def test_portal_binds_shortcuts_and_activations_run_actions(bus):
             "preferred_trigger": "CTRL+ALT+SHIFT+d",
         }
         # The fake desktop gave keys to all but the last: the user hears which one is missing.
-        assert notices.wait() == ["The desktop bound 2 of 3 global hotkeys. Without a key: Open the assistant."]
+        assert notices.wait() == [
+            f"Global hotkeys are on, through {PORTAL}. The desktop bound 2 of 3 global hotkeys. "
+            "Without a key: Open the assistant."
+        ]
+        assert manager.active and manager.message == notices.items[-1]
         portal.press("read_text")
         assert fired.wait() == ["read_text"]
         portal.press("describe_screen", session="/org/freedesktop/portal/desktop/session/someone/else")
@@ -102,11 +110,15 @@ def test_portal_binds_shortcuts_and_activations_run_actions(bus):
 
 def test_user_cancelling_the_desktop_dialog_is_said(bus):
     portal = FakePortal(bus, bind_response=1)
-    fired, notices = Recorder(), Recorder()
-    manager = manager_on(bus, fired, notices)
+    notices = Recorder()
+    manager = manager_on(bus, Recorder(), notices)
     try:
         assert manager.register(COMBOS)
-        assert notices.wait() == ["The desktop's global shortcuts were not set up (cancelled); hotkeys are off."]
+        assert notices.wait() == [
+            f"Global hotkeys are off (tried {PORTAL}): The desktop's global shortcuts were not set up "
+            "(cancelled). Bind main.py trigger instead."
+        ]
+        assert not manager.active
     finally:
         manager.unregister()
         portal.close()
@@ -114,17 +126,35 @@ def test_user_cancelling_the_desktop_dialog_is_said(bus):
 
 def test_desktop_without_the_portal(bus):
     portal = FakePortal(bus, offer_shortcuts=False)
-    manager = manager_on(bus, Recorder(), Recorder())
+    notices = Recorder()
+    manager = manager_on(bus, Recorder(), notices)
     try:
-        assert manager.register(COMBOS) is False
-        assert manager.message.startswith(
-            "Global hotkeys are off (tried the Wayland desktop's global shortcuts portal)"
-        )
-        assert "does not offer global shortcuts" in manager.message
+        manager.register(COMBOS)
+        assert notices.wait() == [
+            f"Global hotkeys are off (tried {PORTAL}): This Wayland desktop does not offer global shortcuts "
+            "to applications. Bind main.py trigger instead."
+        ]
+        assert not manager.active
     finally:
+        manager.unregister()
         portal.close()
 
 
 def test_no_portal_service_at_all(bus):
-    manager = manager_on(bus, Recorder(), Recorder())
-    assert manager.register(COMBOS) is False and "does not offer global shortcuts" in manager.message
+    notices = Recorder()
+    manager = manager_on(bus, Recorder(), notices)
+    manager.register(COMBOS)
+    try:
+        assert "does not offer global shortcuts" in notices.wait()[0] and not manager.active
+    finally:
+        manager.unregister()
+
+
+def test_no_session_bus_is_said_at_once(monkeypatch):
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    manager = HotkeyManager(lambda a: None, backend_factory=lambda: PortalBackend())
+    assert manager.register(COMBOS) is False
+    assert manager.message == (
+        f"Global hotkeys are off (tried {PORTAL}): "
+        "There is no desktop message bus (DBUS_SESSION_BUS_ADDRESS is not set)."
+    )
