@@ -21,6 +21,8 @@ from tests.xvfb import start_xvfb
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.xvfb]
 COMBOS = {"describe_screen": "ctrl+alt+shift+d", "read_text": "ctrl+alt+shift+t"}
+# As root (CI), the listener drops to the user nobody; otherwise it already is an ordinary user.
+DROP = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,17 @@ def display():
             pytest.skip(f"{tool} is not installed (apt-get install xvfb xdotool).")
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) is needed to drop from root to an ordinary user.")
+    probe = subprocess.run(
+        [*DROP, sys.executable, "-c", "import Xlib, assistant.hotkeys.x11"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": "/tmp"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["no message"])[-1]
+        pytest.skip(f"An ordinary user cannot run the project's python from this checkout: {last}")
     try:
         proc, name = start_xvfb(first=200, last=240, size="800x600x24")
     except RuntimeError as exc:
@@ -51,9 +64,8 @@ class Listener:
             "XDG_SESSION_TYPE": "x11",
             "PYTHONPATH": str(ROOT),
         }
-        drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
         self.proc = subprocess.Popen(
-            [*drop, sys.executable, "-m", "tests.hotkeys.listener", json.dumps(combos)],
+            [*DROP, sys.executable, "-m", "tests.hotkeys.listener", json.dumps(combos)],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
