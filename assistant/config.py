@@ -15,6 +15,9 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
+from .commands import RENAMED, default_hotkeys, is_trigger
+from .remote.settings import RemoteSettings
+
 APP_NAME = "screen-assistant"
 
 
@@ -42,6 +45,27 @@ class SafetySettings:
     text_threshold: float = 0.8
     # Yahoo open-NSFW probability above which an image is withheld
     image_threshold: float = 0.8
+    # The input picture's own check: warn (say so first, blur the preview until shown),
+    # withhold (answer nothing about it), off.
+    picture_check: str = "warn"
+
+
+@dataclass
+class OutputSettings:
+    """Where answers are spoken. speak_with: auto (the screen reader when one is running, else the
+    app's own voice) | screen-reader | voice | both | text. braille: answers on a braille display."""
+
+    speak_with: str = "auto"
+    braille: bool = True
+
+
+@dataclass
+class HistorySettings:
+    """What the history keeps. keep_days / keep_captures of 0 mean no limit of that kind."""
+
+    keep_days: float = 30.0
+    keep_captures: int = 0
+    private: bool = False  # keep nothing: no history file is read or written
 
 
 @dataclass
@@ -58,19 +82,9 @@ class ModelSettings:
 @dataclass
 class UiSettings:
     start_minimised: bool = False
-    hotkeys: dict = field(
-        default_factory=lambda: {
-            # Ctrl+Alt+Shift avoids NVDA (Insert/CapsLock+key) and JAWS (Insert+key) gestures.
-            "describe_screen": "ctrl+alt+shift+d",
-            "describe_window": "ctrl+alt+shift+w",
-            "describe_region": "ctrl+alt+shift+r",
-            "read_text": "ctrl+alt+shift+t",
-            "ask": "ctrl+alt+shift+a",
-            "repeat": "ctrl+alt+shift+p",
-            "stop_speaking": "ctrl+alt+shift+s",
-            "open_app": "ctrl+alt+shift+o",
-        }
-    )
+    # command id -> global hotkey; defaults from assistant/commands.py. Ctrl+Alt+Shift avoids
+    # NVDA (Insert/CapsLock+key) and JAWS (Insert+key) gestures.
+    hotkeys: dict = field(default_factory=default_hotkeys)
     saved_prompts: list = field(
         default_factory=lambda: [
             "Describe only the chart.",
@@ -81,13 +95,37 @@ class UiSettings:
     )
 
 
+# Allowed values, checked when settings load: (low, high) for numbers, a tuple of choices for text.
+LIMITS: dict[str, tuple] = {
+    "speech.rate": (60, 500),
+    "speech.volume": (0.0, 1.0),
+    "safety.text_threshold": (0.0, 1.0),
+    "safety.image_threshold": (0.0, 1.0),
+    "safety.picture_check": ("warn", "withhold", "off"),
+    "models.backend": ("auto", "embedded", "vlm", "remote"),
+    "models.detail": ("quick", "full"),
+    "models.max_new_tokens": (1, 1024),
+    "max_pixels": (1_000_000, 1_000_000_000),
+    "outputs.speak_with": ("auto", "screen-reader", "voice", "both", "text"),
+    "history.keep_days": (0, 36500),
+    "history.keep_captures": (0, 10_000_000),
+}
+SECTIONS = ("speech", "outputs", "safety", "models", "ui", "history")
+
+
 @dataclass
 class Settings:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
+    outputs: OutputSettings = field(default_factory=OutputSettings)
     safety: SafetySettings = field(default_factory=SafetySettings)
     models: ModelSettings = field(default_factory=ModelSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
+    remote: RemoteSettings = field(default_factory=RemoteSettings)  # model servers; keys live in the keyring
     max_pixels: int = 100_000_000
+    # Sentences about values that could not be used (out of range, wrong type, unreadable file);
+    # the app shows and speaks them. Never saved.
+    problems: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def path(cls) -> Path:
@@ -95,27 +133,78 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
+        """Settings from the file, each value checked: a bad one gets a sentence in `problems`
+        and its default. Never raises: a broken file must not stop the app."""
         path = path or cls.path()
         settings = cls()
         if not path.exists():
             return settings
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
-            return settings  # a broken file must never stop the app; defaults apply
-        for section in ("speech", "safety", "models", "ui"):
-            target = getattr(settings, section)
-            for key, value in (raw.get(section) or {}).items():
-                if hasattr(target, key):
-                    setattr(target, key, value)
-        if isinstance(raw.get("max_pixels"), int):
-            settings.max_pixels = raw["max_pixels"]
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            settings.problems.append(f"The settings file {path} could not be read, so the defaults are used.")
+            return settings
+        for section in SECTIONS:
+            values = raw.get(section)
+            if isinstance(values, dict):
+                target = getattr(settings, section)
+                for key, value in values.items():
+                    if hasattr(target, key):
+                        _set_checked(target, f"{section}.{key}", key, value, settings.problems)
+        # remote: its own reader drops key-like fields (keys belong in the keyring) and wrong types
+        settings.remote = RemoteSettings.from_dict(raw.get("remote") if isinstance(raw.get("remote"), dict) else None)
+        if "max_pixels" in raw:
+            _set_checked(settings, "max_pixels", "max_pixels", raw["max_pixels"], settings.problems)
+        settings.ui.hotkeys = _migrated_hotkeys(settings.ui.hotkeys, settings.problems)
         return settings
 
     def save(self, path: Path | None = None) -> Path:
         path = path or self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
+        data = dataclasses.asdict(self)
+        data.pop("problems", None)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(tomli_w.dumps(dataclasses.asdict(self)), encoding="utf-8")
+        tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
         os.replace(tmp, path)
         return path
+
+
+def _set_checked(target, name: str, key: str, value, problems: list[str]) -> None:
+    default = getattr(target, key)
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        ok = isinstance(value, type(default))
+    else:  # numbers: an int where a float is expected is fine; a bool is not a number here
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and isinstance(default, int) and not isinstance(value, int):
+            ok = float(value).is_integer()
+    limit = LIMITS.get(name)
+    if ok and limit is not None:
+        if isinstance(limit[0], str):
+            ok = value in limit
+        else:
+            ok = limit[0] <= value <= limit[1]
+    if not ok:
+        problems.append(f"The setting {name} = {value!r} cannot be used{_allowed(limit)}; using {default!r}.")
+        return
+    setattr(target, key, type(default)(value) if isinstance(default, (int, float)) else value)
+
+
+def _allowed(limit) -> str:
+    if limit is None:
+        return ""
+    if isinstance(limit[0], str):
+        return " (allowed: " + ", ".join(limit) + ")"
+    return f" (allowed: {limit[0]} to {limit[1]})"
+
+
+def _migrated_hotkeys(hotkeys: dict, problems: list[str]) -> dict:
+    """Hotkeys keyed by command id; names from earlier versions are renamed, unknown ones dropped."""
+    out: dict[str, str] = {}
+    old_file = not any(new in hotkeys for new in RENAMED.values())
+    for name, combo in hotkeys.items():
+        name = RENAMED.get(name, name) if old_file else name
+        if not isinstance(combo, str) or not is_trigger(name):
+            problems.append(f"The hotkey setting for {name!r} is not an action I know, so it is ignored.")
+            continue
+        out[name] = combo
+    return out

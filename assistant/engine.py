@@ -1,112 +1,80 @@
 """The one facade. A Request goes in; events come out: Progress, TextChunk, then exactly one
-Result or ErrorEvent. The CLI, the GUI and the tests use only this.
+Result or ErrorEvent. The controller (GUI), the CLI and the tests use only this.
 
-Every piece of model output leaves through `_gated_text` / `_gated_lines` / `_gated_image`,
-so nothing reaches a user without passing the safety gate.
+The safety gate by construction: handlers (vision/handlers.py, imaging/handlers.py,
+speech/handlers.py, `_handle_utterance` below) yield raw drafts (Stage, Draft, Outcome). Only
+`_Publisher` turns them into user-facing events, and every text it puts in one has passed
+`SafetyGate.filter_text` (SafeText). Pictures a user will see pass the image gate, and a new
+input picture gets the image verdict too (warn / withhold / off).
 """
 
 from __future__ import annotations
 
-import re
 import threading
-import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from .config import Settings
 from .errors import AssistantError, BadInput, Blocked, Cancelled
-from .images import ImageSource, blank_reason, load_image
+from .events import (
+    Draft,
+    ErrorEvent,
+    Event,
+    HandlerEvent,
+    Outcome,
+    PictureVerdict,
+    Progress,
+    Request,
+    Result,
+    SafeLine,
+    SafeText,
+    SafetyVerdict,
+    Stage,
+    TextChunk,
+    options_for,
+)
+from .images import load_image
+from .logs import get_logger
 from .models import ModelStore, Registry
-from .safety import SafetyGate, SafetyVerdict
-from .vision.base import TextLine, VisionBackend
+from .safety import SafetyGate, join, trusted
+from .session import Session
+from .vision.base import VisionBackend
+
+if TYPE_CHECKING:
+    from .router import Router
+
+log = get_logger(__name__)
+
+Handler = Callable[["Engine", Request], Iterator[HandlerEvent]]
+
+PICTURE_WITHHELD = "The picture was withheld because it may contain explicit content."
+# How a description is kept in the follow-up history (the picture model sees it as a turn).
+DESCRIBE_TURN = "Describe this picture."
 
 
-# ---- events -------------------------------------------------------------------------------
 @dataclass
-class Progress:
-    stage: str
-    message: str
-    fraction: float | None = None
+class RoutedIntent:
+    """What an utterance means, with every echoed word gated (route, listen, dictation)."""
 
-
-@dataclass
-class TextChunk:
-    text: str
-
-
-@dataclass
-class Result:
-    intent: str
-    text: str
-    backend: str = ""
-    model: str = ""
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    name: str
+    slots: dict[str, SafeText]
+    confidence: float
+    clarification: SafeText | None
     safety: SafetyVerdict = field(default_factory=SafetyVerdict)
-    lines: list[TextLine] | None = None
-    image: Image.Image | None = None
-    slots: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         out = {
-            "intent": self.intent,
-            "text": self.text,
-            "backend": self.backend,
-            "model": self.model,
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-            "safety": self.safety.as_dict(),
+            "intent": self.name,
+            "slots": {k: str(v) for k, v in self.slots.items()},
+            "confidence": round(self.confidence, 3),
         }
-        if self.lines is not None:
-            out["lines"] = [line.as_dict() for line in self.lines]
-        if self.slots:
-            out["slots"] = self.slots
-        out.update({k: v for k, v in self.extra.items() if _jsonable(v)})
+        if self.clarification:
+            out["clarification"] = str(self.clarification)
         return out
-
-
-@dataclass
-class ErrorEvent:
-    kind: str
-    message: str
-    exit_code: int = 1
-
-
-Event = Progress | TextChunk | Result | ErrorEvent
-
-
-@dataclass
-class Request:
-    """intent: describe | ask | read_text | edit | generate | undo | redo | utterance."""
-
-    intent: str
-    image: ImageSource | None = None  # None → the session's current image
-    text: str = ""  # question, instruction, prompt or utterance
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Session:
-    """The current image and what has been said about it (for follow-ups and repeat)."""
-
-    image: Image.Image | None = None
-    history: list[tuple[str, str]] = field(default_factory=list)
-    last_text: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def set_image(self, image: Image.Image) -> None:
-        if image is not self.image:
-            self.image = image
-            self.history = []
-
-
-Handler = Callable[["Engine", Request], Iterator[Event]]
-
-_TEXT_QUESTION = re.compile(
-    r"\b(read|what does (it|this|that|the \w+) say|what('s| is) written|text|says?|spell|words?)\b", re.I
-)
 
 
 class Engine:
@@ -124,45 +92,36 @@ class Engine:
         self._backends: dict[str, VisionBackend] = dict(backends or {})
         self._backend_lock = threading.Lock()
         self._cancel = threading.Event()
-        self._router = None
-        self._handlers: dict[str, Handler] = {
-            "describe": _handle_describe,
-            "ask": _handle_ask,
-            "read_text": _handle_read,
-            "utterance": _handle_utterance,
-        }
-        from .imaging.handlers import HANDLERS as imaging_handlers
-        from .speech.handlers import HANDLERS as speech_handlers
-
-        self._handlers.update(imaging_handlers)
-        self._handlers.update(speech_handlers)
+        self._router: Router | None = None
+        self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-check")
+        self._publisher: _Publisher | None = None
+        self._handlers: dict[str, Handler] = _handler_table()
 
     # ---- public API ---------------------------------------------------------------------
     def run(self, request: Request) -> Iterator[Event]:
         """Yield events for `request`; never raises, always ends with Result or ErrorEvent."""
         self._cancel.clear()
-        handler = self._handlers.get(request.intent)
-        if handler is None:
-            yield ErrorEvent("bad_input", f"I don't know how to '{request.intent}'.", 2)
-            return
+        publisher = self._publisher = _Publisher(self)
         try:
-            for event in handler(self, request):
-                if isinstance(event, Result):
-                    self.session.last_text = event.text
-                yield event
+            handler = self._handlers.get(request.intent)
+            if handler is None:
+                raise BadInput(f"I don't know how to '{request.intent}'.")
+            for draft in handler(self, request):
+                yield from publisher.publish(draft)
         except AssistantError as exc:
-            yield ErrorEvent(exc.kind, exc.message, exc.exit_code)
+            yield publisher.error(exc.kind, exc.message, exc.exit_code, getattr(exc, "reason", ""))
         except MemoryError:
-            yield ErrorEvent(
+            yield publisher.error(
                 "internal", "There was not enough memory to finish. Try a smaller image or a smaller model.", 1
             )
-        except Exception as exc:  # last resort: a plain sentence, never a traceback
-            yield ErrorEvent(
-                "internal", f"Something went wrong inside the assistant ({type(exc).__name__}). Please try again.", 1
-            )
+        except Exception:  # last resort: a plain sentence, never a traceback
+            log.exception("request %s failed", request.intent)
+            yield publisher.error("internal", "Something went wrong inside the assistant. Please try again.", 1)
+        finally:
+            self._publisher = None
 
     def run_to_result(self, request: Request, on_event: Callable[[Event], None] | None = None) -> Result | ErrorEvent:
-        final: Result | ErrorEvent = ErrorEvent("internal", "No result.", 1)
+        final: Result | ErrorEvent = ErrorEvent("internal", trusted("No result."), 1)
         for event in self.run(request):
             if on_event:
                 on_event(event)
@@ -170,8 +129,23 @@ class Engine:
                 final = event
         return final
 
+    def route(self, text: str, has_image: bool = False, last_answer_spoken: bool = False) -> RoutedIntent:
+        """What `text` would do, with its slots and clarification gated (the CLI's route/listen)."""
+        intent = self.router.route(text, has_image=has_image, last_answer_spoken=last_answer_spoken)
+        verdict = SafetyVerdict()
+        slots = {k: self.gated(str(v), verdict) for k, v in intent.slots.items()}
+        clarification = self.gated(intent.clarification, verdict) if intent.clarification else None
+        return RoutedIntent(intent.name, slots, intent.confidence, clarification, verdict)
+
+    def gated(self, text: str, verdict: SafetyVerdict | None = None) -> SafeText:
+        """`text` through the text gate (masked words replaced); folds the verdict into `verdict`."""
+        safe, found = self.gate.filter_text(text)
+        if verdict is not None:
+            verdict.absorb(found)
+        return safe
+
     @property
-    def router(self):
+    def router(self) -> Router:
         """The utterance router, built on first use (its embedding model loads lazily too)."""
         if self._router is None:
             from .router import Router
@@ -190,39 +164,87 @@ class Engine:
         if self._cancel.is_set():
             raise Cancelled("Cancelled.")
 
-    # ---- images -------------------------------------------------------------------------
-    def prepare_image(self, request: Request, *, allow_blank: bool = False) -> Image.Image:
+    def configure(self, settings: Settings) -> None:
+        """Apply new settings: backends whose model settings changed are dropped (the next request
+        loads the new model), the gate takes the new thresholds."""
+        old, self.settings = self.settings, settings
+        if old.remote != settings.remote:
+            with self._backend_lock:
+                for kind in [k for k in self._backends if k.startswith("remote:")]:
+                    self._backends.pop(kind)
+        if (old.models.vlm_preset, old.models.max_new_tokens) != (
+            settings.models.vlm_preset,
+            settings.models.max_new_tokens,
+        ):
+            with self._backend_lock:
+                self._backends.pop("vlm", None)
+        if (old.safety.text_threshold, old.safety.image_threshold) != (
+            settings.safety.text_threshold,
+            settings.safety.image_threshold,
+        ):
+            self.gate = SafetyGate.from_settings(settings)
+
+    def close(self) -> None:
+        self._checker.shutdown(wait=False, cancel_futures=True)
+
+    # ---- pictures -----------------------------------------------------------------------
+    def prepare_image(self, request: Request) -> Image.Image:
         if request.image is None:
             if self.session.image is None:
                 raise BadInput("There is no picture yet. Capture the screen or open an image first.")
             return self.session.image
         image = load_image(request.image, max_pixels=self.settings.max_pixels)
         self.session.set_image(image)
+        if self.settings.safety.picture_check != "off":
+            # Alongside the request, not before it: the answer waits only at its first word.
+            self.session.picture_check = self._checker.submit(self.gate.check_image, image)
+        return image
+
+    def check_picture(self, image: Image.Image) -> Image.Image:
+        """`image` if the gate allows it to be shown; raise Blocked (withheld) otherwise."""
+        verdict = self.gate.check_image(image)
+        if self._publisher is not None:
+            self._publisher.verdict.absorb(verdict)
+            self._publisher.checked.add(id(image))
+        if not verdict.allowed:
+            raise Blocked(verdict.reason)
         return image
 
     # ---- backends -----------------------------------------------------------------------
     def backend(self, kind: str) -> VisionBackend:
-        """kind: embedded | vlm. Loaded once, lazily; ModelUnavailable if the model is missing."""
+        """kind: embedded | vlm | remote:PROVIDER:MODEL (from choose_backend). Loaded once,
+        lazily; ModelUnavailable if the model is missing."""
         with self._backend_lock:
             if kind not in self._backends:
-                if kind == "embedded":
-                    from .vision.embedded import EmbeddedBackend
-
-                    self._backends[kind] = EmbeddedBackend()
-                elif kind == "vlm":
-                    preset = self.settings.models.vlm_preset
-                    path = self.store.path(preset)
-                    from .vision.hub_vlm import HubVLMBackend
-
-                    self._backends[kind] = HubVLMBackend(
-                        path, name=preset, max_new_tokens=self.settings.models.max_new_tokens
-                    )
-                else:
-                    raise BadInput(f"Unknown backend '{kind}'. Use auto, embedded or vlm.")
+                self._backends[kind] = self._build_backend(kind)
             return self._backends[kind]
 
+    def _build_backend(self, kind: str) -> VisionBackend:
+        if kind == "embedded":
+            from .vision.embedded import EmbeddedBackend
+
+            return EmbeddedBackend()
+        if kind == "vlm":
+            from .vision.hub_vlm import HubVLMBackend
+
+            preset = self.settings.models.vlm_preset
+            return HubVLMBackend(
+                self.store.path(preset), name=preset, max_new_tokens=self.settings.models.max_new_tokens
+            )
+        if kind.startswith("remote:"):
+            from .vision.remote import remote_backend
+
+            _, provider, model = kind.split(":", 2)
+            return remote_backend(self.settings.remote, provider=provider or None, model=model or None)
+        raise BadInput(f"Unknown backend '{kind}'. Use auto, embedded, vlm or remote.")
+
     def choose_backend(self, request: Request, text_heavy: bool = False) -> str:
-        wanted = request.options.get("backend") or self.settings.models.backend
+        """The backend kind for a request. A model server is used only when the user chose it
+        (never by auto): local stays the default."""
+        wanted = request.option("backend") or self.settings.models.backend
+        if wanted == "remote":
+            provider = request.option("provider") or self.settings.remote.provider
+            return f"remote:{provider}:{request.option('model') or self.settings.remote.model}"
         if wanted != "auto":
             return wanted
         if text_heavy:
@@ -231,190 +253,152 @@ class Engine:
             return "vlm"
         return "embedded"
 
-    # ---- the gate -----------------------------------------------------------------------
-    def gated_text(self, chunks: Iterator[str], verdict: SafetyVerdict) -> Iterator[TextChunk]:
-        """Pass streamed model text through the gate at word boundaries.
-
-        A word is never split across the gate, so a profane word cut between two chunks is
-        still caught. `verdict` is updated in place."""
-        pending = ""
-        for chunk in chunks:
-            self.check_cancelled()
-            pending += chunk
-            cut = max(pending.rfind(" "), pending.rfind("\n"))
-            if cut < 0:
-                continue
-            ready, pending = pending[: cut + 1], pending[cut + 1 :]
-            yield TextChunk(self.gated_str(ready, verdict))
-        if pending:
-            yield TextChunk(self.gated_str(pending, verdict))
-
-    def gated_str(self, text: str, verdict: SafetyVerdict) -> str:
-        """`text` with offensive words masked; `verdict` is updated in place."""
-        masked, v = self.gate.filter_text(text)
-        verdict.absorb(v)
-        return masked
-
-    def gated_lines(self, lines: list[TextLine], verdict: SafetyVerdict) -> list[TextLine]:
-        return [TextLine(self.gated_str(line.text, verdict), line.box, line.confidence) for line in lines]
-
-    def gated_image(self, image: Image.Image, verdict: SafetyVerdict) -> Image.Image:
-        """Return `image` if the gate allows it; raise Blocked (image withheld) otherwise."""
-        v = self.gate.check_image(image)
-        verdict.absorb(v)
-        if not v.allowed:
-            raise Blocked(v.reason)
-        return image
+    # ---- bookkeeping after a result -----------------------------------------------------------
+    def _remember(self, result: Result) -> None:
+        if not result.text:
+            return
+        self.session.last_text = result.text
+        if result.intent == "describe":
+            self.session.history.append((DESCRIBE_TURN, str(result.text)))
+        elif result.intent == "ask" and "question" in result.slots:
+            self.session.history.append((str(result.slots["question"]), str(result.text)))
 
 
-# ---- handlers -------------------------------------------------------------------------------
-def _ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000.0
+class _Publisher:
+    """Turns one request's raw drafts into gated events. The only place events are made."""
 
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.gate = engine.gate
+        self.verdict = SafetyVerdict()
+        self.pending = ""
+        self.parts: list[SafeText] = []
+        self.picture_warning: SafeText | None = None
+        self.picture_done = False
+        self.checked: set[int] = set()  # ids of pictures that passed check_picture in this request
 
-def _jsonable(value: Any) -> bool:
-    return isinstance(value, (str, int, float, bool, list, dict, type(None)))
+    def publish(self, draft: HandlerEvent) -> Iterator[Event]:
+        if isinstance(draft, Stage):
+            yield Progress(draft.stage, self.engine.gated(draft.message, self.verdict), draft.fraction)
+        elif isinstance(draft, Draft):
+            self.engine.check_cancelled()
+            self.pending += draft.text
+            cut = self.gate.release_point(self.pending)
+            if cut > 0:
+                ready, self.pending = self.pending[:cut], self.pending[cut:]
+                yield from self._chunk(ready)
+        else:
+            yield from self._finish(draft)
 
+    def _chunk(self, text: str) -> Iterator[Event]:
+        yield from self._picture_first()
+        piece = self.engine.gated(text, self.verdict)
+        self.parts.append(piece)
+        yield TextChunk(piece)
 
-def _blank_result(intent: str, reason: str, t0: float) -> Result:
-    return Result(
-        intent=intent,
-        text=reason,
-        backend="guard",
-        model="blank-check",
-        timings_ms={"total": _ms(t0)},
-        extra={"blank": True},
-    )
+    def _picture_first(self) -> Iterator[Event]:
+        """Before the first word about a new picture: its own verdict (wait for the check)."""
+        if self.picture_done:
+            return
+        self.picture_done = True
+        session = self.engine.session
+        check = session.picture_check
+        if check is None:
+            return
+        if isinstance(check, Future):
+            check = session.picture_check = check.result()
+        flagged = not check.allowed
+        self.verdict.absorb(SafetyVerdict(image_score=check.image_score))
+        if flagged and self.engine.settings.safety.picture_check == "withhold":
+            raise Blocked(PICTURE_WITHHELD)
+        yield PictureVerdict(flagged=flagged)
+        if flagged and not session.picture_warned:
+            session.picture_warned = True
+            self.picture_warning = trusted("Warning: this picture may contain explicit content. ")
+            self.parts.append(self.picture_warning)
+            yield TextChunk(self.picture_warning)
 
-
-def _stream_result(
-    engine: Engine, intent: str, backend: VisionBackend, chunks: Iterator[str], t0: float, timings: dict[str, float]
-) -> Iterator[Event]:
-    verdict = SafetyVerdict()
-    parts: list[str] = []
-    for piece in engine.gated_text(chunks, verdict):
-        if not parts:
-            timings["first_chunk"] = _ms(t0)
-        parts.append(piece.text)
-        yield piece
-    timings["total"] = _ms(t0)
-    yield Result(
-        intent=intent,
-        text="".join(parts).strip(),
-        backend=backend.name,
-        model=backend.model,
-        timings_ms=timings,
-        safety=verdict,
-    )
-
-
-def _handle_describe(engine: Engine, request: Request) -> Iterator[Event]:
-    t0 = time.perf_counter()
-    image = engine.prepare_image(request)
-    timings = {"load_image": _ms(t0)}
-    if reason := blank_reason(image):
-        yield _blank_result("describe", reason, t0)
-        return
-    kind = engine.choose_backend(request)
-    yield Progress("load_model", "Loading the model." if kind == "vlm" else "Looking at the picture.")
-    t1 = time.perf_counter()
-    backend = engine.backend(kind)
-    timings["load_model"] = _ms(t1)
-    yield Progress("generate", "Describing the picture.")
-    detail = request.options.get("detail") or engine.settings.models.detail
-    yield from _stream_result(
-        engine, "describe", backend, backend.describe(image, detail=detail, cancel=engine.cancel_event), t0, timings
-    )
-
-
-def _handle_ask(engine: Engine, request: Request) -> Iterator[Event]:
-    t0 = time.perf_counter()
-    question = request.text.strip()
-    if not question:
-        raise BadInput("Please say or type a question.")
-    image = engine.prepare_image(request)
-    timings = {"load_image": _ms(t0)}
-    if reason := blank_reason(image):
-        yield _blank_result("ask", reason, t0)
-        return
-    kind = engine.choose_backend(request, text_heavy=bool(_TEXT_QUESTION.search(question)))
-    t1 = time.perf_counter()
-    backend = engine.backend(kind)
-    timings["load_model"] = _ms(t1)
-    yield Progress("generate", "Thinking about your question.")
-    history = list(engine.session.history)
-    chunks = backend.ask(image, question, history=history, cancel=engine.cancel_event)
-    for event in _stream_result(engine, "ask", backend, chunks, t0, timings):
-        if isinstance(event, Result):
-            engine.session.history.append((question, event.text))
-            event.slots = {"question": question}
-        yield event
-
-
-def _handle_read(engine: Engine, request: Request) -> Iterator[Event]:
-    t0 = time.perf_counter()
-    image = engine.prepare_image(request)
-    timings = {"load_image": _ms(t0)}
-    if reason := blank_reason(image):
-        yield _blank_result("read_text", reason, t0)
-        return
-    yield Progress("ocr", "Reading the text.")
-    backend = engine.backend("embedded")
-    t1 = time.perf_counter()
-    raw = backend.read_text(image)
-    timings["ocr"] = _ms(t1)
-    verdict = SafetyVerdict()
-    lines = engine.gated_lines(raw, verdict)
-    if not lines:
-        text = "I found no text in this picture."
-    else:
-        text = "\n".join(line.text for line in lines)
-    yield TextChunk(text)
-    timings["total"] = _ms(t0)
-    yield Result(
-        intent="read_text",
-        text=text,
-        backend=backend.name,
-        model="rapidocr",
-        timings_ms=timings,
-        safety=verdict,
-        lines=lines,
-    )
-
-
-# intents the engine acts on; the rest (capture, save, stop_speaking, ...) belong to the UI
-_ENGINE_INTENTS = {
-    "describe": "describe",
-    "ask": "ask",
-    "read_text": "read_text",
-    "edit": "edit",
-    "generate": "generate",
-    "undo": "undo",
-    "redo": "redo",
-}
-
-
-def _handle_utterance(engine: Engine, request: Request) -> Iterator[Event]:
-    router = engine.router
-    has_image = request.image is not None or engine.session.image is not None
-    intent = router.route(request.text, has_image=has_image, last_answer_spoken=bool(engine.session.last_text))
-    if intent.clarification:
-        verdict = SafetyVerdict()
-        text = engine.gated_str(intent.clarification, verdict)
-        yield Result(
-            intent="clarify",
+    def _finish(self, outcome: Outcome) -> Iterator[Event]:
+        if self.pending:
+            ready, self.pending = self.pending, ""
+            yield from self._chunk(ready)
+        yield from self._picture_first()
+        gated = self.engine.gated
+        if outcome.text is not None:
+            text = gated(outcome.text, self.verdict)
+            if self.picture_warning:
+                text = join([self.picture_warning, text])
+        else:
+            text = join(self.parts, strip=True)
+        image = outcome.image
+        if image is not None and id(image) not in self.checked:
+            image = self.engine.check_picture(image)
+        extra = dict(outcome.extra)
+        extra.update({name: gated(value, self.verdict) for name, value in outcome.texts.items()})
+        result = Result(
+            intent=outcome.intent,
             text=text,
-            slots=intent.slots,
-            safety=verdict,
+            backend=outcome.backend,
+            model=outcome.model,
+            timings_ms=outcome.timings_ms,
+            safety=self.verdict,
+            lines=None if outcome.lines is None else [self._line(line) for line in outcome.lines],
+            image=image,
+            slots={k: gated(v, self.verdict) for k, v in outcome.slots.items()},
+            extra=extra,
+            picture_warning=self.picture_warning,
+        )
+        self.engine._remember(result)
+        yield result
+
+    def _line(self, line) -> SafeLine:
+        return SafeLine(self.engine.gated(line.text, self.verdict), tuple(line.box), float(line.confidence))
+
+    def error(self, kind: str, message: str, exit_code: int, reason: str = "") -> ErrorEvent:
+        return ErrorEvent(kind, self.engine.gated(message, self.verdict), exit_code, reason)
+
+
+# ---- routing: an utterance becomes one of the other requests, or a command for the UI ----------
+def _handle_utterance(engine: Engine, request: Request) -> Iterator[HandlerEvent]:
+    has_image = request.image is not None or engine.session.image is not None
+    spoken = bool(request.option("last_answer_spoken")) or bool(engine.session.last_text)
+    intent = engine.router.route(request.text, has_image=has_image, last_answer_spoken=spoken)
+    if intent.clarification:
+        yield Outcome(
+            "clarify",
+            text=intent.clarification,
+            slots={k: str(v) for k, v in intent.slots.items()},
             extra={"confidence": intent.confidence, "routed": intent.name},
         )
         return
-    target = _ENGINE_INTENTS.get(intent.name)
-    if target is None or target not in engine._handlers:
-        yield Result(intent=intent.name, text="", slots=intent.slots, extra={"confidence": intent.confidence})
+    handler = engine._handlers.get(intent.name)
+    if handler is None or intent.name == "utterance":
+        # A command the user interface carries out (capture, repeat, save ...): say which.
+        yield Outcome(
+            intent.name,
+            text="",
+            slots={k: str(v) for k, v in intent.slots.items()},
+            extra={"confidence": intent.confidence},
+        )
         return
     slot_text = (
         intent.slots.get("question") or intent.slots.get("instruction") or intent.slots.get("prompt") or request.text
     )
-    sub = Request(intent=target, image=request.image, text=slot_text, options=request.options)
-    yield from engine._handlers[target](engine, sub)
+    sub = Request(
+        intent.name,
+        image=request.image,
+        text=str(slot_text),
+        options=options_for(intent.name, backend=request.option("backend")),
+    )
+    yield from handler(engine, sub)
+
+
+def _handler_table() -> dict[str, Handler]:
+    from .imaging.handlers import HANDLERS as imaging
+    from .speech.handlers import HANDLERS as speech
+    from .vision.handlers import HANDLERS as vision
+
+    table: dict[str, Handler] = {"utterance": _handle_utterance}
+    for group in (vision, imaging, speech):
+        table.update(group)
+    return table

@@ -76,11 +76,15 @@ class SafeLine:
 class DescribeOptions:
     detail: str | None = None  # quick | full; None: the settings' choice
     backend: str | None = None  # auto | embedded | vlm | remote; None: the settings' choice
+    provider: str | None = None  # remote: a provider preset (ollama, vllm, openai ...)
+    model: str | None = None  # remote: the server's model name
 
 
 @dataclass(frozen=True)
 class AskOptions:
     backend: str | None = None
+    provider: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,7 +220,8 @@ class Outcome:
     lines: list | None = None  # vision.base.TextLine, raw
     image: Image.Image | None = None  # a picture the user will see: the engine gates it
     slots: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # numbers, paths, flags: never model or user text
+    texts: dict[str, str] = field(default_factory=dict)  # named raw texts: gated into Result.extra
 
 
 HandlerEvent = Stage | Draft | Outcome
@@ -233,6 +238,14 @@ class Progress:
 @dataclass(frozen=True)
 class TextChunk:
     text: SafeText
+
+
+@dataclass(frozen=True)
+class PictureVerdict:
+    """The input picture's own safety verdict, before the first word about it. When flagged,
+    the GUI keeps the preview blurred until the user chooses to show it."""
+
+    flagged: bool
 
 
 @dataclass
@@ -275,9 +288,10 @@ class ErrorEvent:
     kind: str  # bad_input | unavailable | blocked | cancelled | internal
     message: SafeText
     exit_code: int = 1
+    reason: str = ""  # finer cause where a caller acts on it (remote: "consent", "no_key" ...)
 
 
-Event = Progress | TextChunk | Result | ErrorEvent
+Event = Progress | TextChunk | PictureVerdict | Result | ErrorEvent
 
 
 def _jsonable(value: Any) -> bool:

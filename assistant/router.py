@@ -183,7 +183,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
         ),
     ),
     (
-        "capture_window",
+        "describe_window",
         re.compile(
             r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
             rf"(?:\s+(?:of|on))?\s+(?:the\s+|this\s+|my\s+|that\s+)?(?:current\s+|active\s+|focused\s+)?{_WINDOW}$|"
@@ -192,7 +192,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
         ),
     ),
     (
-        "capture_region",
+        "describe_region",
         re.compile(
             r"^(?:capture|screenshot|grab|snap|select|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|picture|capture))"
             r"(?:\s+(?:of|on))?\s+(?:an?\s+|the\s+|part\s+of\s+the\s+|some\s+)?(?:region|area|part|portion|"
@@ -200,7 +200,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
         ),
     ),
     (
-        "capture_screen",
+        "describe_screen",
         re.compile(
             r"^(?:capture|screenshot|grab|snap|take\s+(?:a\s+)?(?:screenshot|screen\s*shot|capture))"
             r"(?:\s+(?:of|on))?(?:\s+(?:the\s+|my\s+|this\s+)?(?:whole\s+|entire\s+|full\s+)?"
@@ -524,7 +524,7 @@ _NOT_QUESTIONS = {
     "undo",
     "redo",
     "stop_speaking",
-    "capture_screen",
-    "capture_window",
-    "capture_region",
+    "describe_screen",
+    "describe_window",
+    "describe_region",
 }

@@ -1,21 +1,27 @@
 """The one safety gate. Every text and image the engine returns passes through here first.
 
-Text: alt-profanity-check scores each word; words at or above the threshold are replaced by
-MASK, a marker the speech layer says as a short neutral word. Images: Yahoo's open-NSFW model
-(ONNX) scores the picture; at or above the threshold the image is withheld.
-Both models ship inside their PyPI packages, so the gate works offline on a fresh machine.
+Text: a word table derived from alt-profanity-check (see textfilter.py: identical scores, no
+scikit-learn at run time) scores each word, also when disguised (look-alike letters, spaced
+letters, symbol swaps, glued words); words at or above the threshold are replaced by MASK, a
+marker the speech layer says as a short neutral word. Images: Yahoo's open-NSFW model (ONNX)
+scores the picture; at or above the threshold the image is withheld. Both ship in the package
+or a PyPI package, so the gate works offline on a fresh machine.
 """
 
 from __future__ import annotations
 
-import re
+import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image
 
 from .errors import Blocked, ModelUnavailable
 from .events import SafeText, SafetyVerdict
+from .textfilter import find_offensive, mask_spans, word_table
+from .textfilter import release_point as _release_point
 
 __all__ = ["MASK", "SafeText", "SafetyGate", "SafetyVerdict", "join", "trusted"]
 
@@ -28,12 +34,18 @@ def trusted(text: str) -> SafeText:
     return SafeText(text)
 
 
-def join(pieces, sep: str = "") -> SafeText:
+def join(pieces: Iterable[SafeText], sep: str = "", strip: bool = False) -> SafeText:
     """Join gated pieces without losing their gated type. `sep` must be a literal."""
-    return SafeText(sep.join(pieces))
+    text = sep.join(pieces)
+    return SafeText(text.strip() if strip else text)
 
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'*@$!-]*[A-Za-z*$@!]|[A-Za-z]")
+def split(text: SafeText, cut: int) -> tuple[SafeText, SafeText]:
+    """Gated text cut in two where a word cannot be split (whitespace on one side of the cut),
+    so no piece of a word can become a new word: both parts stay gated. Each part is stripped."""
+    if 0 < cut < len(text) and not (text[cut - 1].isspace() or text[cut].isspace()):
+        raise ValueError("gated text may only be cut at white space")
+    return SafeText(text[:cut].strip()), SafeText(text[cut:])
 
 
 @dataclass
@@ -42,7 +54,6 @@ class SafetyGate:
     image_threshold: float = 0.8
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _nsfw: object = field(default=None, repr=False)
-    _word_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings) -> SafetyGate:
@@ -50,36 +61,38 @@ class SafetyGate:
 
     # ---- text -------------------------------------------------------------------------
     def _word_scores(self, words: list[str]) -> dict[str, float]:
-        todo = sorted({w for w in words if w not in self._word_cache})
-        if todo:
-            try:
-                from profanity_check import predict_prob
-            except ImportError as exc:  # the gate must never silently pass text through
-                raise ModelUnavailable(
-                    "The text safety filter (alt-profanity-check) is not installed.", preset="profanity-check"
-                ) from exc
-            for word, score in zip(todo, predict_prob(todo), strict=True):
-                self._word_cache[word] = float(score)
-        return {w: self._word_cache[w] for w in words}
+        """Each word's alt-profanity-check probability, exactly (a packaged table, no scikit-learn)."""
+        table = word_table()
+        return {w: table.score(w) for w in words}
 
     def filter_text(self, text: str) -> tuple[SafeText, SafetyVerdict]:
-        """Return `text` with offensive words replaced by MASK, and the verdict."""
-        matches = list(_WORD.finditer(text))
-        if not matches:
-            return SafeText(text), SafetyVerdict()
-        scores = self._word_scores([m.group(0).lower() for m in matches])
-        out, last, masked, top = [], 0, 0, 0.0
-        for m in matches:
-            score = scores[m.group(0).lower()]
-            top = max(top, score)
-            if score >= self.text_threshold:
-                out.append(text[last : m.start()])
-                out.append(MASK)
-                last = m.end()
-                masked += 1
-        out.append(text[last:])
+        """Return `text` with offensive words replaced by MASK, and the verdict.
+
+        Disguised words (look-alike letters, zero-width characters, sh1t, f*ck, f u c k, glued
+        words...) are caught too and their original span is masked: see assistant/textfilter.py."""
+        hits, top = find_offensive(text, self.text_threshold)
+        masked = len(hits)
         reason = f"{masked} offensive word{'s' if masked != 1 else ''} filtered" if masked else ""
-        return SafeText("".join(out)), SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
+        verdict = SafetyVerdict(masked_words=masked, text_score=top, reason=reason)
+        return SafeText(mask_spans(text, hits, MASK)), verdict
+
+    def release_point(self, pending: str) -> int:
+        """How much of streamed text can be gated and released now: a word, or a run of spaced
+        letters, cut between two chunks is held back and scored whole (textfilter.release_point)."""
+        return _release_point(pending)
+
+    def json(self, value: Any, indent: int | None = None) -> SafeText:
+        """`value` as JSON with every string in it (keys too) passed through the text gate."""
+        return SafeText(json.dumps(self._gate_leaves(value), ensure_ascii=False, indent=indent))
+
+    def _gate_leaves(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.filter_text(value)[0]
+        if isinstance(value, dict):
+            return {self.filter_text(str(k))[0]: self._gate_leaves(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._gate_leaves(v) for v in value]
+        return value
 
     def check_prompt(self, prompt: str) -> None:
         """Refuse a generation/edit prompt the text filter flags, before any compute is spent."""

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.events import options_for
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -175,7 +177,11 @@ class Variant:
 
             raw = timed(lambda: raw_describe(b, image, tokens))
             b.prefix_cache.clear()
-            app = timed(lambda: engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"})))
+            app = timed(
+                lambda: engine.run_to_result(
+                    Request("describe", image=image, options=options_for("describe", backend="vlm"))
+                )
+            )
             self.add("raw_generate_s", raw)
             self.add("backend_overhead", total / raw - 1)
             self.add("engine_describe_s", app)
@@ -246,7 +252,11 @@ def paired_overhead(backend, engine, image, tokens, repeats):
         times["backend_s"].append(timed(lambda: list(backend.describe(image, "quick"))))
         backend.prefix_cache.clear()
         times["engine_s"].append(
-            timed(lambda: engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"})))
+            timed(
+                lambda: engine.run_to_result(
+                    Request("describe", image=image, options=options_for("describe", backend="vlm"))
+                )
+            )
         )
     row = {"variant": "paired", **{k: median(v) for k, v in times.items()}}
     row["backend_overhead"] = row["backend_s"] / row["raw_s"] - 1
@@ -286,7 +296,9 @@ def main():
     )
     from assistant.engine import Request
 
-    engine.run_to_result(Request("describe", image=image, options={"backend": "vlm"}))  # warm the gate
+    engine.run_to_result(
+        Request("describe", image=image, options=options_for("describe", backend="vlm"))
+    )  # warm the gate
     for v in variants:  # warm-up: allocator, kernels, processor
         list(v.backend.describe(image, "quick"))
     # Variants take turns inside each round, so a burst of load from others hits all of them.

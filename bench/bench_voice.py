@@ -40,7 +40,7 @@ ANSWER = (
 COMMAND_3S = "Um, could you please tell me what this says?"
 E2E_COMMANDS = [
     ("Um, could you please tell me what this says?", True, "read_text"),
-    ("Take a screenshot of this window.", False, "capture_window"),
+    ("Take a screenshot of this window.", False, "describe_window"),
     ("Draw a lighthouse at sunset.", False, "generate"),
     ("What colour is the button in the top right corner?", True, "ask"),
 ]

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.events import options_for
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -63,9 +65,11 @@ def render(variant: str) -> None:
     from assistant.engine import Engine, Request
 
     engine = Engine(settings=settings)
-    description = engine.run_to_result(Request("describe", image=picture, options={"backend": "embedded"})).text
+    description = engine.run_to_result(
+        Request("describe", image=picture, options=options_for("describe", backend="embedded"))
+    ).text
     question = "What does it say?"
-    answer = engine.run_to_result(Request("ask", text=question, options={"backend": "embedded"})).text
+    answer = engine.run_to_result(Request("ask", text=question, options=options_for("ask", backend="embedded"))).text
     cid = history.add_capture(picture, "screen")
     history.add_entry(cid, "describe", description)
     history.add_entry(cid, "ask", answer, question=question)

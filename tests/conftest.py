@@ -40,6 +40,17 @@ def render_text(lines, size=(900, 300), font_size=36, origin=(30, 30), spacing=1
     return img
 
 
+def pytest_collection_modifyitems(config, items):
+    """Linux-only tests (espeak-ng speech, Xvfb) are skipped with their reason elsewhere."""
+    from tests.platform_support import skip_reason
+
+    for item in items:
+        for mark in item.iter_markers():
+            if reason := skip_reason(mark.name):
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh, empty assistant home for tests that write settings, history or local presets."""

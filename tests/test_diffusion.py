@@ -9,6 +9,7 @@ so the tests can check the description is of the picture that was actually drawn
 """
 
 import json
+import sys
 import threading
 
 import numpy as np
@@ -18,6 +19,7 @@ from PIL import Image
 from assistant.colours import colour_name
 from assistant.config import Settings
 from assistant.engine import Engine, ErrorEvent, Progress, Request, Result, TextChunk
+from assistant.events import options_for
 from assistant.models import ModelStore, Preset, Registry
 from assistant.safety import SafetyGate
 from tests import tiny_diffusers
@@ -93,7 +95,9 @@ def test_generate_sd_turbo_with_tiny_autoencoder(tiny_dirs, tmp_path):
     final, events = run(
         engine,
         Request(
-            "generate", text="a lighthouse at sunset", options={"steps": 3, "seed": 7, "size": "96x64", "out": str(out)}
+            "generate",
+            text="a lighthouse at sunset",
+            options=options_for("generate", steps=3, seed=7, size="96x64", out=str(out)),
         ),
     )
     assert isinstance(final, Result), final
@@ -129,9 +133,18 @@ def test_generate_sd_turbo_with_tiny_autoencoder(tiny_dirs, tmp_path):
 
 def test_same_seed_same_picture_other_seed_differs(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path)
-    a, _ = run(engine, Request("generate", text="a red house", options={"steps": 1, "seed": 11, "size": "64x64"}))
-    b, _ = run(engine, Request("generate", text="a red house", options={"steps": 1, "seed": 11, "size": "64x64"}))
-    c, _ = run(engine, Request("generate", text="a red house", options={"steps": 1, "seed": 12, "size": "64x64"}))
+    a, _ = run(
+        engine,
+        Request("generate", text="a red house", options=options_for("generate", steps=1, seed=11, size="64x64")),
+    )
+    b, _ = run(
+        engine,
+        Request("generate", text="a red house", options=options_for("generate", steps=1, seed=11, size="64x64")),
+    )
+    c, _ = run(
+        engine,
+        Request("generate", text="a red house", options=options_for("generate", steps=1, seed=12, size="64x64")),
+    )
     assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
     assert not np.array_equal(np.asarray(a.image), np.asarray(c.image))
 
@@ -142,7 +155,11 @@ def test_precision_can_be_forced_to_float32(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path)
     final, _ = run(
         engine,
-        Request("generate", text="a cat", options={"steps": 1, "seed": 1, "size": "64x64", "precision": "float32"}),
+        Request(
+            "generate",
+            text="a cat",
+            options=options_for("generate", steps=1, seed=1, size="64x64", precision="float32"),
+        ),
     )
     assert isinstance(final, Result) and final.extra["precision"] == "float32"
     assert engine.session.extra["diffusion"][1].pipe.unet.dtype == torch.float32
@@ -150,7 +167,10 @@ def test_precision_can_be_forced_to_float32(tiny_dirs, tmp_path):
 
 def test_generate_with_tiny_flux(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path, generate_preset="tiny-flux")
-    final, events = run(engine, Request("generate", text="a cat", options={"steps": 2, "seed": 1, "size": "64x64"}))
+    final, events = run(
+        engine,
+        Request("generate", text="a cat", options=options_for("generate", steps=2, seed=1, size="64x64")),
+    )
     assert isinstance(final, Result), final
     assert final.model == "tiny-flux" and final.image.size == (64, 64)
     assert type(engine.session.extra["diffusion"][1].pipe).__name__ == "FluxPipeline"
@@ -167,7 +187,11 @@ def test_cancel_stops_between_steps_and_saves_nothing(tiny_dirs, tmp_path):
 
     final, events = run(
         engine,
-        Request("generate", text="a tree", options={"steps": 4, "seed": 1, "size": "64x64", "out": str(out)}),
+        Request(
+            "generate",
+            text="a tree",
+            options=options_for("generate", steps=4, seed=1, size="64x64", out=str(out)),
+        ),
         on_event=cancel_after_first_step,
     )
     assert isinstance(final, ErrorEvent) and final.kind == "cancelled"
@@ -181,7 +205,11 @@ def test_blocked_generation_is_withheld_unsaved_undescribed(tiny_dirs, tmp_path)
     out = tmp_path / "blocked.png"
     final, events = run(
         engine,
-        Request("generate", text="a green tree", options={"steps": 1, "seed": 1, "size": "64x64", "out": str(out)}),
+        Request(
+            "generate",
+            text="a green tree",
+            options=options_for("generate", steps=1, seed=1, size="64x64", out=str(out)),
+        ),
     )
     assert isinstance(final, ErrorEvent) and final.kind == "blocked" and final.exit_code == 4
     assert "withheld" in final.message
@@ -193,7 +221,9 @@ def test_blocked_generation_is_withheld_unsaved_undescribed(tiny_dirs, tmp_path)
 
 def test_flagged_prompt_refused_before_any_model_loads(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path)
-    final, events = run(engine, Request("generate", text="a fucking lighthouse", options={"size": "64x64"}))
+    final, events = run(
+        engine, Request("generate", text="a fucking lighthouse", options=options_for("generate", size="64x64"))
+    )
     assert isinstance(final, ErrorEvent) and final.kind == "blocked"
     assert "diffusion" not in engine.session.extra  # nothing was loaded or computed
     assert not any(isinstance(e, Progress) for e in events)
@@ -212,7 +242,7 @@ def test_flagged_prompt_refused_before_any_model_loads(tiny_dirs, tmp_path):
 )
 def test_bad_generation_settings_are_bad_input(tiny_dirs, tmp_path, options, words):
     engine, _ = make_engine(tiny_dirs, tmp_path)
-    final, _ = run(engine, Request("generate", text="a cat", options=options))
+    final, _ = run(engine, Request("generate", text="a cat", options=options_for("generate", **options)))
     assert isinstance(final, ErrorEvent) and final.exit_code == 2 and words in final.message
 
 
@@ -230,7 +260,11 @@ def test_generate_is_described_by_the_real_embedded_backend(tiny_dirs, tmp_path)
     engine = Engine(store=make_store(tiny_dirs, tmp_path))
     final, _ = run(
         engine,
-        Request("generate", text="a blue sky", options={"steps": 1, "seed": 2, "size": "64x64", "backend": "embedded"}),
+        Request(
+            "generate",
+            text="a blue sky",
+            options=options_for("generate", steps=1, seed=2, size="64x64", backend="embedded"),
+        ),
     )
     assert isinstance(final, Result), final
     assert final.text.startswith("I drew: a blue sky.")
@@ -244,7 +278,12 @@ def test_semantic_edit_with_instruct_pix2pix_and_undo(tiny_dirs, tmp_path):
     out = tmp_path / "purple.png"
     final, events = run(
         engine,
-        Request("edit", image=before, text="make the sky purple", options={"steps": 2, "seed": 5, "out": str(out)}),
+        Request(
+            "edit",
+            image=before,
+            text="make the sky purple",
+            options=options_for("edit", steps=2, seed=5, out=str(out)),
+        ),
     )
     assert isinstance(final, Result), final
     assert final.backend == "diffusers" and final.model == "instruct-pix2pix"
@@ -268,7 +307,7 @@ def test_semantic_edit_with_tiny_flux_kontext(tiny_dirs, tmp_path):
             "edit",
             image=photo(64, 64),
             text="turn the dog into a golden retriever",
-            options={"steps": 2, "seed": 1, "size": 64},
+            options=options_for("edit", steps=2, seed=1, size=64),
         ),
     )
     assert isinstance(final, Result), final
@@ -278,8 +317,11 @@ def test_semantic_edit_with_tiny_flux_kontext(tiny_dirs, tmp_path):
 
 def test_blocked_semantic_edit_keeps_the_old_picture(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path, gate=SafetyGate(image_threshold=0.0))
+    engine.settings.safety.picture_check = "off"  # this test is about the edited picture, not the input
     before = photo()
-    final, _ = run(engine, Request("edit", image=before, text="make the sky purple", options={"steps": 1}))
+    final, _ = run(
+        engine, Request("edit", image=before, text="make the sky purple", options=options_for("edit", steps=1))
+    )
     assert isinstance(final, ErrorEvent) and final.kind == "blocked"
     assert np.array_equal(np.asarray(engine.session.image), np.asarray(before))
     nothing, _ = run(engine, Request("undo"))
@@ -288,7 +330,9 @@ def test_blocked_semantic_edit_keeps_the_old_picture(tiny_dirs, tmp_path):
 
 def test_wrong_task_preset_is_refused(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path)
-    final, _ = run(engine, Request("generate", text="a cat", options={"preset": "instruct-pix2pix"}))
+    final, _ = run(
+        engine, Request("generate", text="a cat", options=options_for("generate", preset="instruct-pix2pix"))
+    )
     assert isinstance(final, ErrorEvent) and final.exit_code == 2 and "image-edit" in final.message
 
 
@@ -327,5 +371,17 @@ def test_cli_generate_without_model_exits_3(home, capsys):
 
 def test_worker_thread_ends_after_run(tiny_dirs, tmp_path):
     engine, _ = make_engine(tiny_dirs, tmp_path)
-    run(engine, Request("generate", text="a tree", options={"steps": 1, "seed": 1, "size": "64x64"}))
+    run(
+        engine,
+        Request("generate", text="a tree", options=options_for("generate", steps=1, seed=1, size="64x64")),
+    )
     assert not any(t.name == "diffusion" and t.is_alive() for t in threading.enumerate())
+
+
+def test_without_the_drawing_part_the_user_hears_how_to_add_it(monkeypatch):
+    """diffusers is an optional extra: a plain sentence naming it, never an ImportError."""
+    monkeypatch.setitem(sys.modules, "diffusers", None)  # as if not installed
+    engine = Engine(settings=Settings(), backends={"embedded": ColourDescriber()})
+    final, _ = run(engine, Request("generate", text="a lighthouse", options=options_for("generate", size="64x64")))
+    assert isinstance(final, ErrorEvent) and final.exit_code == 3
+    assert "pip install 'screen-assistant[drawing]'" in final.message

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from assistant.engine import Engine, ErrorEvent, Progress, Request, Result
 from assistant.errors import BadInput
+from assistant.events import options_for
 from assistant.images import load_image
 from assistant.imaging.operations import Operation, apply, apply_all, summary
 from assistant.imaging.parser import parse
@@ -286,7 +287,8 @@ def test_new_picture_starts_a_new_history(engine):
 def test_edit_saves_png_with_instruction_metadata(engine, tmp_path):
     out = tmp_path / "edited.png"
     final, _ = result_of(
-        engine, Request("edit", image=photo(), text="make it black and white", options={"out": str(out)})
+        engine,
+        Request("edit", image=photo(), text="make it black and white", options=options_for("edit", out=str(out))),
     )
     assert final.extra["saved_to"] == str(out)
     saved = Image.open(out)
@@ -321,7 +323,9 @@ def test_blocked_edit_never_reaches_output(tmp_path):
     strict = Engine(gate=SafetyGate(image_threshold=0.0))  # the real NSFW model; every score is >= 0
     before = photo()
     out = tmp_path / "never.png"
-    final, events = result_of(strict, Request("edit", image=before, text="invert it", options={"out": str(out)}))
+    final, events = result_of(
+        strict, Request("edit", image=before, text="invert it", options=options_for("edit", out=str(out)))
+    )
     assert isinstance(final, ErrorEvent) and final.kind == "blocked"
     assert "withheld" in final.message
     assert not out.exists()

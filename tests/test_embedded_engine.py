@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.events import options_for
 from tests.conftest import render_text
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,7 @@ def test_auto_uses_embedded_without_the_picture_model(engine):
 def test_engine_describe_through_the_gate(engine, page):
     from assistant.engine import Progress, Request, Result, TextChunk
 
-    events = list(engine.run(Request("describe", image=str(page), options={"backend": "embedded"})))
+    events = list(engine.run(Request("describe", image=str(page), options=options_for("describe", backend="embedded"))))
     assert any(isinstance(e, Progress) for e in events)
     chunks = [e.text for e in events if isinstance(e, TextChunk)]
     result = events[-1]

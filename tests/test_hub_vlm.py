@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from assistant.config import Settings
 from assistant.engine import Engine, ErrorEvent, Request, Result, TextChunk
 from assistant.errors import Cancelled, ModelUnavailable
+from assistant.events import options_for
 from assistant.models import ModelStore, Preset, Registry
 from assistant.vision.hub_vlm import HubVLMBackend, PrefixCache, PrefixEntry, image_key
 from tests.conftest import render_text
@@ -112,7 +113,7 @@ def test_quick_uses_one_tile_and_full_tiles(fresh):
 
 # ---- through the engine -----------------------------------------------------------------------
 def test_describe_streams_several_chunks_through_engine(engine):
-    chunks, final = run(engine, Request("describe", image=picture(), options={"backend": "vlm"}))
+    chunks, final = run(engine, Request("describe", image=picture(), options=options_for("describe", backend="vlm")))
     assert isinstance(final, Result), final
     assert len(chunks) >= 2
     assert final.backend == "vlm" and final.model == PRESET
@@ -124,12 +125,13 @@ def test_followups_reuse_the_cached_image_encoding(engine):
     backend = engine.backend("vlm")
     img = picture("blue")
     with VisionCalls(backend) as calls:
-        _, described = run(engine, Request("describe", image=img, options={"backend": "vlm"}))
-        _, first = run(engine, Request("ask", text="what is blue", options={"backend": "vlm"}))
-        _, second = run(engine, Request("ask", text="where is it", options={"backend": "vlm"}))
+        _, described = run(engine, Request("describe", image=img, options=options_for("describe", backend="vlm")))
+        _, first = run(engine, Request("ask", text="what is blue", options=options_for("ask", backend="vlm")))
+        _, second = run(engine, Request("ask", text="where is it", options=options_for("ask", backend="vlm")))
     assert all(isinstance(r, Result) and r.text for r in (described, first, second))
     assert calls.tiles == [1]  # encoded once, for the first request only
-    assert engine.session.history[0][0] == "what is blue" and len(engine.session.history) == 2
+    # the description is the first turn, so a follow-up knows what was said (issue 10)
+    assert [q for q, _ in engine.session.history] == ["Describe this picture.", "what is blue", "where is it"]
 
 
 def test_followup_feeds_only_the_new_text_tokens(fresh):
@@ -235,13 +237,15 @@ def test_listener_walking_away_stops_generation(fresh):
 def test_engine_cancel_mid_stream_reports_cancelled(engine):
     engine.backend("vlm").generate_kwargs = {"min_new_tokens": 24}
     events = []
-    for event in engine.run(Request("describe", image=picture(), options={"backend": "vlm"})):
+    for event in engine.run(Request("describe", image=picture(), options=options_for("describe", backend="vlm"))):
         events.append(event)
         if isinstance(event, TextChunk):
             engine.cancel()
     assert isinstance(events[-1], ErrorEvent) and events[-1].kind == "cancelled"
     # the model is free again: the next request completes
-    assert isinstance(engine.run_to_result(Request("ask", text="what", options={"backend": "vlm"})), Result)
+    assert isinstance(
+        engine.run_to_result(Request("ask", text="what", options=options_for("ask", backend="vlm"))), Result
+    )
 
 
 # ---- failures -----------------------------------------------------------------------------------

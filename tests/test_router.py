@@ -26,10 +26,10 @@ def router(tmp_path_factory):
 TABLE = [
     # (utterance, has_image, intent, expected slots subset)
     ("Describe the screen.", True, "describe", {}),
-    ("Describe the active window", True, "capture_window", {}),
+    ("Describe the active window", True, "describe_window", {}),
     ("I don't like that, change it back", True, "undo", {}),
     ("put it back the way it was", True, "undo", {}),
-    ("um describe the current window please", False, "capture_window", {}),
+    ("um describe the current window please", False, "describe_window", {}),
     ("um, what am I looking at", True, "describe", {}),
     ("could you please give me a description of this", True, "describe", {}),
     ("What colour is the button?", True, "ask", {"question": "What colour is the button?"}),
@@ -56,12 +56,12 @@ TABLE = [
     ("undo that", True, "undo", {}),
     ("go back", True, "undo", {}),
     ("redo", True, "redo", {}),
-    ("take a screenshot", False, "capture_screen", {}),
-    ("capture my whole desktop", False, "capture_screen", {}),
-    ("Take a screenshot of this window.", False, "capture_window", {}),
-    ("grab the active window please", True, "capture_window", {}),
-    ("capture a region", False, "capture_region", {}),
-    ("let me choose part of the screen", False, "capture_region", {}),
+    ("take a screenshot", False, "describe_screen", {}),
+    ("capture my whole desktop", False, "describe_screen", {}),
+    ("Take a screenshot of this window.", False, "describe_window", {}),
+    ("grab the active window please", True, "describe_window", {}),
+    ("capture a region", False, "describe_region", {}),
+    ("let me choose part of the screen", False, "describe_region", {}),
     ("open a file", False, "open_file", {}),
     ("open holiday.jpg", False, "open_file", {"path": "holiday.jpg"}),
     ("help", False, "help", {}),
@@ -107,7 +107,7 @@ def test_nonsense_is_not_guessed(router):
 def test_speech_recognition_noise(router):
     assert router.route("Describe the screen...", True).name == "describe"
     assert router.route("um uh read read the text", True).name == "read_text"
-    assert router.route("Take a screenshot on this window", False).name == "capture_window"
+    assert router.route("Take a screenshot on this window", False).name == "describe_window"
 
 
 def test_normalise_strips_fillers_and_politeness():

@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from assistant.engine import Engine, ErrorEvent, Request, Result, TextChunk
+from assistant.events import options_for
 from assistant.safety import MASK, SafetyGate, SafetyVerdict
 from assistant.vision.base import TextLine
 from tests.conftest import render_text
@@ -99,7 +100,10 @@ def _run_all(engine, req):
 def test_no_engine_path_returns_ungated_text(intent, text):
     gate = MaskAll()
     engine = Engine(gate=gate, backends={"embedded": LeakyBackend()})
-    events = _run_all(engine, Request(intent, image=render_text(["x y z"]), text=text, options={"backend": "embedded"}))
+    events = _run_all(
+        engine,
+        Request(intent, image=render_text(["x y z"]), text=text, options=options_for(intent, backend="embedded")),
+    )
     assert isinstance(events[-1], Result), events[-1]
     for event in events:
         blob = repr(event.__dict__) if hasattr(event, "__dict__") else repr(event)
@@ -113,7 +117,11 @@ def test_blank_guard_stops_model_from_inventing(monkeypatch):
     monkeypatch.setattr(backend, "describe", lambda *a, **k: calls.append(1) or iter(["invented"]))
     engine = Engine(backends={"embedded": backend})
     result = engine.run_to_result(
-        Request("describe", image=Image.new("RGB", (1920, 1080), "black"), options={"backend": "embedded"})
+        Request(
+            "describe",
+            image=Image.new("RGB", (1920, 1080), "black"),
+            options=options_for("describe", backend="embedded"),
+        )
     )
     assert isinstance(result, Result) and not calls
     assert result.text.startswith("The image is blank: it is entirely black.")
@@ -135,7 +143,9 @@ def test_unexpected_backend_crash_becomes_spoken_error():
             yield ""
 
     engine = Engine(backends={"embedded": Broken()})
-    result = engine.run_to_result(Request("describe", image=render_text(["a"]), options={"backend": "embedded"}))
+    result = engine.run_to_result(
+        Request("describe", image=render_text(["a"]), options=options_for("describe", backend="embedded"))
+    )
     assert isinstance(result, ErrorEvent) and "Traceback" not in result.message
     assert result.message.startswith("Something went wrong")
 
@@ -148,7 +158,9 @@ def test_cancel_stops_streaming():
 
     engine = Engine(backends={"embedded": Slow()})
     events = []
-    for event in engine.run(Request("describe", image=render_text(["a"]), options={"backend": "embedded"})):
+    for event in engine.run(
+        Request("describe", image=render_text(["a"]), options=options_for("describe", backend="embedded"))
+    ):
         events.append(event)
         if isinstance(event, TextChunk) and len(events) > 3:
             engine.cancel()

@@ -9,11 +9,13 @@ import soundfile as sf
 from assistant.cli import main as cli_main
 from assistant.engine import Engine, ErrorEvent, Progress, Request, Result
 from assistant.errors import BadInput, ModelUnavailable
+from assistant.events import options_for
 from assistant.models import ModelStore
 from assistant.safety import MASK, SafetyGate
 from assistant.speech.audio import EnergyEndpointer, Recorder, SileroEndpointer, microphone_problem
 from assistant.speech.stt import SAMPLE_RATE, load_audio, resample, transcriber_for
 from assistant.speech.tts import TextToSpeech
+from tests.platform_support import skip_reason
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +28,8 @@ def transcriber():
 @pytest.fixture(scope="module")
 def speech():
     """'Describe the screen' spoken by espeak-ng, as (samples, rate)."""
+    if reason := skip_reason("espeak"):
+        pytest.skip(reason)
     tts = TextToSpeech(rate=150, voice="gmw/en-us", output=None, notice=None)
     return tts.synthesize("Describe the screen.")
 
@@ -87,7 +91,7 @@ def test_missing_file_and_folder(transcriber, tmp_path):
 
 def test_engine_handler_reports_progress_and_gates_the_transcript(speech):
     engine = Engine(gate=SafetyGate(text_threshold=0.0))  # a gate that masks every word
-    events = list(engine.run(Request("transcribe", options={"audio": (speech[0], speech[1])})))
+    events = list(engine.run(Request("transcribe", options=options_for("transcribe", audio=(speech[0], speech[1])))))
     assert isinstance(events[0], Progress) and isinstance(events[-1], Result)
     result = events[-1]
     assert result.intent == "transcribe" and result.model == "whisper-tiny-en"
@@ -97,10 +101,20 @@ def test_engine_handler_reports_progress_and_gates_the_transcript(speech):
 
 def test_engine_handler_bad_input_and_missing_preset(tmp_path):
     engine = Engine()
-    final = engine.run_to_result(Request("transcribe", options={}))
+    final = engine.run_to_result(
+        Request(
+            "transcribe",
+            options=options_for(
+                "transcribe",
+            ),
+        )
+    )
     assert isinstance(final, ErrorEvent) and final.exit_code == 2
     final = engine.run_to_result(
-        Request("transcribe", options={"audio": str(tmp_path / "x.wav"), "stt_preset": "whisper-base-en"})
+        Request(
+            "transcribe",
+            options=options_for("transcribe", audio=str(tmp_path / "x.wav"), stt_preset="whisper-base-en"),
+        )
     )
     assert isinstance(final, ErrorEvent) and final.exit_code == 3
     assert "models pull whisper-base-en" in final.message

@@ -1,5 +1,7 @@
 """Text to speech through the real pyttsx3 + espeak-ng, judged from the samples it produces."""
 
+import time
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -8,8 +10,10 @@ from assistant.cli import main as cli_main
 from assistant.engine import ErrorEvent, Progress, Result, TextChunk
 from assistant.errors import ModelUnavailable
 from assistant.safety import MASK
-from assistant.speech.sink import SpeechSink
+from assistant.speech.output.speaker import Speaker
+from assistant.speech.output.voice import OwnVoiceOutput
 from assistant.speech.tts import SPOKEN_MASK, RecordingOutput, TextToSpeech, output_device_problem, speakable
+from tests.platform_support import skip_reason
 
 LONG_TEXT = " ".join(f"This is sentence number {i} of a long answer about the screen." for i in range(40))
 
@@ -25,6 +29,8 @@ def recorder():
 
 @pytest.fixture
 def tts(recorder):
+    if reason := skip_reason("espeak"):
+        pytest.skip(reason)
     engine = TextToSpeech(rate=200, output=recorder, notice=None)
     assert engine.engine_available, engine.problem
     yield engine
@@ -94,6 +100,7 @@ def test_interrupt_replaces_what_is_playing(tts, recorder):
     assert recorder.seconds < 3.0  # the long text was dropped
 
 
+@pytest.mark.espeak
 def test_no_speech_engine_says_so_once_and_continues(tmp_path):
     notices = []
     tts = TextToSpeech(driver="no_such_driver", output=RecordingOutput(), notice=notices.append)
@@ -117,23 +124,44 @@ def test_no_audio_device_is_reported_plainly():
     assert notices and not tts.is_speaking
 
 
+class _Sink:
+    """The answer path of the Speaker with only the app's own voice (was SpeechSink)."""
+
+    def __init__(self, tts):
+        self.tts = tts
+        self.speaker = Speaker([OwnVoiceOutput(tts)])
+        self.speaker.begin()
+
+    def feed(self, event):
+        self.speaker.speak_event(event)
+
+    def finish(self, timeout=None):
+        return self.speaker.wait(timeout)
+
+
+@pytest.mark.espeak
 def test_sink_starts_speaking_before_the_stream_ends():
     recorder = RecordingOutput(realtime=False)
-    sink = SpeechSink(TextToSpeech(output=recorder, notice=None))
+    sink = _Sink(TextToSpeech(output=recorder, notice=None))
     sink.feed(Progress("generate", "Describing the picture."))
     sink.feed(TextChunk("A settings window with two "))
     assert not sink.tts.is_speaking and recorder.seconds == 0  # no complete sentence yet
     sink.feed(TextChunk("buttons. The left one says "))
-    assert sink.tts.is_speaking or recorder.seconds > 0  # first sentence spoken while streaming
+    # first sentence spoken while streaming (handed to the voice on its own thread: allow it a moment)
+    deadline = time.monotonic() + 10
+    while not (sink.tts.is_speaking or recorder.seconds > 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sink.tts.is_speaking or recorder.seconds > 0
     sink.feed(TextChunk("OK."))
     sink.feed(Result(intent="describe", text="A settings window with two buttons. The left one says OK."))
     assert sink.finish(timeout=20)
     assert recorder.seconds > 2.0  # both sentences were played
 
 
+@pytest.mark.espeak
 def test_sink_speaks_unstreamed_results_and_errors():
     recorder = RecordingOutput(realtime=False)
-    sink = SpeechSink(TextToSpeech(output=recorder, notice=None))
+    sink = _Sink(TextToSpeech(output=recorder, notice=None))
     sink.feed(Result(intent="clarify", text="Do you want me to describe the picture, or read the text?"))
     assert sink.finish(timeout=20)
     after_result = recorder.seconds
@@ -143,6 +171,7 @@ def test_sink_speaks_unstreamed_results_and_errors():
     assert recorder.seconds - after_result > 0.8
 
 
+@pytest.mark.espeak
 def test_cli_say_writes_a_file(tmp_path, capsys):
     out = tmp_path / "say.wav"
     assert cli_main(["say", "Hello from the command line.", "--to", str(out)]) == 0

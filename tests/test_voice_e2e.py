@@ -4,9 +4,11 @@ tiny.en transcribes them through the engine, and the router returns the right in
 import pytest
 
 from assistant.engine import Engine, Request, Result
+from assistant.events import options_for
 from assistant.router import Router
 from assistant.safety import MASK
 from assistant.speech.tts import TextToSpeech
+from tests.platform_support import skip_reason
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +17,7 @@ COMMANDS = [
     ("Describe the screen.", True, "describe"),
     ("Um, could you please tell me what this says?", True, "read_text"),
     ("Read the text out loud.", True, "read_text"),
-    ("Take a screenshot of this window.", False, "capture_window"),
+    ("Take a screenshot of this window.", False, "describe_window"),
     ("Draw a lighthouse at sunset.", False, "generate"),
     ("Stop talking.", True, "stop_speaking"),
     ("Open a file.", False, "open_file"),
@@ -25,6 +27,8 @@ COMMANDS = [
 
 @pytest.fixture(scope="module")
 def voice():
+    if reason := skip_reason("espeak"):
+        pytest.skip(reason)
     return TextToSpeech(rate=150, voice="gmw/en-us", output=None, notice=None)
 
 
@@ -39,7 +43,7 @@ def router():
 
 
 def transcribe(engine, path) -> str:
-    result = engine.run_to_result(Request("transcribe", options={"audio": str(path)}))
+    result = engine.run_to_result(Request("transcribe", options=options_for("transcribe", audio=str(path))))
     assert isinstance(result, Result), result
     return result.text
 

@@ -1,18 +1,24 @@
-"""Command line: `python main.py SUB-COMMAND ...`. Each module in COMMAND_MODULES adds its
-sub-commands with register(subparsers); handlers return the process exit code."""
+"""Command line: `screen-assistant SUB-COMMAND ...` (or `python main.py SUB-COMMAND`).
+
+Each module in COMMAND_MODULES adds its sub-commands with register(subparsers); handlers
+return the process exit code. Everything printed goes through `output.out` / `output.err`,
+which accept only gated text (SafeText).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-# Exit codes shared by every command.
-EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3
+from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_UNAVAILABLE", "build_parser", "main"]
 
 COMMAND_MODULES = [
     "assistant.cli.core",  # describe, ask, read, models
-    "assistant.cli.voice",  # say, transcribe, route
+    "assistant.cli.voice",  # say, transcribe, route, listen
     "assistant.cli.imaging",  # edit, generate
     "assistant.cli.app",  # trigger (talks to the running desktop app)
 ]
@@ -26,22 +32,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="main.py", description="A local assistant that describes pictures and the screen aloud.")
+    parser = _Parser(
+        prog="screen-assistant", description="A local assistant that describes pictures and the screen aloud."
+    )
+    parser.add_argument("--verbose", action="store_true", help="also print the log (debug details) on stderr")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that group of commands is not built yet
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..logs import setup_logging
+    from ..platforms import ensure_utf8_stdio
+
+    ensure_utf8_stdio()  # no command fails on a character in a cp1252 pipe (Windows)
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_logging(verbose=args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_OK
@@ -51,7 +59,5 @@ def main(argv: list[str] | None = None) -> int:
         print("\nCancelled.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

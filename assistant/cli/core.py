@@ -2,30 +2,52 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from typing import Any
 
-from . import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, AssistantError
+from ..events import ErrorEvent, Progress, Request, Result, TextChunk, options_for
+from ..safety import trusted
+from .output import err, gated, out, out_json
+
+BACKENDS = ["auto", "embedded", "vlm", "remote"]
+SPEAK_TIMEOUT = 300  # seconds the CLI waits for the last sentence to be spoken
+
+
+def add_backend_options(p) -> None:
+    p.add_argument("--backend", choices=BACKENDS, default=None, help="which model answers (remote: a model server)")
+    p.add_argument("--provider", default=None, help="with --backend remote: the server preset (see models providers)")
+    p.add_argument("--model", default=None, help="with --backend remote: the server's model name")
 
 
 def add_output_options(p, speak: bool = True) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     if speak:
-        p.add_argument("--speak", action="store_true", help="also speak the answer as it is generated")
+        p.add_argument(
+            "--speak",
+            action="store_true",
+            help="also speak the answer as it is generated, where the settings say (screen reader or own voice)",
+        )
+        p.add_argument(
+            "--speak-with",
+            choices=["auto", "screen-reader", "voice", "both"],
+            default=None,
+            help="speak through this output for this command only (implies --speak)",
+        )
 
 
 def register(sub) -> None:
     p = sub.add_parser("describe", help="describe an image")
     p.add_argument("path")
     p.add_argument("--detail", choices=["quick", "full"], default=None)
-    p.add_argument("--backend", choices=["auto", "embedded", "vlm"], default=None)
+    add_backend_options(p)
     add_output_options(p)
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("ask", help="ask a question about an image")
     p.add_argument("path")
     p.add_argument("question")
-    p.add_argument("--backend", choices=["auto", "embedded", "vlm"], default=None)
+    add_backend_options(p)
     add_output_options(p)
     p.set_defaults(func=cmd_ask)
 
@@ -59,77 +81,122 @@ def register(sub) -> None:
     )
     q.add_argument("--licence", default="unknown")
     q.set_defaults(func=cmd_models_add_local)
+    q = msub.add_parser("providers", help="list the model servers you can use with --backend remote")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_models_providers)
+    q = msub.add_parser("test", help="connect to a model server: its models, whether one takes pictures, latency")
+    q.add_argument("provider")
+    q.add_argument("--model", default=None)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_models_test)
+    q = msub.add_parser("key", help="store a model server's API key in the system keyring (asked, never typed inline)")
+    q.add_argument("provider")
+    q.add_argument("--delete", action="store_true", help="remove the stored key")
+    q.set_defaults(func=cmd_models_key)
     p.set_defaults(func=lambda args: (p.print_help(), EXIT_OK)[1])
 
 
 # ---- running requests ------------------------------------------------------------------------
 def make_engine(args=None):
+    """The engine a command runs on (tests replace this to inject backends)."""
     from ..engine import Engine
 
     return Engine()
 
 
-def run_request(request, args) -> int:
+def run_request(request: Request, args) -> int:
     """Run one request, stream or print JSON, speak if asked; return the exit code."""
-    from ..engine import ErrorEvent, Progress, Result, TextChunk
-
     engine = make_engine(args)
-    sink = None
-    if getattr(args, "speak", False):
-        from ..speech.sink import SpeechSink  # speaks chunks sentence by sentence
-
-        sink = SpeechSink.create(engine.settings)
-    final = None
+    speaking = getattr(args, "speak", False) or getattr(args, "speak_with", None)
+    speaker = _speaker(engine, getattr(args, "speak_with", None)) if speaking else None
+    if speaker is not None:
+        speaker.begin()
+    final: Result | ErrorEvent | None = None
     streamed = False
     interactive = sys.stderr.isatty()
     for event in engine.run(request):
-        if sink:
-            sink.feed(event)
+        if speaker is not None:
+            speaker.speak_event(event)
         if isinstance(event, Progress) and interactive and not args.json:
-            print(f"… {event.message}", file=sys.stderr, flush=True)
+            err(event.message)
         elif isinstance(event, TextChunk) and not args.json:
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+            out(event.text, end="")
             streamed = True
         elif isinstance(event, (Result, ErrorEvent)):
             final = event
-    if sink:
-        sink.finish()
+    if speaker is not None:
+        speaker.wait(SPEAK_TIMEOUT)
+        speaker.close()
     if isinstance(final, ErrorEvent):
         if args.json:
-            print(json.dumps({"error": {"kind": final.kind, "message": final.message}}))
-        print(final.message, file=sys.stderr)
+            out_json({"error": {"kind": final.kind, "message": final.message}})
+        err(final.message)
         return final.exit_code
     assert final is not None
     if args.json:
-        print(json.dumps(final.as_dict(), ensure_ascii=False))
-    else:
-        if not streamed and final.text:
-            sys.stdout.write(final.text)
-        sys.stdout.write("\n")
-        extra = final.extra.get("saved_to")
-        if extra:
-            print(f"Saved to {extra}", file=sys.stderr)
+        out_json(final.as_dict())
+        return EXIT_OK
+    out(final.text if not streamed else trusted(""))
+    if final.extra.get("saved_to"):
+        err(gated(f"Saved to {final.extra['saved_to']}"))
     return EXIT_OK
 
 
-def cmd_describe(args) -> int:
-    from ..engine import Request
+def _speaker(engine, mode: str | None):
+    """The speech outputs the settings choose (--speak-with overrides), sentence by sentence."""
+    from ..speech.output import speaker_for
 
-    opts = {k: v for k, v in {"detail": args.detail, "backend": args.backend}.items() if v}
-    return run_request(Request("describe", image=args.path, options=opts), args)
+    return speaker_for(engine.settings, notice=lambda text: err(gated(text)), mode=mode)
+
+
+def cmd_describe(args) -> int:
+    if (refused := _remote_consent(args)) is not None:
+        return refused
+    options = options_for(
+        "describe", detail=args.detail, backend=args.backend, provider=args.provider, model=args.model
+    )
+    return run_request(Request("describe", image=args.path, options=options), args)
 
 
 def cmd_ask(args) -> int:
-    from ..engine import Request
+    if (refused := _remote_consent(args)) is not None:
+        return refused
+    options = options_for("ask", backend=args.backend, provider=args.provider, model=args.model)
+    return run_request(Request("ask", image=args.path, text=args.question, options=options), args)
 
-    opts = {"backend": args.backend} if args.backend else {}
-    return run_request(Request("ask", image=args.path, text=args.question, options=opts), args)
+
+def _remote_consent(args) -> int | None:
+    """Before a picture goes to a model server that is not local, ask once (on a terminal) and
+    remember the answer; without a terminal, say why nothing was sent (exit 3)."""
+    from ..config import Settings
+
+    settings = Settings.load()
+    if (args.backend or settings.models.backend) != "remote":
+        return None
+    from ..remote import ConsentStore, consent_question, get_provider, needs_consent
+
+    try:
+        provider = get_provider(args.provider, settings.remote, args.model)
+    except AssistantError as exc:
+        return _failed(exc)
+    if not needs_consent(provider, settings.remote):
+        return None
+    question = gated(consent_question(provider))
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        err(question)
+        err(trusted("Nothing was sent. Run the command in a terminal to answer, or use a local model."))
+        return EXIT_UNAVAILABLE
+    sys.stderr.write(question + " [y/N] ")
+    sys.stderr.flush()
+    allowed = sys.stdin.readline().strip().lower() in ("y", "yes")
+    ConsentStore().record(provider, allowed)
+    if not allowed:
+        err(trusted("Nothing was sent."))
+        return EXIT_UNAVAILABLE
+    return None
 
 
 def cmd_read(args) -> int:
-    from ..engine import Request
-
     return run_request(Request("read_text", image=args.path), args)
 
 
@@ -140,9 +207,14 @@ def _store():
     return ModelStore()
 
 
+def _failed(exc: AssistantError) -> int:
+    err(gated(exc.message))
+    return exc.exit_code
+
+
 def cmd_models_list(args) -> int:
     store = _store()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for preset in store.registry.all():
         rows.append(
             {
@@ -157,69 +229,133 @@ def cmd_models_list(args) -> int:
             }
         )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        out_json(rows, indent=2)
         return EXIT_OK
     for r in rows:
         state = "installed" if r["installed"] else "not installed"
-        print(f"{r['preset']:<18} {r['task']:<20} {r['size_mb']:>7.0f} MB  {r['source']:<9} {state:<14} {r['licence']}")
+        out(
+            gated(
+                f"{r['preset']:<18} {r['task']:<20} {r['size_mb']:>7.0f} MB  {r['source']:<9} {state:<14} "
+                f"{r['licence']}"
+            )
+        )
     return EXIT_OK
 
 
 def cmd_models_pull(args) -> int:
-    from ..errors import AssistantError
-
     store = _store()
     try:
         preset = store.registry.get(args.preset)
-        print(f"Downloading {preset.name} ({preset.repo}, about {preset.size_mb:.0f} MB)…", file=sys.stderr)
+        err(gated(f"Downloading {preset.name} ({preset.repo}, about {preset.size_mb:.0f} MB)…"))
         path = store.pull(args.preset)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.exit_code
-    print(f"{args.preset} is ready in {path}")
+        return _failed(exc)
+    out(gated(f"{args.preset} is ready in {path}"))
     return EXIT_OK
 
 
 def cmd_models_verify(args) -> int:
-    from ..errors import AssistantError
-
     store = _store()
     try:
         names = [args.preset] if args.preset else [p.name for p in store.registry.all() if store.is_installed(p.name)]
         reports = [store.verify(n) for n in names]
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.exit_code
+        return _failed(exc)
     if args.json:
-        print(json.dumps([r.as_dict() for r in reports], indent=2))
+        out_json([r.as_dict() for r in reports], indent=2)
     else:
         for r in reports:
             status = "OK" if r.ok else "PROBLEM"
-            print(f"{r.preset}: {status} ({r.files} files, {r.checked_hashes} checksums)")
+            out(gated(f"{r.preset}: {status} ({r.files} files, {r.checked_hashes} checksums)"))
             for problem in r.problems:
-                print(f"  - {problem}")
+                out(gated(f"  - {problem}"))
     return EXIT_OK if all(r.ok for r in reports) else EXIT_UNAVAILABLE
 
 
 def cmd_models_remove(args) -> int:
-    from ..errors import AssistantError
-
     try:
         freed = _store().remove(args.preset)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.exit_code
-    print(f"Removed {args.preset} ({freed / 1e6:.0f} MB freed).")
+        return _failed(exc)
+    out(gated(f"Removed {args.preset} ({freed / 1e6:.0f} MB freed)."))
+    return EXIT_OK
+
+
+def cmd_models_providers(args) -> int:
+    from ..config import Settings
+    from ..remote import ConsentStore, is_trusted_local, key_source, list_providers
+
+    settings = Settings.load()
+    store = ConsentStore()
+    rows = [
+        {
+            "provider": p.name,
+            "label": p.label,
+            "base_url": p.base_url,
+            "model": p.model or "(the server's first)",
+            "local": p.local,
+            "trusted_local": is_trusted_local(p, settings.remote),
+            "key": key_source(p),
+            "consent": store.state(p),
+        }
+        for p in list_providers(settings.remote)
+    ]
+    if args.json:
+        out_json(rows, indent=2)
+        return EXIT_OK
+    for r in rows:
+        where = "local" if r["local"] or r["trusted_local"] else "sends pictures away"
+        line = f"{r['provider']:<10} {r['label']:<34} {r['base_url']:<42} {r['model']:<24} {where}"
+        out(gated(f"{line}; key: {r['key']}"))
+    return EXIT_OK
+
+
+def cmd_models_test(args) -> int:
+    from ..config import Settings
+    from ..remote import get_provider, test_connection
+
+    try:
+        report = test_connection(get_provider(args.provider, Settings.load().remote, args.model))
+    except AssistantError as exc:
+        return _failed(exc)
+    if args.json:
+        out_json(report.as_dict(), indent=2)
+    else:
+        for sentence in report.sentences():
+            out(gated(sentence))  # model names come from the server
+    return EXIT_OK if report.ok else EXIT_UNAVAILABLE
+
+
+def cmd_models_key(args) -> int:
+    import getpass
+
+    from ..remote import delete_api_key, set_api_key
+
+    try:
+        if args.delete:
+            removed = delete_api_key(args.provider)
+            out(
+                gated(f"The key for {args.provider} was removed.")
+                if removed
+                else trusted("There was no key to remove.")
+            )
+            return EXIT_OK
+        key = getpass.getpass(gated(f"API key for {args.provider} (not shown): "))
+        if not key.strip():
+            err(trusted("No key was given, so nothing was stored."))
+            return EXIT_BAD_INPUT
+        set_api_key(args.provider, key.strip())
+    except AssistantError as exc:
+        return _failed(exc)
+    out(gated(f"The key for {args.provider} is in the system keyring."))
     return EXIT_OK
 
 
 def cmd_models_add_local(args) -> int:
-    from ..errors import AssistantError
-
     try:
         preset = _store().registry.add_local(args.name, args.path, args.task, licence=args.licence)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
+        _failed(exc)
         return EXIT_BAD_INPUT
-    print(f"Added local preset {preset.name} → {preset.local_path}")
+    out(gated(f"Added local preset {preset.name} → {preset.local_path}"))
     return EXIT_OK

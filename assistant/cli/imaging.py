@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
-from .core import add_output_options, run_request
+from ..events import Request, options_for
+from .core import BACKENDS, add_output_options, run_request
 
 
 def register(sub) -> None:
@@ -28,12 +30,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed, to draw the same picture again")
     p.add_argument("--size", default=None, help="width x height, for example 512x512")
     p.add_argument("--preset", default=None, help="text-to-image preset (default: chosen by device)")
-    p.add_argument(
-        "--backend",
-        choices=["auto", "embedded", "vlm"],
-        default=None,
-        help="which vision backend describes the drawing",
-    )
+    p.add_argument("--backend", choices=BACKENDS, default=None, help="which vision backend describes the drawing")
     _precision_option(p)
     add_output_options(p)
     p.set_defaults(func=cmd_generate)
@@ -48,25 +45,24 @@ def _precision_option(p) -> None:
     )
 
 
-def _options(args, **more) -> dict:
-    values = {"preset": args.preset, "steps": args.steps, "seed": args.seed, "precision": args.precision, **more}
-    return {k: v for k, v in values.items() if v is not None}
-
-
 def cmd_edit(args) -> int:
-    from ..engine import Request
-
     out = args.out or str(Path(args.path).with_name(Path(args.path).stem + "-edited.png"))
-    return run_request(Request("edit", image=args.path, text=args.instruction, options=_options(args, out=out)), args)
+    options = options_for(
+        "edit", out=out, preset=args.preset, steps=args.steps, seed=args.seed, precision=args.precision
+    )
+    return run_request(Request("edit", image=args.path, text=args.instruction, options=options), args)
 
 
 def cmd_generate(args) -> int:
-    import random
-
-    from ..engine import Request
-
     seed = args.seed if args.seed is not None else random.randrange(2**31)
-    out = args.out or f"drawing-{seed}.png"
-    options = _options(args, size=args.size, out=out, backend=args.backend)
-    options["seed"] = seed
+    options = options_for(
+        "generate",
+        out=args.out or f"drawing-{seed}.png",
+        preset=args.preset,
+        steps=args.steps,
+        seed=seed,
+        size=args.size,
+        precision=args.precision,
+        backend=args.backend,
+    )
     return run_request(Request("generate", text=args.prompt, options=options), args)

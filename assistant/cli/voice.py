@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
-from . import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, AssistantError
+from ..events import Request, options_for
+from ..safety import trusted
+from .output import err, gated, out, out_json
 
 
 def register(sub) -> None:
@@ -52,98 +52,92 @@ def _tts(args):
 
 
 def cmd_say(args) -> int:
-    from ..errors import AssistantError
-
     tts = _tts(args)
     try:
         if args.list_voices:
             voices = tts.voices()
             if not voices:
-                print(tts.problem or "No voices were found.", file=sys.stderr)
+                err(gated(tts.problem or "No voices were found."))
                 return EXIT_UNAVAILABLE
             for v in voices:
-                print(f"{v.id:<24} {v.name:<28} {','.join(v.languages)}")
+                out(gated(f"{v.id:<24} {v.name:<28} {','.join(v.languages)}"))
             return EXIT_OK
         if not args.text.strip():
-            print("Please give some text to say.", file=sys.stderr)
+            err(trusted("Please give some text to say."))
             return EXIT_BAD_INPUT
+        text = gated(args.text)  # user text is filtered too, with the same masking as answers
         if args.to:
-            path = tts.save(args.text, args.to)
-            print(f"Saved the speech to {path}", file=sys.stderr)
+            path = tts.save(text, args.to)
+            err(gated(f"Saved the speech to {path}"))
             return EXIT_OK
         if not tts.can_speak:
-            print(args.text)
-            print(f"{tts.problem} Use --to FILE to save the speech instead.", file=sys.stderr)
+            out(text)
+            err(gated(f"{tts.problem} Use --to FILE to save the speech instead."))
             return EXIT_UNAVAILABLE
-        tts.speak(args.text)
+        tts.speak(text)
         tts.wait()
         return EXIT_OK
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
+        err(gated(exc.message))
         return exc.exit_code
     finally:
         tts.close()
 
 
 def cmd_transcribe(args) -> int:
-    from ..engine import Request
     from .core import run_request
 
-    options = {"audio": args.path}
-    if args.model:
-        options["stt_preset"] = args.model
+    options = options_for("transcribe", audio=args.path, stt_preset=args.model)
     return run_request(Request("transcribe", options=options), args)
 
 
-def _print_intent(intent, as_json: bool) -> None:
+def _print_intent(intent, heard=None, as_json: bool = False) -> None:
     if as_json:
-        print(json.dumps(intent.as_dict(), ensure_ascii=False))
+        out_json({**({"heard": heard} if heard is not None else {}), **intent.as_dict()})
         return
-    print(f"intent: {intent.name}")
+    if heard is not None:
+        out(gated(f"heard: {heard}"))
+    out(gated(f"intent: {intent.name}"))
     for key, value in intent.slots.items():
-        print(f"{key}: {value}")
-    print(f"confidence: {intent.confidence:.2f}")
+        out(gated(f"{key}: {value}"))
+    out(gated(f"confidence: {intent.confidence:.2f}"))
     if intent.clarification:
-        print(f"clarification: {intent.clarification}")
+        out(gated(f"clarification: {intent.clarification}"))
+
+
+def _engine():
+    from .core import make_engine
+
+    return make_engine()
 
 
 def cmd_route(args) -> int:
-    from ..errors import AssistantError
-    from ..router import Router
-
     try:
-        intent = Router().route(args.utterance, has_image=args.has_image, last_answer_spoken=args.last_spoken)
+        intent = _engine().route(args.utterance, has_image=args.has_image, last_answer_spoken=args.last_spoken)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
+        err(gated(exc.message))
         return exc.exit_code
-    _print_intent(intent, args.json)
+    _print_intent(intent, as_json=args.json)
     return EXIT_OK
 
 
 def cmd_listen(args) -> int:
-    from ..config import Settings
-    from ..errors import AssistantError
-    from ..models import ModelStore
-    from ..router import Router
     from ..speech.audio import microphone_problem, record_utterance
-    from ..speech.stt import transcriber_for
 
     if problem := microphone_problem():
-        print(problem, file=sys.stderr)
+        err(gated(problem))
         return EXIT_UNAVAILABLE
+    engine = _engine()
     try:
-        transcriber = transcriber_for(ModelStore(), Settings.load().models.stt_preset)
-        print("Listening… speak now.", file=sys.stderr, flush=True)
+        err(trusted("Listening… speak now."))
         audio = record_utterance(max_seconds=args.seconds, endpointer=args.vad)
-        transcript = transcriber.transcribe(audio)
-        intent = Router().route(transcript.text, has_image=args.has_image)
+        heard = engine.run_to_result(Request("transcribe", options=options_for("transcribe", audio=audio)))
+        if not hasattr(heard, "text"):
+            err(heard.message)
+            return heard.exit_code
+        intent = engine.route(heard.text, has_image=args.has_image)
     except AssistantError as exc:
-        print(exc.message, file=sys.stderr)
+        err(gated(exc.message))
         return exc.exit_code
-    if not args.json:
-        print(f"heard: {transcript.text}")
-    else:
-        print(json.dumps({"heard": transcript.text, **intent.as_dict()}, ensure_ascii=False))
-        return EXIT_OK
-    _print_intent(intent, False)
+    _print_intent(intent, heard=heard.text, as_json=args.json)
     return EXIT_OK

@@ -7,24 +7,21 @@ global hotkey), so the app's own speech says it too.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAccessible
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent  # Qt 6.8+
 
-try:
-    from PySide6.QtGui import QAccessibleAnnouncementEvent
-except ImportError:  # Qt < 6.8
-    QAccessibleAnnouncementEvent = None
+from assistant.events import SafeText
 
 # Every announcement, newest last, for tests and the status history.
 announced: list[str] = []
 
 
-def announce(widget, text: str, speak=None, assertive: bool = False) -> None:
+def announce(widget, text: SafeText, speak=None, assertive: bool = False) -> None:
     """Announce `text` through accessibility (if available) and `speak(text)` if given."""
     if not text:
         return
     announced.append(text)
     del announced[:-200]
-    if QAccessibleAnnouncementEvent is not None and widget is not None:
+    if widget is not None:
         event = QAccessibleAnnouncementEvent(widget, text)
         if assertive:
             event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive)

@@ -1,7 +1,7 @@
-"""Desktop app entry: `python main.py` with no arguments.
+"""Desktop app entry: `screen-assistant-gui`, or `python main.py` with no arguments.
 
-Single instance: a second start (or `main.py trigger ACTION`) talks to the running app over
-the local trigger channel instead of opening another window.
+Single instance: a second start (or `screen-assistant trigger ACTION`) talks to the running app
+over the local trigger channel instead of opening another window.
 """
 
 from __future__ import annotations
@@ -9,26 +9,23 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-BENCH = bool(os.environ.get("SCREEN_ASSISTANT_BENCH"))
+from assistant.logs import get_logger, setup_logging
 
-
-def _bench(event: str) -> None:
-    """Machine-readable timing lines for bench/bench_app.py (off unless asked for)."""
-    if BENCH:
-        print(f"BENCH {event} {time.time():.6f}", flush=True)
+log = get_logger(__name__)
 
 
 class _HotkeyBridge(QObject):
-    """Hotkey callbacks arrive on the keyboard package's thread; a signal hops to the GUI thread."""
+    """Hotkey callbacks arrive on the hotkey library's thread; a signal hops to the GUI thread."""
 
     fired = Signal(str)
 
 
 def main(argv: list[str] | None = None) -> int:
+    setup_logging()
     if (
         sys.platform.startswith("linux")
         and not os.environ.get("QT_QPA_PLATFORM")
@@ -37,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         # Qt would abort with a crash report; say it plainly instead.
         print(
             "There is no graphical desktop here (DISPLAY is not set), so the app cannot open. "
-            "The command line works: python main.py --help",
+            "The command line works: screen-assistant --help",
             file=sys.stderr,
         )
         return 3
@@ -53,20 +50,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     window, server, hotkeys = build_app(app)
     if not server.listen():
-        window.status("Another copy seems to be starting; triggers may not reach this one.")
+        window.status(window.controller.gated("Another copy seems to be starting; triggers may not reach this one."))
+    elif server.problem:  # our usual name was taken: a fresh private one is in use
+        window.controller.notice(window.controller.gated(server.problem), assertive=True)
     code = app.exec()
     shutdown(window, server, hotkeys)
     return int(code)
 
 
-def build_app(app, settings=None, history=None):
-    """Create the window, trigger server, hotkeys and tray; show the window (unless minimised)."""
+def build_app(app, settings=None, history=None, speech=None, engine_factory=None, on_event: Callable | None = None):
+    """Create the controller, window, trigger server, hotkeys and tray; show the window.
+
+    on_event: an extra controller listener (benchmarks and tests observe the app through it)."""
     from assistant.config import Settings
+    from assistant.controller import Controller
     from assistant.history import HistoryStore
 
     from .hotkeys import HotkeyManager
     from .main_window import MainWindow
-    from .speech import AppSpeech
     from .theme import apply_system_preferences
     from .tray import app_icon, make_tray
     from .trigger import TriggerServer
@@ -74,11 +75,21 @@ def build_app(app, settings=None, history=None):
     apply_system_preferences(app)
     app.setWindowIcon(app_icon())
     settings = settings or Settings.load()
-    history = history or HistoryStore()
-    speech = AppSpeech(settings, on_queued=lambda text, kind: _bench(f"speech_{kind}"))
-    window = MainWindow(settings, history=history, speech=speech)
+    opened = HistoryStore.open(retention=settings.history) if history is None else None
+    if opened is not None:
+        history = opened.store
+    controller = Controller(
+        settings,
+        history=history,
+        speech=speech,
+        engine_factory=engine_factory,
+        speech_factory=None if speech is not None else _make_speaker,
+    )
+    if on_event is not None:
+        controller.add_listener(on_event)
+    window = MainWindow(controller)
     server = TriggerServer(window)
-    server.triggered.connect(lambda action: (_bench(f"trigger_received:{action}"), window.trigger(action)))
+    server.triggered.connect(window.trigger)
     bridge = _HotkeyBridge(window)
     bridge.fired.connect(window.trigger)
     hotkeys = HotkeyManager(bridge.fired.emit)
@@ -86,40 +97,48 @@ def build_app(app, settings=None, history=None):
     tray = make_tray(window)
     app.setQuitOnLastWindowClosed(tray is None)
     if settings.ui.start_minimised and tray is not None:
-        window.status("Started in the system tray.")
+        window.status(controller.gated("Started in the system tray."))
     elif settings.ui.start_minimised:
         window.showMinimized()  # no tray on this desktop: minimise to the task bar instead
     else:
         window.show()
-    QTimer.singleShot(0, lambda: _after_start(window, hotkeys, settings))
+    if opened is not None:
+        window.history_off_reason = opened.unavailable_reason
+    QTimer.singleShot(0, lambda: _after_start(window, hotkeys, settings, opened.problem if opened else None))
     return window, server, hotkeys
 
 
-def _after_start(window, hotkeys, settings) -> None:
-    _bench("shown")
+def _after_start(window, hotkeys, settings, history_problem: str | None) -> None:
     hotkeys.register(settings.ui.hotkeys)
-    window.status(hotkeys.message)
-    window.check_speech()
-    window.job_done.connect(lambda what: _bench(f"done:{what}"))
-    # The engine's imports are slow; build it in the background so the first hotkey is quick.
-    # Models themselves still load lazily, on first use.
-    threading.Thread(target=_warm, args=(window,), daemon=True, name="engine-warmup").start()
+    # In the transcript too: a status line is overwritten by the next one, the transcript keeps it.
+    message = window.controller.gated(hotkeys.message)
+    window.transcript_add(message)
+    window.status(message)
+    if history_problem:  # a damaged file moved aside, a full or read-only disk
+        window.controller.notice(window.controller.gated(history_problem), assertive=True)
+    # Finding the screen reader and building the engine take a moment: both happen off the GUI
+    # thread so the window answers at once. Models themselves still load lazily, on first use.
+    threading.Thread(target=_warm, args=(window.controller,), daemon=True, name="warm-up").start()
 
 
-def _warm(window) -> None:
+def _make_speaker(settings, notice):
+    from assistant.speech.output import speaker_for
+
+    return speaker_for(settings, notice=notice)
+
+
+def _warm(controller) -> None:
+    if controller.speech is None:
+        controller.start_speech()
     try:
-        window.provider.get()
-        _bench("engine_ready")
+        controller.engine()
     except Exception:
-        pass  # the first request reports the problem in a plain sentence
+        log.exception("warming the engine failed")  # the first request reports it in a plain sentence
 
 
 def shutdown(window, server, hotkeys) -> None:
     hotkeys.unregister()
     server.close()
-    if window.job is not None:
-        window.job.cancel()
-        window.job.wait(5000)
-    window.speech.close()
+    window.controller.close()
     if window.history is not None:
         window.history.close()

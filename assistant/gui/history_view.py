@@ -13,18 +13,23 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
 )
 
+from .announce import announce
+
 
 class HistoryView(QDialog):
     reopen = Signal(int)
 
-    def __init__(self, store, parent=None):
+    def __init__(self, store, parent=None, gated=None):
         super().__init__(parent)
         self.store = store
+        # Text from the history file is shown only after the safety gate, like any other output.
+        self.gated = gated or (lambda text: text)
         self.setWindowTitle("History")
         self.setObjectName("historyView")
         self.setAccessibleName("History")
@@ -52,6 +57,9 @@ class HistoryView(QDialog):
         self.open_button.setAccessibleDescription("Make this capture the current picture")
         self.delete_button = QPushButton("&Delete")
         self.delete_button.setAccessibleName("Delete capture")
+        self.clear_button = QPushButton("Clear &all…")
+        self.clear_button.setAccessibleName("Clear all history")
+        self.clear_button.setAccessibleDescription("Delete every capture, its picture and what was said about it")
         self.close_button = QPushButton("C&lose")
         self.close_button.setAccessibleName("Close")
         self.count = QLabel("")
@@ -65,6 +73,7 @@ class HistoryView(QDialog):
         self.list.itemActivated.connect(lambda item: self._reopen())
         self.open_button.clicked.connect(self._reopen)
         self.delete_button.clicked.connect(self._delete)
+        self.clear_button.clicked.connect(self._clear)
         self.close_button.clicked.connect(self.close)
 
         top = QHBoxLayout()
@@ -75,7 +84,7 @@ class HistoryView(QDialog):
         middle.addWidget(self.list, 1)
         middle.addWidget(self.details, 1)
         buttons = QHBoxLayout()
-        for b in (self.open_button, self.delete_button, self.close_button):
+        for b in (self.open_button, self.delete_button, self.clear_button, self.close_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -90,7 +99,7 @@ class HistoryView(QDialog):
         self.list.clear()
         for c in captures:
             when = datetime.datetime.fromtimestamp(c.created).strftime("%Y-%m-%d %H:%M")
-            item = QListWidgetItem(f"{when}, {c.source}: {c.summary}")
+            item = QListWidgetItem(self.gated(f"{when}, {c.source}: {c.summary}"))
             pixmap = QPixmap()
             pixmap.loadFromData(c.thumbnail)
             item.setIcon(QIcon(pixmap))
@@ -115,7 +124,7 @@ class HistoryView(QDialog):
         lines = [f"{capture.source}, {capture.width} by {capture.height} pixels."]
         for e in capture.entries:
             lines.append(f"Q: {e.question}\n{e.text}" if e.question else f"{e.kind}: {e.text}")
-        self.details.setPlainText("\n".join(lines))
+        self.details.setPlainText(self.gated("\n".join(lines)))
 
     def _reopen(self) -> None:
         capture_id = self.current_id()
@@ -126,5 +135,26 @@ class HistoryView(QDialog):
     def _delete(self) -> None:
         capture_id = self.current_id()
         if capture_id is not None:
-            self.store.delete(capture_id)
+            deleted = self.store.delete(capture_id)
             self.refresh()
+            self._tell("Deleted." if deleted else self.store.take_problem() or "The capture could not be deleted.")
+
+    def _clear(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Clear all history",
+            "Delete every capture, its picture and everything said about it? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        cleared = self.store.clear()
+        self.refresh()
+        self._tell("History cleared." if cleared else self.store.take_problem() or "The history could not be cleared.")
+
+    def _tell(self, sentence: str) -> None:
+        """Shown with the count and announced, so a screen-reader user hears the outcome."""
+        shown = self.gated(sentence)  # the store's own sentences, but every shown text passes the gate
+        self.count.setText(f"{shown} {self.count.text()}")
+        announce(self.count, shown, assertive=True)

@@ -1,16 +1,21 @@
-"""The main window: picture preview, transcript, question box, actions, progress, status.
+"""The main window: a view of the Controller. Picture preview, transcript, question box,
+buttons, progress, status; menus, shortcuts and buttons generated from assistant.commands.
 
-Every action is a named QAction (menus, shortcuts, tray and triggers all use the same one);
-all model work runs in an EngineJob thread.
+What the window does itself is only what needs Qt: capturing the screen, dialogs, showing
+things. Requests, history, speech and settings belong to the controller; its events arrive on
+the controller's worker thread and hop to the GUI thread through one queued signal.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from pathlib import Path
+from typing import Any
 
-from PIL import Image
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPixmap
+from PIL import Image, ImageFilter
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -28,48 +33,48 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.config import Settings
+from assistant import commands
+from assistant.controller import (
+    Busy,
+    ConsentNeeded,
+    Controller,
+    Dictating,
+    Finished,
+    Notice,
+    PictureShown,
+    RunCommand,
+    TranscriptLine,
+)
+from assistant.errors import AssistantError
+from assistant.events import ErrorEvent, PictureVerdict, Progress, Result, SafeText, TextChunk
+from assistant.safety import trusted
 
 from . import capture
-from .actions import ACTIONS
 from .announce import announce
-from .speech import AppSpeech
-from .workers import EngineJob, EngineProvider
 
-# If nothing has been said this long after a request starts, say what it is doing, so the
-# user never sits in silence wondering whether the key press worked.
-BUSY_SPEECH_MS = 1500
 HIDE_FOR_CAPTURE_MS = 250  # long enough for the window system to repaint what was behind us
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+BLUR_RADIUS = 24
+SEPARATOR_AFTER = {"save", "models", "dictate"}  # menu groups
 
 
 class MainWindow(QMainWindow):
     busy_changed = Signal(bool)
-    speech_problem = Signal(str)  # from a background check of the TTS worker
-    job_done = Signal(str)  # "result:<intent>" | "error:<kind>" (tests and the benchmark)
+    job_done = Signal(str)  # "result:<intent>" | "error:<kind>", after the window has shown it
+    _wake = Signal()  # "events are waiting": carries nothing across threads
 
-    def __init__(
-        self, settings: Settings, provider: EngineProvider | None = None, history=None, speech: AppSpeech | None = None
-    ):
+    def __init__(self, controller: Controller):
         super().__init__()
-        self.settings = settings
-        self.provider = provider or EngineProvider(settings)
-        self.history = history
-        self.speech = speech or AppSpeech(settings)
+        self.controller = controller
         self.current_image: Image.Image | None = None
-        self.capture_id: int | None = None
-        self.job: EngineJob | None = None
-        self._pending: tuple | None = None
-        self._restore = None  # applied to the engine session by the next job
-        self._awaiting_capture = False
-        self._pending_entries: list[tuple[str, str, str]] = []
-        self._last_progress = ""
-        self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_SPEECH_MS)
-        self._busy_timer.timeout.connect(self._say_busy)
-        self._answer_parts: list[str] = []
-        self._last_answer = ""
+        self._blurred = False
+        self._answer_open = False
         self.quitting = False
-        self.tray = None
+        self.tray: Any = None
+        self.hotkeys: Any = None  # HotkeyManager, set by the app
+        self.overlay: Any = None  # the region picker while it is open
+        self.history_off_reason = ""  # why there is no history this session, if there is none
+        self._refocus_after = False  # give the focus back after a capture (we had it before)
         self.setWindowTitle("Screen Assistant")
         self.setObjectName("mainWindow")
         self.setAccessibleName("Screen Assistant")
@@ -79,23 +84,31 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_tab_order()
         self.resize(QSize(900, 650))
-        self.speech_problem.connect(self._on_speech_problem)  # emitted from a checking thread
-        if not self.speech.available and self.speech.reason:
-            self.status(self.speech.reason)
+        # Controller events arrive on its worker thread. They wait in a plain queue and a signal
+        # without arguments wakes the GUI thread to take them, in order; no Python object has
+        # to be marshalled through Qt's queued connections.
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._gui_thread = threading.get_ident()
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        controller.add_listener(self._receive)
+        for problem in controller.settings.problems:
+            self.transcript_add(controller.gated(problem))
 
-    def _on_speech_problem(self, text: str) -> None:
-        self.announce(text, speak=False)
+    @property
+    def settings(self):
+        return self.controller.settings
 
-    def check_speech(self) -> None:
-        """Find out off the GUI thread whether speech can be heard; say why not in the status."""
-        import threading
+    @property
+    def history(self):
+        return self.controller.history
 
-        def check():
-            problem = self.speech.problem()
-            if problem:
-                self.speech_problem.emit(f"{problem} Answers are shown as text.")
+    @property
+    def capture_id(self) -> int | None:
+        return self.controller.capture_id
 
-        threading.Thread(target=check, daemon=True, name="speech-check").start()
+    @property
+    def busy(self) -> bool:
+        return self.controller.busy
 
     # ---- layout -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -129,24 +142,21 @@ class MainWindow(QMainWindow):
             "as the instruction for Edit and the prompt for Generate."
         )
         self.question.setPlaceholderText("Ask about the picture, e.g. what does the red button say?")
-        self.question.returnPressed.connect(self.ask)
+        self.question.returnPressed.connect(lambda: self.trigger("ask"))
         question_label.setBuddy(self.question)
-        self.ask_button = self._button("&Ask", "Ask the question about the picture", self.ask)
-        self.dictate_button = self._button("Dic&tate", "Speak your question (press again to stop)", self.dictate)
-
-        self.describe_button = self._button("&Describe", "Describe the current picture", self.describe)
-        self.read_button = self._button("&Read text", "Read the text in the current picture", self.read_text)
-        self.screen_button = self._button(
-            "Describe &screen", "Capture the screen and describe it", lambda: self.trigger("describe_screen")
-        )
-        self.open_button = self._button("&Open image…", "Open an image file", self.open_file)
+        self.ask_button = self._button("ask")
+        self.dictate_button = self._button("dictate")
+        self.describe_button = self._button("describe")
+        self.read_button = self._button("read_text")
+        self.screen_button = self._button("describe_screen")
+        self.open_button = self._button("open_file")
 
         self.progress = QProgressBar()
         self.progress.setObjectName("progress")
         self.progress.setAccessibleName("Progress")
         self.progress.setTextVisible(True)
         self.progress.setVisible(False)
-        self.cancel_button = self._button("&Cancel", "Cancel the current step (Escape)", self.cancel)
+        self.cancel_button = self._button("cancel")
         self.cancel_button.setVisible(False)
 
         self.status_label = QLabel("Ready.")
@@ -185,12 +195,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.status_label)
         self.setCentralWidget(central)
 
-    def _button(self, text: str, description: str, slot) -> QPushButton:
-        button = QPushButton(text)
-        button.setAccessibleName(text.replace("&", "").rstrip("…"))
-        button.setAccessibleDescription(description)
-        button.setToolTip(description)
-        button.clicked.connect(slot)
+    def _button(self, command_id: str) -> QPushButton:
+        command = commands.BY_ID[command_id]
+        button = QPushButton(command.button)
+        button.setObjectName(f"{command_id}Button")
+        button.setAccessibleName(command.button.replace("&", "").rstrip("…"))
+        button.setAccessibleDescription(command.help)
+        button.setToolTip(command.help)
+        button.clicked.connect(lambda: self.trigger(command_id))
         return button
 
     def _set_tab_order(self) -> None:
@@ -207,103 +219,303 @@ class MainWindow(QMainWindow):
             self.cancel_button,
             self.status_label,
         ]
-        for first, second in zip(order, order[1:]):
+        for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
 
-    # ---- actions and menus --------------------------------------------------------------
-    def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
-        action.setToolTip(action.statusTip())
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even when the menu bar is hidden
-        self.actions_by_name[name] = action
-        return action
-
+    # ---- actions and menus, from the command registry --------------------------------------
     def _build_actions(self) -> None:
         self.actions_by_name: dict[str, QAction] = {}
-        a = self._action
-        a("open_file", "&Open image…", self.open_file, QKeySequence.StandardKey.Open)
-        a("paste", "&Paste image", self.paste_image, "Ctrl+Shift+V")
-        a("save", "&Save picture…", self.save_image, QKeySequence.StandardKey.Save)
-        a("history", "&History…", self.show_history, "Ctrl+H")
-        a("settings", "Se&ttings…", self.show_settings, "Ctrl+,")
-        a("models", "&Model manager…", self.show_models, "Ctrl+M")
-        a("hide", "&Hide window", self.hide_to_tray, "Ctrl+W")
-        a("quit", "&Quit", self.quit_app, "Ctrl+Q")
-        a("describe_screen", "Describe &screen", lambda: self.trigger("describe_screen"), "Ctrl+1")
-        a(
-            "describe_all",
-            "Describe &all screens",
-            lambda: self.capture_and_run("all_screens", "describe"),
-            "Ctrl+Shift+1",
-        )
-        a("describe_window", "Describe active &window", lambda: self.trigger("describe_window"), "Ctrl+2")
-        a("describe_region", "Describe a &region…", lambda: self.trigger("describe_region"), "Ctrl+3")
-        a("read_screen", "Read &text on screen", lambda: self.trigger("read_text"), "Ctrl+4")
-        a("describe", "&Describe picture", self.describe, "Ctrl+D")
-        a("read_text", "&Read text in picture", self.read_text, "Ctrl+R")
-        a("ask", "&Ask", self.ask, "Ctrl+Return")
-        a("focus_question", "&Question box", self.focus_question, "Ctrl+L")
-        a("dictate", "Dic&tate", self.dictate, "Ctrl+Shift+D")
-        a("edit", "&Edit picture (instruction in question box)", self.edit, "Ctrl+E")
-        a("generate", "&Generate picture (prompt in question box)", self.generate, "Ctrl+G")
-        a("undo", "&Undo edit", lambda: self.run_engine("undo"), "Ctrl+Z")
-        a("redo", "Red&o edit", lambda: self.run_engine("redo"), "Ctrl+Shift+Z")
-        a("repeat", "&Repeat last answer", self.repeat, "Ctrl+Shift+R")
-        a("stop", "&Stop speaking and cancel", self.stop, "Escape")
-        a("cancel", "&Cancel current step", self.cancel, "Ctrl+.")
-        a("keys", "&Keys and hotkeys", self.show_keys, QKeySequence.StandardKey.HelpContents)
-        for n, prompt in enumerate(self.settings.ui.saved_prompts[:9], start=1):
-            a(f"prompt_{n}", f"&{n} {prompt}", lambda checked=False, n=n: self.saved_prompt(n), f"Alt+{n}")
+        for command in commands.COMMANDS:
+            if command.menu or command.shortcut:
+                self._add_action(command)
+        for n, prompt in enumerate(self.settings.ui.saved_prompts[: commands.MAX_SAVED_PROMPTS], start=1):
+            saved = commands.get(f"prompt_{n}")
+            assert saved is not None
+            self._add_action(saved, text=f"&{n} {prompt}")
+
+    def _add_action(self, command: commands.Command, text: str | None = None) -> QAction:
+        action = QAction(text or command.label, self)
+        action.setObjectName(command.id)
+        if command.shortcut:
+            standard = getattr(QKeySequence.StandardKey, command.shortcut, None)
+            action.setShortcut(QKeySequence(standard) if standard is not None else QKeySequence(command.shortcut))
+        action.setStatusTip(command.help)
+        action.setToolTip(command.help)
+        action.triggered.connect(lambda checked=False, c=command.id: self.trigger(c))
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        self.actions_by_name[command.id] = action
+        return action
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        groups = [
-            ("&File", ["open_file", "paste", "save", None, "history", "settings", "models", None, "hide", "quit"]),
-            ("&Capture", ["describe_screen", "describe_all", "describe_window", "describe_region", "read_screen"]),
-            (
-                "&Picture",
-                ["describe", "read_text", "ask", "focus_question", "dictate", None, "edit", "generate", "undo", "redo"],
-            ),
-            ("Pro&mpts", [n for n in self.actions_by_name if n.startswith("prompt_")]),
-            ("&Speech", ["repeat", "stop", "cancel"]),
-            ("&Help", ["keys"]),
-        ]
-        for title, names in groups:
+        bar.setAccessibleName("Menu bar")
+        for key, title in commands.MENUS:
             menu: QMenu = bar.addMenu(title)
             menu.setAccessibleName(title.replace("&", ""))
-            for name in names:
-                menu.addSeparator() if name is None else menu.addAction(self.actions_by_name[name])
+            ids = [c.id for c in commands.in_menu(key)]
+            if key == "prompts":
+                ids = [name for name in self.actions_by_name if name.startswith("prompt_")]
+            for command_id in ids:
+                menu.addAction(self.actions_by_name[command_id])
+                if command_id in SEPARATOR_AFTER:
+                    menu.addSeparator()
+
+    # ---- commands -------------------------------------------------------------------------
+    def trigger(self, command_id: str) -> None:
+        """Carry out a command (menus, shortcuts, buttons, hotkeys, the tray, `trigger`, voice)."""
+        command = commands.get(command_id)
+        if command is None:
+            self.announce(self.controller.gated(f"Unknown action {command_id}."))
+            return
+        if (n := commands.prompt_number(command_id)) is not None:
+            self.saved_prompt(n)
+        elif command.capture:
+            self.capture_and_run(command.capture, command.intent, source_command=command_id)
+        elif hasattr(self, f"cmd_{command_id}"):
+            getattr(self, f"cmd_{command_id}")()
+        elif command.needs_text:
+            text = self.question.text()
+            if text.strip():
+                self.question.clear()
+            else:
+                self.focus_question()
+            self.controller.ask_or_run(command, text)
+        elif not self.controller.run_command(command_id):
+            self.announce(self.controller.gated(f"I can't do '{command_id}' from here."))
+
+    def saved_prompt(self, number: int) -> None:
+        prompt = self.controller.saved_prompt(number)
+        if prompt is None:
+            return
+        if self.current_image is None:
+            self.capture_and_run("screen", "ask", text=prompt)
+        else:
+            self.controller.submit("ask", text=prompt, label=self.controller.gated(f"Q: {prompt}"))
+
+    def cmd_open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", str(Path.home()), IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def cmd_save(self) -> None:
+        if self.current_image is None:
+            self.announce(trusted("There is no picture to save."))
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save picture", str(Path.home() / "picture.png"), "PNG image (*.png);;JPEG image (*.jpg)"
+        )
+        if path:
+            self.save_to(path)
+
+    def cmd_history(self) -> None:
+        from .history_view import HistoryView
+
+        if self.history is None:
+            reason = self.history_off_reason or "History is not available."
+            self.announce(self.controller.gated(reason))
+            return
+        self.history_view = HistoryView(self.history, self, gated=self.controller.gated)
+        self.history_view.reopen.connect(self.reopen_capture)
+        self.history_view.show()
+        self.history_view.activateWindow()
+
+    def cmd_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self.controller.speech, self)
+        self.settings_dialog = dialog
+        if dialog.exec():
+            self.apply_settings(dialog.result_settings)
+
+    def cmd_models(self) -> None:
+        from .model_manager import ModelManager
+
+        self.model_manager = ModelManager(self.settings, self)
+        self.model_manager.show()
+        self.model_manager.activateWindow()
+
+    def cmd_hide(self) -> None:
+        if self.tray is not None:
+            self.hide()
+            self.announce(trusted("The assistant is in the system tray."))
+        else:
+            self.showMinimized()
+
+    def cmd_quit(self) -> None:
+        self.quitting = True
+        self.close()
+        QGuiApplication.quit()
+
+    def cmd_focus_question(self) -> None:
+        self.focus_question()
+        self.announce(trusted("Ask your question."), speak=False)
+
+    def cmd_help(self) -> None:
+        from .keys_dialog import KeysDialog
+
+        self.keys_box = KeysDialog(self.actions_by_name, self.settings.ui.hotkeys, self)
+        self.keys_box.open()
+
+    def cmd_open_log_folder(self) -> None:
+        from assistant.logs import log_dir
+
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.announce(self.controller.gated(f"The log folder is {folder}."))
+
+    def cmd_open_app(self) -> None:
+        self.bring_to_front()
+
+    def cmd_dictate(self) -> None:
+        self.controller.dictate()
+
+    def cmd_stop_speaking(self) -> None:
+        self.controller.stop()
+
+    def focus_question(self) -> None:
+        self.bring_to_front()
+        self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # ---- controller events (GUI thread) -------------------------------------------------------
+    def _receive(self, event) -> None:
+        if threading.get_ident() == self._gui_thread:
+            self._drain()  # keep order: anything queued before goes first
+            self._on_event(event)
+        else:
+            self._inbox.put(event)
+            self._wake.emit()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                event = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._on_event(event)
+
+    def _on_event(self, event) -> None:
+        if isinstance(event, TextChunk):
+            self._append_answer(event.text)
+        elif isinstance(event, Progress):
+            if event.fraction is not None:
+                self.progress.setRange(0, 100)
+                self.progress.setValue(int(event.fraction * 100))
+            self.progress.setFormat(event.message)
+            self.announce(event.message, speak=False)
+        elif isinstance(event, Notice):
+            self.announce(event.text, assertive=event.assertive, speak=False)
+        elif isinstance(event, TranscriptLine):
+            self._answer_open = False
+            self.transcript_add(event.text)
+        elif isinstance(event, PictureShown):
+            self.set_picture(event.image, event.description)
+        elif isinstance(event, PictureVerdict):
+            self._set_blur(event.flagged)
+        elif isinstance(event, Result):
+            self._on_result(event)
+        elif isinstance(event, ErrorEvent):
+            self._answer_open = False
+        elif isinstance(event, Busy):
+            self._set_busy(event.busy)
+        elif isinstance(event, RunCommand):
+            self.trigger(event.command)
+        elif isinstance(event, Dictating):
+            self.dictate_button.setText("Stop dic&tating" if event.on else "Dic&tate")
+            self.dictate_button.setAccessibleName("Stop dictating" if event.on else "Dictate")
+        elif isinstance(event, ConsentNeeded):
+            self._ask_consent(event)
+        elif isinstance(event, Finished):
+            self.job_done.emit(event.what)
+
+    def _ask_consent(self, event: ConsentNeeded) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Send pictures?",
+            event.question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        self.controller.answer_consent(event.provider, answer == QMessageBox.StandardButton.Yes, event.request)
+
+    def _append_answer(self, text: SafeText) -> None:
+        """Streamed text is appended where the answer ends: the caret and what a screen reader
+        has read stay put (the whole answer is never rewritten)."""
+        if not self._answer_open:
+            self._answer_open = True
+            self.transcript_add(trusted(""))
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(text.lstrip() if self._at_line_start() else text)
+        self._scroll_to_end()
+
+    def _at_line_start(self) -> bool:
+        return self.transcript.document().lastBlock().text() == ""
+
+    def _on_result(self, result: Result) -> None:
+        self._answer_open = False
+        if not result.text:
+            return
+        if result.intent in ("describe", "read_text"):
+            self.preview.setAccessibleDescription(result.text)
+        if not self._has_streamed(result):
+            self.transcript_add(result.text)
+
+    def _has_streamed(self, result: Result) -> bool:
+        last = self.transcript.document().lastBlock().text()
+        return bool(last) and result.text.rstrip().endswith(last.strip())
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.progress.setRange(0, 0)
+        self.busy_changed.emit(busy)
 
     # ---- status and announcements -------------------------------------------------------
-    def status(self, text: str) -> None:
+    def status(self, text: SafeText) -> None:
         self.status_label.setText(text)
 
-    def announce(self, text: str, speak: bool = True, assertive: bool = False) -> None:
-        """Status line + accessibility announcement + (optionally) the app's own speech."""
+    def announce(self, text: SafeText, speak: bool = True, assertive: bool = False) -> None:
+        """Status line + accessibility announcement (+ the controller's speech when speak)."""
         self.status(text)
-        announce(
-            self.status_label, text, self.speech.say if speak and self.speech.available else None, assertive=assertive
-        )
+        announce(self.status_label, text, assertive=assertive)
+        if speak:
+            self.controller.speak(text)
 
-    def transcript_add(self, text: str) -> None:
+    def transcript_add(self, text: SafeText) -> None:
         self.transcript.appendPlainText(text)
-        self.transcript.verticalScrollBar().setValue(self.transcript.verticalScrollBar().maximum())
+        self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        bar = self.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     # ---- picture ------------------------------------------------------------------------
-    def set_picture(self, image: Image.Image, description: str = "") -> None:
+    def set_picture(self, image: Image.Image, description: SafeText | None = None) -> None:
+        if image is not self.current_image:
+            self._blurred = False
         self.current_image = image
         self._show_pixmap()
         self.preview.setAccessibleDescription(description or f"A picture, {image.width} by {image.height} pixels.")
 
+    def _set_blur(self, flagged: bool) -> None:
+        if flagged != self._blurred:
+            self._blurred = flagged
+            self._show_pixmap()
+
+    def cmd_show_picture(self) -> None:
+        """The user chose to see a picture that was blurred as possibly explicit."""
+        self._set_blur(False)
+
     def _show_pixmap(self) -> None:
         if self.current_image is None:
             return
-        pixmap = QPixmap.fromImage(capture.pil_to_qimage(self.current_image))
+        image = self.current_image
+        if self._blurred:
+            small = image.convert("RGB")
+            small.thumbnail((256, 256))
+            image = small.filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
+        pixmap = QPixmap.fromImage(capture.pil_to_qimage(image))
         self.preview.setPixmap(
             pixmap.scaled(
                 self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
@@ -314,294 +526,65 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         self._show_pixmap()
 
-    # ---- running engine requests ---------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self.job is not None
-
-    def run_engine(
-        self, intent: str, image=None, text: str = "", options=None, source: str = "", label: str | None = ""
-    ) -> None:
-        """Start a request; a running one is cancelled and this one starts after it."""
-        from assistant.engine import Request
-
-        request = Request(intent, image=image, text=text, options=dict(options or {}))
-        if self.job is not None:
-            self._pending = (request, source, label)
-            self.job.cancel()
-            return
-        self._start(request, source, label)
-
-    def _start(self, request, source: str, label: str | None) -> None:
-        prepare = None
-        if request.image is not None and source and self.history is not None:
-            image = request.image
-            history = self.history
-            prepare = lambda: history.add_capture(image, source)  # noqa: E731 (runs in the job thread)
-        if isinstance(request.image, Image.Image):
-            self.set_picture(request.image)
-            self.capture_id = None
-        self._awaiting_capture = prepare is not None
-        restore, self._restore = self._restore, None
-        job = EngineJob(self.provider, request, prepare, self, restore=restore)
-        job.prepared.connect(self._on_prepared)
-        job.progress.connect(self._on_progress)
-        job.chunk.connect(self._on_chunk)
-        job.result.connect(self._on_result)
-        job.error.connect(self._on_error)
-        job.finished.connect(self._on_finished)
-        self.job = job
-        self._answer_parts = []
-        self.speech.begin()
-        if label is not None:
-            self.transcript_add(label or _default_label(request))
-        self._set_busy(True)
-        self._last_progress = ""
-        self.announce("Working.", speak=False)
-        self._busy_timer.start()
-        job.start()
-
-    def _set_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        self.progress.setRange(0, 0)
-        self.busy_changed.emit(busy)
-
-    def _on_prepared(self, capture_id) -> None:
-        """The capture is stored (written alongside the request): file what was said already."""
-        self._awaiting_capture = False
-        self.capture_id = capture_id
-        pending, self._pending_entries = self._pending_entries, []
-        for kind, text, question in pending:
-            self._record(kind, text, question)
-
-    def _on_progress(self, stage: str, message: str, fraction: float) -> None:
-        if fraction >= 0:
-            self.progress.setRange(0, 100)
-            self.progress.setValue(int(fraction * 100))
-        self.progress.setFormat(message)
-        self._last_progress = message
-        self.announce(message, speak=False)
-
-    def _say_busy(self) -> None:
-        if self.job is not None and not self._answer_parts and self.speech.available:
-            self.speech.say(self._last_progress or "Working.")
-
-    def _on_chunk(self, text: str) -> None:
-        from assistant.engine import TextChunk
-
-        if not self._answer_parts:
-            self.transcript_add("")
-            self._answer_start = self.transcript.document().characterCount() - 1
-        self._answer_parts.append(text)
-        # Rewrite the answer in place so it stays whole lines while it streams in.
-        cursor = self.transcript.textCursor()
-        cursor.setPosition(self._answer_start)
-        cursor.movePosition(cursor.MoveOperation.End, cursor.MoveMode.KeepAnchor)
-        cursor.insertText("".join(self._answer_parts).strip())
-        self.speech.feed(TextChunk(text))
-
-    def _on_result(self, result) -> None:
-        self.speech.finish()
-        if result.image is not None:
-            self.set_picture(result.image)
-            self._store_capture(result.image, result.intent)
-        text = result.text.strip()
-        if result.intent in ("describe", "ask", "read_text", "edit", "generate", "undo", "redo", "clarify"):
-            if not self._answer_parts and text:
-                self.transcript_add(text)
-                self.speech.say(text)
-            if text:
-                self._last_answer = text
-            if result.intent in ("describe", "read_text") and text:
-                self.preview.setAccessibleDescription(text)
-            self._record(result.intent, text, result.slots.get("question", ""))
-            self.status("Done.")
-            announce(self.status_label, "Done.")
-        elif result.intent == "transcribe":
-            self._dictated(text)
-        else:
-            self.act_on_intent(result.intent, result.slots)
-        self.job_done.emit(f"result:{result.intent}")
-
-    def _record(self, kind: str, text: str, question: str) -> None:
-        if self._awaiting_capture:
-            self._pending_entries.append((kind, text, question))
-        elif self.history is not None and self.capture_id is not None and text:
-            self.history.add_entry(self.capture_id, kind, text, question)
-
-    def _store_capture(self, image: Image.Image, source: str) -> None:
-        if self.history is not None:
-            self.capture_id = self.history.add_capture(image, source)
-
-    def _on_error(self, kind: str, message: str) -> None:
-        self.speech.finish()
-        prefix = {"blocked": "Blocked. ", "cancelled": ""}.get(kind, "")
-        text = prefix + message if not message.startswith(prefix) else message
-        self.transcript_add(text)
-        self.announce(text, assertive=kind != "cancelled")
-        self.job_done.emit(f"error:{kind}")
-
-    def _on_finished(self) -> None:
-        self._busy_timer.stop()
-        job, self.job = self.job, None
-        if job is not None:
-            job.wait()  # `finished` comes just before the thread ends; let it end first
-            job.deleteLater()
-        self._set_busy(False)
-        if self._pending is not None:
-            request, source, label = self._pending
-            self._pending = None
-            self._start(request, source, label)
-
-    def cancel(self) -> None:
-        if self.job is not None:
-            self._pending = None
-            self.job.cancel()
-            self.status("Cancelling.")
-
-    def stop(self) -> None:
-        """Escape: stop speaking, and cancel whatever is running."""
-        self.speech.stop()
-        if self.job is not None:
-            self.cancel()
-        else:
-            self.status("Stopped.")
-
-    # ---- user actions -------------------------------------------------------------------
-    def describe(self) -> None:
-        self.run_engine("describe")
-
-    def read_text(self) -> None:
-        self.run_engine("read_text")
-
-    def ask(self) -> None:
-        question = self.question.text().strip()
-        if not question:
-            self.focus_question()
-            self.announce("Type a question first.")
-            return
-        self.question.clear()
-        self.run_engine("ask", text=question, label=f"Q: {question}")
-
-    def edit(self) -> None:
-        self._with_box_text("edit", "Type the change you want in the question box, then choose Edit.")
-
-    def generate(self) -> None:
-        self._with_box_text("generate", "Type what to draw in the question box, then choose Generate.")
-
-    def _with_box_text(self, intent: str, hint: str) -> None:
-        text = self.question.text().strip()
-        if not text:
-            self.focus_question()
-            self.announce(hint)
-            return
-        self.question.clear()
-        self.run_engine(intent, text=text, label=f"{intent.capitalize()}: {text}")
-
-    def focus_question(self) -> None:
-        self.bring_to_front()
-        self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
-    def repeat(self) -> None:
-        if self._last_answer:
-            self.speech.stop()
-            self.speech.say(self._last_answer)
-            self.status(self._last_answer.splitlines()[0])
-        else:
-            self.announce("There is nothing to repeat yet.")
-
-    def saved_prompt(self, number: int) -> None:
-        prompts = self.settings.ui.saved_prompts
-        if not 1 <= number <= len(prompts):
-            self.announce(f"There is no saved prompt {number}.")
-            return
-        prompt = prompts[number - 1]
-        if self.current_image is None:
-            self.capture_and_run("screen", "ask", text=prompt)
-        else:
-            self.run_engine("ask", text=prompt, label=f"Q: {prompt}")
-
-    def dictate(self) -> None:
-        from .dictation import Dictation
-
-        if not hasattr(self, "_dictation"):
-            self._dictation = Dictation(self)
-        self._dictation.toggle()
-
-    def _dictated(self, text: str) -> None:
-        """Spoken input may be a question or a command ("make it bigger", "read this"):
-        the engine's router decides; the UI acts on what it returns."""
-        if not text:
-            self.announce("I did not hear anything.")
-            return
-        self.transcript_add(f"You said: {text}")
-        self.run_engine("utterance", text=text, label=None)
-
     # ---- captures -----------------------------------------------------------------------
-    def trigger(self, action: str) -> None:
-        """Run a named action (hotkeys, tray, `main.py trigger`, buttons)."""
-        if action == "describe_screen":
-            self.capture_and_run("screen", "describe")
-        elif action == "describe_window":
-            self.capture_and_run("window", "describe")
-        elif action == "describe_region":
-            self.choose_region()
-        elif action == "read_text":
-            self.capture_and_run("screen", "read_text")
-        elif action == "ask":
-            self.focus_question()
-            self.announce("Ask your question.")
-        elif action == "repeat":
-            self.repeat()
-        elif action == "stop_speaking":
-            self.stop()
-        elif action == "open_app":
-            self.bring_to_front()
-        elif action.startswith("prompt_"):
-            self.saved_prompt(int(action[7:]))
-        else:
-            self.announce(f"Unknown action {action}.")
-
-    def capture_and_run(self, kind: str, intent: str, text: str = "") -> None:
-        if kind in ("screen", "all_screens", "window"):
+    def capture_and_run(self, kind: str, intent: str, text: str = "", source_command: str = "") -> None:
+        if kind == "region":
+            self._out_of_the_way(self._show_region_overlay)
+        elif kind in ("screen", "all_screens", "window"):
             self._out_of_the_way(lambda: self._capture_and_run(kind, intent, text))
         else:
             self._capture_and_run(kind, intent, text)
 
     def _out_of_the_way(self, grab) -> None:
-        """When our own window is in front (the action came from its menu or a button), hide it
-        for a moment so the capture shows the screen the user means, then bring it back."""
-        if not (self.isVisible() and self.isActiveWindow() and not self.isMinimized()):
+        """The app never describes itself: while it is on screen it hides for a moment so the
+        capture shows what the user means, then comes back. It takes the focus back only if it
+        had it (a hotkey pressed in another program leaves the focus there)."""
+        if not self.isVisible() or self.isMinimized():
             grab()
             return
+        was_active = self.isActiveWindow()
         self.hide()
 
-        def grab_and_return():
+        def grab_then_return():
+            self._refocus_after = was_active
             try:
                 grab()
             finally:
-                self.show()
-                self.activateWindow()
+                self._show_behind_picker()
 
-        QTimer.singleShot(HIDE_FOR_CAPTURE_MS, self, grab_and_return)  # context: dropped if we are deleted
+        QTimer.singleShot(HIDE_FOR_CAPTURE_MS, self, grab_then_return)  # context: dropped if we are deleted
+
+    def _show_behind_picker(self) -> None:
+        """Show the window again. While the region picker is open it must keep the focus (arrows,
+        Enter and Escape go to it), so the window is shown without being activated."""
+        overlay = self.overlay
+        picking = overlay is not None and overlay.isVisible()
+        if not picking and self._refocus_after:
+            self.show()
+            self._refocus()
+            return
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.show()
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+        if picking:
+            overlay.raise_()
+            overlay.activateWindow()
+
+    def _refocus(self) -> None:
+        if getattr(self, "_refocus_after", False):
+            self._refocus_after = False
+            self.activateWindow()
 
     def _capture_and_run(self, kind: str, intent: str, text: str = "") -> None:
         try:
             image, note = self._capture(kind)
         except capture.CaptureError as exc:
-            self.announce(exc.message, assertive=True)
+            self.announce(self.controller.gated(exc.message), assertive=True)
             return
         if note:
-            self.status(note)
-        label = {"describe": "Describe", "read_text": "Read text", "ask": f"Q: {text}"}.get(intent, intent)
-        self.run_engine(
-            intent,
-            image=image,
-            text=text,
-            source=kind,
-            label=f"{label} ({kind.replace('_', ' ')})" if intent != "ask" else label,
-        )
+            self.status(self.controller.gated(note))
+        label = self.controller.capture_label(intent, kind, text)
+        self.controller.submit(intent, image=image, text=text, source=kind, label=label)
 
     def _capture(self, kind: str) -> tuple[Image.Image, str]:
         if kind == "screen":
@@ -614,66 +597,60 @@ class MainWindow(QMainWindow):
             return capture.clipboard_image(), ""
         raise capture.CaptureError(f"Unknown capture {kind}.")
 
-    def choose_region(self) -> None:
-        self._out_of_the_way(self._show_region_overlay)
-
     def _show_region_overlay(self) -> None:
         from .region import RegionOverlay
 
         background = capture.grab_virtual_desktop()
         if background.isNull() or background.width() < 2:
-            self.announce("I could not capture the screen to choose a region.", assertive=True)
+            self._refocus()
+            problem = getattr(background, "problem", None)  # e.g. no Screen Recording permission
+            message = (
+                self.controller.gated(problem)
+                if problem
+                else trusted("I could not capture the screen to choose a region.")
+            )
+            self.announce(message, assertive=True)
             return
-        self.overlay = RegionOverlay(background, speak=self.speech.say if self.speech.available else None)
-        self.overlay.chosen.connect(lambda rect, bg=background: self._region_chosen(rect, bg))
-        self.overlay.start()
+        speak = self.controller.speech.say if self.controller.speech is not None else None
+        self.overlay = overlay = RegionOverlay(background, speak=speak, gated=self.controller.gated)
+        overlay.chosen.connect(lambda rect, bg=background: self._region_chosen(rect, bg))
+        overlay.cancelled.connect(self._region_cancelled)
+        overlay.start()
 
     def _region_chosen(self, rect, background) -> None:
+        self._refocus()
         try:
             image = capture.grab_rect(rect, background)
         except capture.CaptureError as exc:
-            self.announce(exc.message, assertive=True)
+            self.announce(self.controller.gated(exc.message), assertive=True)
             return
-        self.run_engine("describe", image=image, source="region", label="Describe (region)")
+        label = self.controller.capture_label("describe", "region")
+        self.controller.submit("describe", image=image, source="region", label=label)
 
-    def paste_image(self) -> None:
-        self.capture_and_run("clipboard", "describe")
-
-    def open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", str(Path.home()), IMAGE_FILTER)
-        if path:
-            self.open_path(path)
+    def _region_cancelled(self) -> None:
+        self._refocus()  # the picker said "Region cancelled." itself
 
     def open_path(self, path: str) -> None:
-        from assistant.errors import AssistantError
         from assistant.images import load_image
 
         try:
             image = load_image(path, max_pixels=self.settings.max_pixels)
         except AssistantError as exc:
-            self.announce(exc.message, assertive=True)
+            self.announce(self.controller.gated(exc.message), assertive=True)
             return
-        self.run_engine(
-            "describe", image=image, source=f"file:{Path(path).name}", label=f"Describe ({Path(path).name})"
-        )
-
-    def save_image(self) -> None:
-        if self.current_image is None:
-            self.announce("There is no picture to save.")
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save picture", str(Path.home() / "picture.png"), "PNG image (*.png);;JPEG image (*.jpg)"
-        )
-        if path:
-            self.save_to(path)
+        name = Path(path).name
+        label = self.controller.gated(f"Describe ({name})")
+        self.controller.submit("describe", image=image, source=f"file:{name}", label=label)
 
     def save_to(self, path: str) -> None:
+        if self.current_image is None:
+            return
         try:
             self.current_image.save(path)
-        except (OSError, ValueError) as exc:
-            self.announce(f"Could not save the picture: {exc}.", assertive=True)
+        except (OSError, ValueError):
+            self.announce(self.controller.gated(f"Could not save the picture to {path}."), assertive=True)
             return
-        self.announce(f"Saved to {path}.")
+        self.announce(self.controller.gated(f"Saved to {path}."))
 
     # drag and drop: files or image data
     def dragEnterEvent(self, event) -> None:
@@ -686,103 +663,21 @@ class MainWindow(QMainWindow):
         if mime.hasUrls() and mime.urls()[0].isLocalFile():
             self.open_path(mime.urls()[0].toLocalFile())
         elif mime.hasImage():
-            self.run_engine(
-                "describe",
-                image=capture.qimage_to_pil(mime.imageData()),
-                source="drop",
-                label="Describe (dropped picture)",
-            )
+            image = capture.qimage_to_pil(mime.imageData())
+            label = trusted("Describe (dropped picture)")
+            self.controller.submit("describe", image=image, source="drop", label=label)
         event.acceptProposedAction()
 
-    # ---- intents routed by the engine that the UI acts on --------------------------------
-    def act_on_intent(self, intent: str, slots: dict) -> None:
-        mapping = {
-            "capture_screen": lambda: self.trigger("describe_screen"),
-            "capture_window": lambda: self.trigger("describe_window"),
-            "capture_region": lambda: self.trigger("describe_region"),
-            "repeat": self.repeat,
-            "stop_speaking": self.stop,
-            "save": self.save_image,
-            "open_file": self.open_file,
-            "help": self.show_keys,
-        }
-        handler = mapping.get(intent)
-        if handler is None:
-            self.announce(f"I can't do '{intent}' from here.")
-        else:
-            handler()
-
-    # ---- other windows ------------------------------------------------------------------
-    def show_history(self) -> None:
-        from .history_view import HistoryView
-
-        if self.history is None:
-            self.announce("History is not available.")
-            return
-        self.history_view = HistoryView(self.history, self)
-        self.history_view.reopen.connect(self.reopen_capture)
-        self.history_view.show()
-        self.history_view.activateWindow()
-
+    # ---- history and settings -----------------------------------------------------------------
     def reopen_capture(self, capture_id: int) -> None:
-        capture_row = self.history.get(capture_id)
-        if capture_row is None:
-            self.announce("That capture is no longer in the history.")
-            return
-        image = capture_row.load_image()
-        self.capture_id = capture_id
-        last = capture_row.entries[-1].text if capture_row.entries else ""
-        self.set_picture(image, capture_row.summary if capture_row.entries else "")
-        self._last_answer = last
-        qa = [(e.question, e.text) for e in capture_row.entries if e.kind == "ask"]
-        self._restore = lambda engine: _restore_session(engine, image, qa)
-        self.transcript_add(f"Re-opened capture {capture_id} ({capture_row.source}).")
-        for entry in capture_row.entries:
-            self.transcript_add(f"Q: {entry.question}\n{entry.text}" if entry.question else entry.text)
-        self.bring_to_front()
-        self.question.setFocus()
-        self.announce(f"Re-opened. {capture_row.summary} Ask a question.", speak=True)
+        if self.controller.reopen(capture_id):
+            self.bring_to_front()
+            self.question.setFocus()
 
-    def show_settings(self) -> None:
-        from .settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.settings, self.speech, self)
-        self.settings_dialog = dialog
-        if dialog.exec():
-            self.apply_settings(dialog.result_settings)
-
-    def apply_settings(self, settings: Settings) -> None:
-        settings.save()
-        self.settings = settings
-        self.provider.replace_settings(settings)
-        self.speech.set_settings(settings)
-        app_hotkeys = getattr(self, "hotkeys", None)
-        if app_hotkeys is not None:
-            app_hotkeys.register(settings.ui.hotkeys)
-        self.announce("Settings saved.")
-
-    def show_models(self) -> None:
-        from .model_manager import ModelManager
-
-        self.model_manager = ModelManager(self.settings, self)
-        self.model_manager.show()
-        self.model_manager.activateWindow()
-
-    def show_keys(self) -> None:
-        lines = [
-            f"{a.text().replace('&', '')}: {a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}"
-            for a in self.actions_by_name.values()
-            if not a.shortcut().isEmpty()
-        ]
-        lines.append("")
-        lines.append("Global hotkeys:")
-        lines += [f"{ACTIONS.get(k, k)}: {v}" for k, v in self.settings.ui.hotkeys.items()]
-        box = QMessageBox(
-            QMessageBox.Icon.Information, "Keys and hotkeys", "\n".join(lines), QMessageBox.StandardButton.Close, self
-        )
-        box.setAccessibleName("Keys and hotkeys")
-        box.open()
-        self.keys_box = box
+    def apply_settings(self, settings) -> None:
+        self.controller.apply_settings(settings)
+        if self.hotkeys is not None:
+            self.hotkeys.register(settings.ui.hotkeys)
 
     # ---- window management --------------------------------------------------------------
     def bring_to_front(self) -> None:
@@ -791,43 +686,10 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def hide_to_tray(self) -> None:
-        if self.tray is not None:
-            self.hide()
-            self.announce("The assistant is in the system tray.", speak=True)
-        else:
-            self.showMinimized()
-
-    def quit_app(self) -> None:
-        self.quitting = True
-        if self.job is not None:
-            self.job.cancel()
-            self.job.wait(5000)
-        self.speech.close()
-        self.close()
-        QGuiApplication.quit()
-
     def closeEvent(self, event) -> None:
         if self.tray is not None and not self.quitting:
             event.ignore()
-            self.hide_to_tray()
+            self.cmd_hide()
             return
-        if self.job is not None:
-            self.job.cancel()
-            self.job.wait(5000)
+        self.controller.cancel()
         super().closeEvent(event)
-
-
-def _restore_session(engine, image, qa) -> None:
-    engine.session.set_image(image)
-    engine.session.history = list(qa)
-
-
-def _default_label(request) -> str:
-    return {
-        "describe": "Describe",
-        "read_text": "Read text",
-        "ask": f"Q: {request.text}",
-        "undo": "Undo",
-        "redo": "Redo",
-    }.get(request.intent, request.intent.capitalize())

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from assistant.safety import SafetyGate
+
 from .announce import announce
 from .workers import DownloadJob
 
@@ -25,6 +27,7 @@ COLUMNS = ["Preset", "Installed", "Size", "Licence", "Task", "Description"]
 class ModelManager(QDialog):
     def __init__(self, settings, parent=None, store=None):
         super().__init__(parent)
+        self._gate = SafetyGate.from_settings(settings)
         self.setWindowTitle("Model manager")
         self.setObjectName("modelManager")
         self.setAccessibleName("Model manager")
@@ -95,8 +98,10 @@ class ModelManager(QDialog):
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
     def say(self, text: str, assertive: bool = False) -> None:
-        self.status.setText(text)
-        announce(self.status, text, assertive=assertive)
+        """Our sentences name presets and quote errors: they pass the gate like any output."""
+        safe = self._gate.filter_text(text)[0]
+        self.status.setText(safe)
+        announce(self.status, safe, assertive=assertive)
 
     # ---- actions ------------------------------------------------------------------------
     def download(self) -> None:
@@ -115,6 +120,10 @@ class ModelManager(QDialog):
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.cancel_button.setEnabled(True)
+        if self.focusWidget() is self.download_button:
+            # Disabling the focused button would send focus on to Remove: a second Space would
+            # then delete a model. Cancel is what the user may want next.
+            self.cancel_button.setFocus()
         self.download_button.setEnabled(False)
         self.say(f"Downloading {name}.")
         self.job.start()
@@ -137,8 +146,11 @@ class ModelManager(QDialog):
             job.wait(2000)
             job.deleteLater()
         self.progress.setVisible(False)
-        self.cancel_button.setEnabled(False)
+        refocus = self.focusWidget() is self.cancel_button
         self.download_button.setEnabled(True)
+        if refocus:
+            self.download_button.setFocus()
+        self.cancel_button.setEnabled(False)
         self.refresh()
         self.say(message, assertive)
 

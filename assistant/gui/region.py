@@ -10,21 +10,28 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
+from assistant.platforms.screens import DesktopLayout
+
 from .announce import announce
 
 STEP, FINE_STEP, MIN_SIZE = 20, 1, 8
 
 
 class RegionOverlay(QWidget):
-    chosen = Signal(QRect)  # in the coordinates of `background` (virtual desktop)
+    chosen = Signal(QRect)  # logical units from the virtual desktop's top-left (capture.grab_rect maps it)
     cancelled = Signal()
 
-    def __init__(self, background: QPixmap, speak=None, parent=None):
+    def __init__(self, background: QPixmap, speak=None, parent=None, gated=None):
         super().__init__(
             parent, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool
         )
         self.background = background
+        # A capture.DesktopGrab holds physical pixels and says where each screen sits; the
+        # overlay works in logical units, so each screen's pixels are drawn at its logical place.
+        self.desktop: DesktopLayout | None = getattr(background, "layout", None)
         self._speak = speak
+        # Our sentences (box position and size) pass the same gate as everything said.
+        self._gated = gated or (lambda text: text)
         self.setObjectName("regionOverlay")
         self.setAccessibleName("Choose a region")
         self.setAccessibleDescription(
@@ -34,7 +41,14 @@ class RegionOverlay(QWidget):
         )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        size = background.size() if not background.isNull() else QSize(800, 600)
+        self._origin = QPoint(0, 0)
+        if self.desktop is not None and not self.desktop.logical_bounds.empty:
+            bounds = self.desktop.logical_bounds
+            size, self._origin = QSize(bounds.width, bounds.height), QPoint(bounds.x, bounds.y)
+        elif not background.isNull():
+            size = background.deviceIndependentSize().toSize()
+        else:
+            size = QSize(800, 600)
         self.resize(size)
         # Start with a centred box half the screen's size, so keys alone are enough.
         self.box = QRect(QPoint(size.width() // 4, size.height() // 4), size / 2)
@@ -42,6 +56,7 @@ class RegionOverlay(QWidget):
 
     # ---- showing ------------------------------------------------------------------------
     def start(self) -> None:
+        self.move(self._origin)  # over every screen, from the virtual desktop's top-left corner
         self.showFullScreen() if self._fits_one_screen() else self.show()
         self.activateWindow()
         self.setFocus()
@@ -55,11 +70,11 @@ class RegionOverlay(QWidget):
         return f"{b.width()} by {b.height()} pixels, at {b.x()}, {b.y()}"
 
     def _say(self, text: str) -> None:
-        announce(self, text, self._speak)
+        announce(self, self._gated(text), self._speak)
 
     # ---- keyboard -----------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, mods = event.key(), event.modifiers()
+        key, mods = Qt.Key(event.key()), event.modifiers()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._finish()
             return
@@ -68,12 +83,12 @@ class RegionOverlay(QWidget):
             self._say("Region cancelled.")
             self.cancelled.emit()
             return
-        delta = {
+        delta: tuple[int, int] | None = {
             Qt.Key.Key_Left: (-1, 0),
             Qt.Key.Key_Right: (1, 0),
             Qt.Key.Key_Up: (0, -1),
             Qt.Key.Key_Down: (0, 1),
-        }.get(key)
+        }.get(Qt.Key(key))
         if delta is None:
             super().keyPressEvent(event)
             return
@@ -126,7 +141,16 @@ class RegionOverlay(QWidget):
     # ---- painting -----------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        if not self.background.isNull():
+        if self.desktop is not None:
+            painter.fillRect(self.rect(), QColor("black"))  # logical gaps between mixed-DPI screens
+            for placement in self.desktop.placements:
+                target, source = self.desktop.overlay_rect(placement), placement.canvas
+                painter.drawPixmap(
+                    QRect(target.x, target.y, target.width, target.height),
+                    self.background,
+                    QRect(source.x, source.y, source.width, source.height),
+                )
+        elif not self.background.isNull():
             painter.drawPixmap(0, 0, self.background)
         shade = QColor(0, 0, 0, 110)
         outside = [

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from .actions import ACTIONS
+from assistant import commands
 
 
 def app_icon() -> QIcon:
@@ -31,20 +33,12 @@ def make_tray(window) -> QSystemTrayIcon | None:
     tray = QSystemTrayIcon(app_icon(), window)
     tray.setToolTip("Screen Assistant")
     menu = QMenu(window)
-    for action in (
-        "describe_screen",
-        "describe_window",
-        "describe_region",
-        "read_text",
-        "ask",
-        "repeat",
-        "stop_speaking",
-        "open_app",
-    ):
-        menu.addAction(ACTIONS[action], lambda a=action: window.trigger(a))
+    for command in commands.COMMANDS:
+        if command.hotkey:  # the actions people reach from anywhere
+            menu.addAction(command.plain_label, partial(window.trigger, command.id))
     menu.addSeparator()
-    menu.addAction("Settings…", window.show_settings)
-    menu.addAction("Quit", window.quit_app)
+    menu.addAction("Settings…", lambda: window.trigger("settings"))
+    menu.addAction("Quit", lambda: window.trigger("quit"))
     tray.setContextMenu(menu)
     tray.activated.connect(
         lambda reason: window.bring_to_front() if reason == QSystemTrayIcon.ActivationReason.Trigger else None

@@ -21,6 +21,7 @@ from typing import Any
 from PIL import Image
 
 from ..errors import AssistantError, BadInput, Cancelled, ModelUnavailable
+from ..events import Stage
 from ..logs import get_logger
 from ..models.store import pull_command
 
@@ -127,9 +128,24 @@ def _model_index(path: Path, name: str) -> dict:
         ) from None
 
 
+DRAWING_MISSING = (
+    "Drawing pictures and model edits need the optional drawing part, which is not installed. "
+    "Install it with: pip install 'screen-assistant[drawing]'"
+)
+
+
+def require_diffusers() -> None:
+    """Drawing is an optional part of the install (diffusers is large): say so plainly."""
+    try:
+        import diffusers  # noqa: F401
+    except ImportError:
+        raise ModelUnavailable(DRAWING_MISSING, preset="diffusers") from None
+
+
 def load_pipeline(
     store, name: str, task: str, dev: str, autoencoder: str | None = None, precision: str | None = None
 ) -> LoadedPipeline:
+    require_diffusers()
     import diffusers
 
     path = store.path(name)
@@ -268,14 +284,12 @@ class _Interrupted(Exception):
 def run_steps(
     pipe, kwargs: dict, steps: int, cancel: threading.Event, stage: str, label: str
 ) -> Generator[Any, None, Any]:
-    """Run `pipe(**kwargs)` in a worker thread; yield Progress for each step and return the
+    """Run `pipe(**kwargs)` in a worker thread; yield Stage for each step and return the
     image (so a handler writes `image = yield from run_steps(...)`).
 
     Cancelling (cancel set, or the consumer closing this generator) stops the pipeline at the
     end of the current step."""
     import torch
-
-    from ..engine import Progress
 
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
@@ -302,7 +316,7 @@ def run_steps(
         while True:
             kind, value = events.get()
             if kind == "step":
-                yield Progress(stage, f"{label}: step {value} of {steps}.", value / steps)
+                yield Stage(stage, f"{label}: step {value} of {steps}.", value / steps)
             elif kind == "done":
                 if cancel.is_set():
                     raise Cancelled("Cancelled. No picture was kept.")

@@ -3,9 +3,10 @@
 Order of work in every handler, for safety and for the user's time:
   1. check the instruction/prompt with the text filter and the output path (no compute yet);
   2. do the work, streaming Progress;
-  3. pass the picture through the engine's safety gate (a blocked picture is never returned,
-     shown, saved or described);
+  3. pass the picture through the image gate (a blocked picture is never returned, shown, saved
+     or described);
   4. only then save it, make it the session's current picture and say what was done.
+Every sentence goes out as a raw Draft/Outcome: the engine gates it (it may quote the user).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from PIL import Image
 
-from ..engine import Progress, Result, TextChunk
+from ..context import Context
 from ..errors import BadInput, ModelUnavailable
-from ..safety import SafetyVerdict
+from ..events import Draft, HandlerEvent, Outcome, Request, Stage
 from . import diffusion
 from .history import SESSION_KEY, EditHistory, history_for
 from .operations import apply_all
@@ -38,23 +39,18 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
-def _say(engine, text: str, verdict: SafetyVerdict) -> str:
-    """A sentence we wrote still passes the text gate (it may quote the user's words)."""
-    return engine.gated_str(text, verdict)
-
-
 # ---- edit --------------------------------------------------------------------------------------
-def handle_edit(engine, request) -> Iterator:
+def handle_edit(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
     t0 = time.perf_counter()
     instruction = request.text.strip()
     if not instruction:
         raise BadInput("Please say what to change, for example: make it brighter.")
     if m := _UNDO_REDO.match(instruction):  # "undo that" said as an edit
-        yield from _step_back_or_forward(engine, request, m.group(1).lower())
+        yield from _step_back_or_forward(ctx, request, m.group(1).lower())
         return
-    out = check_output(request.options.get("out"))
-    engine.gate.check_prompt(instruction)
-    image = engine.prepare_image(request)
+    out = check_output(request.option("out"))
+    ctx.gate.check_prompt(instruction)
+    image = ctx.prepare_image(request)
     timings = {"prepare": _ms(t0)}  # prompt check + image load
     parsed = parse(instruction)
     if parsed.problem and not parsed.unrecognised:
@@ -62,26 +58,27 @@ def handle_edit(engine, request) -> Iterator:
     if not parsed.operations and not parsed.unrecognised:
         raise BadInput("I did not catch what to change. Say, for example: make it brighter, or rotate it left.")
     if parsed.deterministic:
-        yield Progress("edit", "Editing the picture.")
+        yield Stage("edit", "Editing the picture.")
         t1 = time.perf_counter()
-        edited, text = apply_all(image, parsed.operations, engine.settings.max_pixels, engine.check_cancelled)
+        edited, text = apply_all(image, parsed.operations, ctx.settings.max_pixels, ctx.check_cancelled)
         timings["edit"] = _ms(t1)
         backend, model = "pillow", "deterministic"
         extra = {"operations": [op.name for op in parsed.operations]}
     else:
         if not parsed.operations and _QUESTION.search(instruction):
             raise BadInput("That sounds like a question, not an edit. Ask it as a question about the picture instead.")
-        edited, text, model, extra = yield from _semantic_edit(engine, request, image, instruction, parsed, timings)
+        edited, text, model, extra = yield from _semantic_edit(ctx, request, image, instruction, parsed, timings)
         backend = "diffusers"
     metadata = {"instruction": instruction, "edit": json.dumps(extra), "Software": "screen-assistant"}
-    yield from _finish(engine, "edit", image, edited, text, backend, model, timings, t0, out, metadata, extra)
+    yield from _finish(ctx, "edit", image, edited, text, backend, model, timings, t0, out, metadata, extra)
 
 
-def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed, timings: dict):
+def _semantic_edit(ctx: Context, request: Request, image: Image.Image, instruction: str, parsed, timings: dict):
+    diffusion.require_diffusers()
     dev = diffusion.device()
     try:
         name = diffusion.choose_preset(
-            engine.store, diffusion.IMAGE_EDIT, request.options.get("preset") or engine.settings.models.edit_preset, dev
+            ctx.store, diffusion.IMAGE_EDIT, request.option("preset") or ctx.settings.models.edit_preset, dev
         )
     except ModelUnavailable as exc:
         lead = (
@@ -92,17 +89,17 @@ def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed
         raise ModelUnavailable(
             lead + "Changes like that need a picture-editing model. " + exc.message, preset=exc.preset
         ) from None
-    steps = diffusion.parse_steps(request.options.get("steps"))
-    seed = diffusion.parse_seed(request.options.get("seed"))
-    yield Progress("load_model", f"Loading the picture-editing model {name}.")
+    steps = diffusion.parse_steps(request.option("steps"))
+    seed = diffusion.parse_seed(request.option("seed"))
+    yield Stage("load_model", f"Loading the picture-editing model {name}.")
     t1 = time.perf_counter()
     loaded = diffusion.cached_pipeline(
-        engine.session.extra, engine.store, name, diffusion.IMAGE_EDIT, dev, precision=request.options.get("precision")
+        ctx.session.extra, ctx.store, name, diffusion.IMAGE_EDIT, dev, precision=request.option("precision")
     )
     timings["load_model"] = _ms(t1)
     recipe = loaded.recipe
     steps = steps or recipe.steps
-    longest = max(diffusion.parse_size(request.options.get("size")) or (recipe.size,))
+    longest = max(diffusion.parse_size(request.option("size")) or (recipe.size,))
     source = diffusion.fit_for_edit(image, longest, recipe.multiple)
     kwargs = {
         "image": source,
@@ -114,7 +111,7 @@ def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed
     if type(loaded.pipe).__name__ == "FluxKontextPipeline":
         kwargs.update(height=source.height, width=source.width, max_area=source.width * source.height)
     t2 = time.perf_counter()
-    result = yield from diffusion.run_steps(loaded.pipe, kwargs, steps, engine.cancel_event, "edit", "Editing")
+    result = yield from diffusion.run_steps(loaded.pipe, kwargs, steps, ctx.cancel_event, "edit", "Editing")
     timings["edit"] = _ms(t2)
     if result.size != image.size:
         result = result.resize(image.size, Image.Resampling.LANCZOS)
@@ -123,7 +120,7 @@ def _semantic_edit(engine, request, image: Image.Image, instruction: str, parsed
 
 
 def _finish(
-    engine,
+    ctx: Context,
     intent: str,
     before: Image.Image,
     edited: Image.Image,
@@ -135,64 +132,42 @@ def _finish(
     out,
     metadata: dict,
     extra: dict,
-) -> Iterator:
-    verdict = SafetyVerdict()
-    edited = engine.gated_image(edited, verdict)
-    history = history_for(engine.session.extra, before)
+) -> Iterator[HandlerEvent]:
+    edited = ctx.check_picture(edited)
+    history = history_for(ctx.session.extra, before)
     history.push(edited, text)
-    engine.session.set_image(edited)  # new picture: earlier answers about the old one no longer apply
+    ctx.session.set_image(edited)  # new picture: earlier answers about the old one no longer apply
     if out:
         extra["saved_to"] = save_image(edited, out, metadata)
-    spoken = _say(engine, text, verdict)
-    yield TextChunk(spoken)
+    yield Draft(text)
     timings["total"] = _ms(t0)
     extra.update(width=edited.width, height=edited.height, can_undo=history.can_undo)
-    yield Result(
-        intent=intent,
-        text=spoken,
-        backend=backend,
-        model=model,
-        timings_ms=timings,
-        safety=verdict,
-        image=edited,
-        extra=extra,
-    )
+    yield Outcome(intent, backend=backend, model=model, timings_ms=timings, image=edited, extra=extra)
 
 
 # ---- undo / redo -------------------------------------------------------------------------------
-def _history(engine) -> EditHistory | None:
-    history = engine.session.extra.get(SESSION_KEY)
-    if isinstance(history, EditHistory) and history.follows(engine.session.image):
+def _history(ctx: Context) -> EditHistory | None:
+    history = ctx.session.extra.get(SESSION_KEY)
+    if isinstance(history, EditHistory) and history.follows(ctx.session.image):
         return history
     return None
 
 
-def _step_back_or_forward(engine, request, intent: str) -> Iterator:
+def _step_back_or_forward(ctx: Context, request: Request, intent: str) -> Iterator[HandlerEvent]:
     t0 = time.perf_counter()
-    verdict = SafetyVerdict()
-    history = _history(engine)
-    possible = history is not None and (history.can_undo if intent == "undo" else history.can_redo)
-    if not possible:
-        text = _say(engine, f"There is nothing to {intent}.", verdict)
-        yield TextChunk(text)
-        yield Result(
-            intent=intent,
-            text=text,
-            backend="history",
-            model="",
-            timings_ms={"total": _ms(t0)},
-            safety=verdict,
-            extra={"changed": False},
-        )
+    history = _history(ctx)
+    if history is None or not (history.can_undo if intent == "undo" else history.can_redo):
+        yield Draft(f"There is nothing to {intent}.")
+        yield Outcome(intent, backend="history", timings_ms={"total": _ms(t0)}, extra={"changed": False})
         return
-    out = check_output(request.options.get("out"))
+    out = check_output(request.option("out"))
     step = history.undo() if intent == "undo" else history.redo()
-    image = engine.gated_image(history.current, verdict)
-    engine.session.set_image(image)
+    image = ctx.check_picture(history.current)
+    ctx.session.set_image(image)
     what = step.summary.rstrip(".")
     what = what[:1].lower() + what[1:]
-    text = _say(engine, f"{'Undid' if intent == 'undo' else 'Redid'}: {what}.", verdict)
-    extra = {
+    text = f"{'Undid' if intent == 'undo' else 'Redid'}: {what}."
+    extra: dict[str, object] = {
         "changed": True,
         "can_undo": history.can_undo,
         "can_redo": history.can_redo,
@@ -201,55 +176,47 @@ def _step_back_or_forward(engine, request, intent: str) -> Iterator:
     }
     if out:
         extra["saved_to"] = save_image(image, out, {"history": text})
-    yield TextChunk(text)
-    yield Result(
-        intent=intent,
-        text=text,
-        backend="history",
-        model="",
-        timings_ms={"total": _ms(t0)},
-        safety=verdict,
-        image=image,
-        extra=extra,
-    )
+    yield Draft(text)
+    yield Outcome(intent, backend="history", timings_ms={"total": _ms(t0)}, image=image, extra=extra)
 
 
-def handle_undo(engine, request) -> Iterator:
-    yield from _step_back_or_forward(engine, request, "undo")
+def handle_undo(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
+    yield from _step_back_or_forward(ctx, request, "undo")
 
 
-def handle_redo(engine, request) -> Iterator:
-    yield from _step_back_or_forward(engine, request, "redo")
+def handle_redo(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
+    yield from _step_back_or_forward(ctx, request, "redo")
 
 
 # ---- generate ----------------------------------------------------------------------------------
-def handle_generate(engine, request) -> Iterator:
+def handle_generate(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
     t0 = time.perf_counter()
     prompt = request.text.strip()
     if not prompt:
         raise BadInput("Please say what to draw, for example: a lighthouse at sunset.")
-    out = check_output(request.options.get("out"))
-    engine.gate.check_prompt(prompt)  # refused before any model is loaded
-    size = diffusion.parse_size(request.options.get("size"))
-    steps = diffusion.parse_steps(request.options.get("steps"))
-    seed = diffusion.parse_seed(request.options.get("seed"))
+    out = check_output(request.option("out"))
+    ctx.gate.check_prompt(prompt)  # refused before any model is loaded
+    diffusion.require_diffusers()
+    size = diffusion.parse_size(request.option("size"))
+    steps = diffusion.parse_steps(request.option("steps"))
+    seed = diffusion.parse_seed(request.option("seed"))
     dev = diffusion.device()
     name = diffusion.choose_preset(
-        engine.store,
+        ctx.store,
         diffusion.TEXT_TO_IMAGE,
-        request.options.get("preset") or engine.settings.models.generate_preset,
+        request.option("preset") or ctx.settings.models.generate_preset,
         dev,
     )
-    yield Progress("load_model", f"Loading the drawing model {name}.")
+    yield Stage("load_model", f"Loading the drawing model {name}.")
     t1 = time.perf_counter()
     loaded = diffusion.cached_pipeline(
-        engine.session.extra,
-        engine.store,
+        ctx.session.extra,
+        ctx.store,
         name,
         diffusion.TEXT_TO_IMAGE,
         dev,
-        request.options.get("autoencoder"),
-        request.options.get("precision"),
+        request.option("autoencoder"),
+        request.option("precision"),
     )
     timings = {"load_model": _ms(t1)}
     recipe = loaded.recipe
@@ -264,7 +231,7 @@ def handle_generate(engine, request) -> Iterator:
         **recipe.extra,
     }
     t2 = time.perf_counter()
-    image = yield from diffusion.run_steps(loaded.pipe, kwargs, steps, engine.cancel_event, "generate", "Drawing")
+    image = yield from diffusion.run_steps(loaded.pipe, kwargs, steps, ctx.cancel_event, "generate", "Drawing")
     timings["generate"] = _ms(t2)
     settings = {
         "preset": name,
@@ -275,53 +242,50 @@ def handle_generate(engine, request) -> Iterator:
         "guidance_scale": recipe.guidance,
         "precision": loaded.precision,
     }
-    verdict = SafetyVerdict()
-    image = engine.gated_image(image, verdict)
-    engine.session.set_image(image)
-    engine.session.extra.pop(SESSION_KEY, None)  # a new picture starts a new edit history
-    extra = dict(settings)
+    image = ctx.check_picture(image)
+    ctx.session.set_image(image)
+    ctx.session.extra.pop(SESSION_KEY, None)  # a new picture starts a new edit history
+    extra: dict[str, object] = dict(settings)
     if out:
         extra["saved_to"] = save_image(
             image, out, {"prompt": prompt, "settings": json.dumps(settings), "Software": "screen-assistant"}
         )
-    lead = _say(engine, f"I drew: {prompt.rstrip('.')}. ", verdict)
-    yield TextChunk(lead)
-    description = yield from _describe_drawing(engine, request, image, verdict, timings)
+    yield Draft(f"I drew: {prompt.rstrip('.')}. ")
+    description = yield from _describe_drawing(ctx, request, image, timings)
     timings["total"] = _ms(t0)
-    extra["description"] = description
-    yield Result(
-        intent="generate",
-        text=(lead + description).strip(),
+    yield Outcome(
+        "generate",
         backend="diffusers",
         model=name,
         timings_ms=timings,
-        safety=verdict,
         image=image,
         extra=extra,
+        texts={"description": description},
     )
 
 
-def _describe_drawing(engine, request, image: Image.Image, verdict: SafetyVerdict, timings: dict):
-    """Say what was actually drawn (the user cannot see it), through the text gate."""
+def _describe_drawing(
+    ctx: Context, request: Request, image: Image.Image, timings: dict
+) -> Generator[HandlerEvent, None, str]:
+    """Say what was actually drawn (the user cannot see it); returns the raw description."""
     from ..errors import AssistantError
 
-    yield Progress("describe", "Looking at the drawing.")
+    yield Stage("describe", "Looking at the drawing.")
     t0 = time.perf_counter()
     parts: list[str] = []
     try:
-        backend = engine.backend(engine.choose_backend(request))
-        for chunk in engine.gated_text(backend.describe(image, detail="quick", cancel=engine.cancel_event), verdict):
-            parts.append(chunk.text)
-            yield chunk
+        backend = ctx.backend(ctx.choose_backend(request))
+        for piece in backend.describe(image, detail="quick", cancel=ctx.cancel_event):
+            parts.append(piece)
+            yield Draft(piece)
     except (AssistantError, ImportError) as exc:
         if getattr(exc, "kind", "") == "cancelled":
             raise
         why = exc.message if isinstance(exc, AssistantError) else "the description model is not installed."
-        note = _say(engine, f"I could not describe it: {why}", verdict)
-        parts.append(note)
-        yield TextChunk(note)
+        parts.append(f"I could not describe it: {why}")
+        yield Draft(parts[-1])
     timings["describe"] = _ms(t0)
     return "".join(parts).strip()
 
 
-HANDLERS: dict = {"edit": handle_edit, "generate": handle_generate, "undo": handle_undo, "redo": handle_redo}
+HANDLERS = {"edit": handle_edit, "generate": handle_generate, "undo": handle_undo, "redo": handle_redo}

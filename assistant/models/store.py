@@ -187,8 +187,12 @@ class ModelStore:
             self.registry.remove_local(name)
             return 0
         from huggingface_hub import scan_cache_dir
+        from huggingface_hub.errors import CacheNotFound
 
-        info = scan_cache_dir(self.cache_dir)
+        try:
+            info = scan_cache_dir(self.cache_dir)
+        except CacheNotFound:  # nothing was ever downloaded
+            raise unavailable(preset, "is not downloaded, so there is nothing to remove") from None
         hashes = [rev.commit_hash for repo in info.repos if repo.repo_id == preset.repo for rev in repo.revisions]
         if not hashes:
             raise unavailable(preset, "is not downloaded, so there is nothing to remove")

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ModelUnavailable
 from ..logs import get_logger
+from ..platforms.openmp import prepare_ctranslate2
 from .stt import SAMPLE_RATE, resample
 
 log = get_logger(__name__)
@@ -97,6 +98,7 @@ class SileroEndpointer(_Endpointer):
     FRAME = 512
 
     def __init__(self, silence_ms: int = 700, min_speech_ms: int = 200, threshold: float = 0.5):
+        prepare_ctranslate2()  # faster_whisper's package import loads ctranslate2 (Windows: one OpenMP)
         from faster_whisper.vad import get_vad_model
 
         super().__init__(silence_ms, min_speech_ms)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+from ..events import SafeText
+from ..safety import join, split, trusted
+
 # Words that are followed by a full stop without ending the sentence.
 ABBREVIATIONS = {
     "mr",
@@ -81,30 +84,30 @@ class SentenceChunker:
 
     def __init__(self, max_chars: int = 240):
         self.max_chars = max_chars
-        self._buf = ""
+        self._buf = trusted("")
 
-    def feed(self, text: str) -> list[str]:
-        self._buf += text or ""
+    def feed(self, text: SafeText) -> list[SafeText]:
+        self._buf = join([self._buf, text]) if text else self._buf
         return self._drain(final=False)
 
-    def flush(self) -> list[str]:
+    def flush(self) -> list[SafeText]:
         out = self._drain(final=True)
-        rest, self._buf = self._buf.strip(), ""
+        rest, self._buf = split(self._buf, len(self._buf))[0], trusted("")
         if _speakable(rest):
             out.append(rest)
         return out
 
     def reset(self) -> None:
-        self._buf = ""
+        self._buf = trusted("")
 
     # ---- internals ------------------------------------------------------------------------
-    def _drain(self, final: bool) -> list[str]:
-        out: list[str] = []
+    def _drain(self, final: bool) -> list[SafeText]:
+        out: list[SafeText] = []
         while True:
             cut = self._find_boundary(final)
             if cut is None:
                 break
-            sentence, self._buf = self._buf[:cut].strip(), self._buf[cut:]
+            sentence, self._buf = split(self._buf, cut)
             if _speakable(sentence):
                 out.append(sentence)
         return out
@@ -168,12 +171,15 @@ def _sentence_start(buf: str, start: int) -> bool:
     return not before or before[-1] in "\n:" + _END_PUNCT + _CLOSERS
 
 
-def _soft_cut(buf: str, limit: int) -> int:
+def _soft_cut(buf: str, limit: int) -> int | None:
+    """Where to cut a long run without a sentence end: after a comma or similar, else at a space;
+    never inside a word (None: wait for a space)."""
     for sep in (", ", "; ", ": ", " - ", " "):
         cut = buf.rfind(sep, 0, limit)
         if cut > limit // 3:
             return cut + len(sep)
-    return limit
+    space = next((i for i in range(limit, len(buf)) if buf[i].isspace()), None)
+    return space
 
 
 def _speakable(text: str) -> bool:

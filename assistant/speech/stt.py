@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import BadInput, ModelUnavailable
 from ..logs import get_logger
+from ..platforms.openmp import prepare_ctranslate2
 
 log = get_logger(__name__)
 
@@ -136,6 +137,7 @@ def _decode(source: Any) -> tuple[np.ndarray, int]:
     except Exception:
         log.debug("soundfile could not read %s; trying PyAV", name, exc_info=True)
     try:  # MP3, M4A, Opus …: PyAV (a faster-whisper dependency) decodes and resamples
+        prepare_ctranslate2()  # importing faster_whisper loads ctranslate2 (Windows: one OpenMP runtime)
         from faster_whisper.audio import decode_audio
 
         return decode_audio(io.BytesIO(data), sampling_rate=SAMPLE_RATE), SAMPLE_RATE
@@ -198,6 +200,7 @@ class Transcriber:
     """faster-whisper on CPU (int8). Thread-safe: one transcription at a time per model."""
 
     def __init__(self, path: str | os.PathLike, name: str = "whisper", cpu_threads: int = 0, beam_size: int = 3):
+        prepare_ctranslate2()  # before ctranslate2 loads: one OpenMP runtime per process on Windows
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -241,6 +244,7 @@ class Transcriber:
         return Transcript(text, seconds, self.name, timings, path)
 
     def _short(self, audio: np.ndarray) -> str:
+        prepare_ctranslate2()  # already done by __init__; kept so every import site is guarded
         from faster_whisper.audio import pad_or_trim
 
         features = self.model.feature_extractor(audio)

@@ -39,9 +39,11 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import BadInput, ModelUnavailable
+from ..events import SafeText
 from ..logs import get_logger
 from ..safety import MASK
 from .chunker import SentenceChunker
+from .platform_voices import RENDER_TIMEOUT, driver_kind, nsss_renderer, sapi_renderer
 
 log = get_logger(__name__)
 
@@ -73,7 +75,6 @@ class AudioOutput(Protocol):
         """Play float32 mono samples; return early (promptly) once cancelled() is True."""
 
 
-RENDER_TIMEOUT = 30.0  # seconds one sentence may take to render
 BLOCK_SECONDS = 0.03  # how often playback checks for stop(): the worst-case stop delay
 
 
@@ -174,6 +175,7 @@ class _EngineWorker:
         self.ready = threading.Event()
         self.problem: str | None = None
         self._applied: dict = {}
+        self._renderer: Callable[[str, str, Callable[[], bool]], bool] | None = None
         self._workdir = tempfile.mkdtemp(prefix="assistant-tts-")
         threading.Thread(target=self._run, name="tts-worker", daemon=True).start()
 
@@ -196,14 +198,16 @@ class _EngineWorker:
 
     def _start_engine(self):
         try:
-            if sys.platform == "win32":  # SAPI5 is COM: each thread that uses it must join COM
-                import comtypes
+            import pyttsx3
+            from pyttsx3.engine import default_engine_by_sys_platform
+
+            if (self.driver or default_engine_by_sys_platform()) == "sapi5":
+                import comtypes  # SAPI5 is COM: each thread that uses it must join COM
 
                 comtypes.CoInitialize()
-            import pyttsx3
-
             engine = pyttsx3.init(self.driver)
             _quiet_driver(engine)
+            self._renderer = _platform_renderer(engine)
             return engine
         except Exception as exc:
             log.exception("speech engine %s could not start", self.driver)
@@ -226,7 +230,10 @@ class _EngineWorker:
         if job.kind == "speak" and owner._cancelled(job.generation):
             return
         self._apply(engine, owner)
-        samples, rate = self._render(engine, job.text)
+        rendered = self._render(engine, job.text, lambda: job.kind == "speak" and owner._cancelled(job.generation))
+        if rendered is None:
+            return  # Stop arrived while the sentence was being rendered
+        samples, rate = rendered
         if job.kind == "render" and job.future is not None:
             job.future.set_result((samples, rate))
         elif not owner._cancelled(job.generation) and owner._output is not None:
@@ -242,30 +249,40 @@ class _EngineWorker:
             except (ValueError, KeyError):
                 owner._notice(f"The speech engine does not accept the {name} '{value}'.")
 
-    def _render(self, engine, text: str) -> tuple[np.ndarray, int]:
+    def _render(self, engine, text: str, cancelled: Callable[[], bool]) -> tuple[np.ndarray, int] | None:
+        """The sentence as samples; None when cancelled mid-render."""
         import soundfile as sf
 
-        path = os.path.join(self._workdir, "utterance.wav")
+        # macOS writes AIFF whatever the name says; soundfile reads either by its header
+        path = os.path.join(self._workdir, "utterance.aiff" if driver_kind(engine) == "nsss" else "utterance.wav")
         for _ in range(2):
             if os.path.exists(path):
                 os.remove(path)
-            # espeak-ng synthesises on its own thread (retrieval mode) and pyttsx3's runAndWait
-            # can return before the file is written (always on the first call), so wait for
-            # the driver's finished-utterance notice, sent after the file is complete.
-            finished = threading.Event()
-            token = engine.connect("finished-utterance", lambda finished=finished, **_: finished.set())
-            try:
-                engine.save_to_file(text, path)
-                engine.runAndWait()
-                finished.wait(RENDER_TIMEOUT)
-                _settle(engine)
-            finally:
-                engine.disconnect(token)
+            if self._renderer is not None:  # SAPI5 / NSSpeechSynthesizer: their own completion
+                if not self._renderer(text, path, cancelled):
+                    return None
+            else:
+                self._render_with_pyttsx3(engine, text, path)
             if os.path.exists(path) and os.path.getsize(path) > 44:
                 samples, rate = sf.read(path, dtype="float32", always_2d=True)
                 if len(samples):
                     return samples.mean(axis=1), rate
         raise RuntimeError("the speech engine produced no audio")
+
+    def _render_with_pyttsx3(self, engine, text: str, path: str) -> None:
+        """espeak-ng (and any other driver): pyttsx3's save_to_file. espeak-ng synthesises on
+        its own thread and runAndWait can return before the file is written (always on the
+        first call), so wait for the driver's finished-utterance notice, sent after the file
+        is complete. (SAPI5 never sends it for a file: see platform_voices.)"""
+        finished = threading.Event()
+        token = engine.connect("finished-utterance", lambda finished=finished, **_: finished.set())
+        try:
+            engine.save_to_file(text, path)
+            engine.runAndWait()
+            finished.wait(RENDER_TIMEOUT)
+            _settle(engine)
+        finally:
+            engine.disconnect(token)
 
 
 def _print_notice(message: str) -> None:
@@ -320,19 +337,18 @@ class TextToSpeech:
         return self._output_problem
 
     # ---- speaking ----------------------------------------------------------------------------
-    def speak(self, text: str, interrupt: bool = False) -> None:
+    def speak(self, text: SafeText, interrupt: bool = False) -> None:
         """Queue `text` to be spoken sentence by sentence. interrupt=True silences what is
         playing and drops what is queued first. Never raises; without speech it does nothing."""
         if interrupt:
             self.stop()
-        text = speakable(text)
-        if not text:
+        if not speakable(text):
             return
         if not self.can_speak:
             self._notice(self.problem or "Speech is not available.")
             return
         chunker = SentenceChunker(self._chunker_limit)
-        sentences = chunker.feed(text) + chunker.flush()
+        sentences = [spoken for s in chunker.feed(text) + chunker.flush() if (spoken := speakable(s))]
         with self._idle:
             generation = self._generation
             self._pending += len(sentences)
@@ -459,7 +475,12 @@ def _set_property(engine, name: str, value) -> None:
     next run, so an utterance can start with the old rate; set it on the driver and wait
     (briefly) until espeak-ng reports the new value."""
     driver = getattr(engine.proxy, "_driver", None)
-    if driver is None or not getattr(driver, "__module__", "").endswith(".espeak"):
+    kind = driver_kind(engine)
+    if driver is not None and kind in ("sapi5", "nsss"):
+        # pyttsx3 would queue the change until its run loop, which these renders never start
+        driver.setProperty(name, value)
+        return
+    if driver is None or kind != "espeak":
         engine.setProperty(name, value)
         return
     driver.setProperty(name, value)
@@ -484,6 +505,16 @@ def _settle(engine) -> None:
         from pyttsx3.drivers import _espeak
 
         _espeak.Synchronize()
+
+
+def _platform_renderer(engine) -> Callable[[str, str, Callable[[], bool]], bool] | None:
+    """The platform's own renderer for SAPI5 and NSSpeechSynthesizer; None: pyttsx3's path."""
+    kind = driver_kind(engine)
+    if kind == "sapi5":
+        return sapi_renderer(engine)
+    if kind == "nsss":
+        return nsss_renderer(engine)
+    return None
 
 
 def _quiet_driver(engine) -> None:

@@ -45,5 +45,10 @@ class VisionBackend(Protocol):
     ) -> Iterator[str]:
         """Stream an answer to `question` about `image`; history is earlier (question, answer)."""
 
+
+@runtime_checkable
+class TextReader(Protocol):
+    """A backend that reads text (OCR): the embedded backend."""
+
     def read_text(self, image: Image.Image) -> list[TextLine]:
         """Lines of text in reading order (columns, top to bottom, left to right)."""

@@ -69,24 +69,28 @@ def settings(home):
 
 @pytest.fixture
 def window(qtbot, settings, backend, home):
+    from assistant.controller import Controller
     from assistant.engine import Engine
     from assistant.gui.main_window import MainWindow
-    from assistant.gui.speech import AppSpeech
-    from assistant.gui.workers import EngineProvider
     from assistant.history import HistoryStore
+    from assistant.speech.output import speaker_for
 
-    provider = EngineProvider(settings, factory=lambda s: Engine(settings=s, backends={"embedded": backend}))
     settings.models.backend = "embedded"
     spoken: list[str] = []
-    speech = AppSpeech(settings, on_queued=lambda text, kind: spoken.append(text))
-    win = MainWindow(settings, provider=provider, history=HistoryStore(), speech=speech)
+    speech = speaker_for(settings, notice=None)  # speech is off in these settings: text only
+    speech.on_queued = lambda text, kind: spoken.append(text)
+    controller = Controller(
+        settings,
+        history=HistoryStore(),
+        speech=speech,
+        engine_factory=lambda s: Engine(settings=s, backends={"embedded": backend}),
+    )
+    win = MainWindow(controller)
     win.spoken = spoken
     qtbot.addWidget(win)
     win.show()
     win.activateWindow()
     qtbot.waitExposed(win)
     yield win
-    if win.job is not None:
-        win.job.cancel()
-        win.job.wait(5000)
+    controller.close()
     win.history.close()

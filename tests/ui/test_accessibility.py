@@ -50,7 +50,7 @@ def _windows(window, qtbot):
     from assistant.gui.region import RegionOverlay
     from assistant.gui.settings_dialog import SettingsDialog
 
-    settings = SettingsDialog(window.settings, window.speech, window)
+    settings = SettingsDialog(window.settings, window.controller.speech, window)
     history = HistoryView(window.history, window)
     models = ModelManager(window.settings, window)
     background = QPixmap(400, 300)
@@ -101,7 +101,7 @@ def test_announcement_goes_to_accessibility_and_speech(window):
     announce_module.announce(window.status_label, "Describing the picture.", spoken.append)
     assert announce_module.announced[-1] == "Describing the picture."
     assert spoken == ["Describing the picture."]
-    assert announce_module.QAccessibleAnnouncementEvent is not None  # Qt 6.8+ has it
+    assert announce_module.QAccessibleAnnouncementEvent is not None  # Qt 6.8+ has it (required)
 
 
 # ---- region overlay, driven by keys -----------------------------------------------------------
@@ -212,3 +212,25 @@ def test_no_pixel_fonts_and_fonts_follow_the_application(qtbot, window):
     finally:
         app.setFont(old_font)
         app.setPalette(old_palette)
+
+
+def test_every_command_has_a_handler_in_the_window(window):
+    """A command is carried out by a capture, an engine intent, the controller or a view method."""
+    from assistant import commands
+
+    controller_commands = {"repeat", "stop_speaking", "cancel", "dictate"}
+    for c in commands.COMMANDS:
+        handled = c.capture or c.intent or c.id in controller_commands or hasattr(window, f"cmd_{c.id}")
+        assert handled, f"nothing carries out {c.id}"
+        if c.menu or c.shortcut:
+            assert c.id in window.actions_by_name
+
+
+def test_menu_bar_is_named_and_f1_lists_keys_as_a_table(qtbot, window):
+    assert window.menuBar().accessibleName() == "Menu bar"
+    window.trigger("help")
+    table = window.keys_box.table
+    assert table.rowCount() >= len(window.actions_by_name)
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Describe screen"] and rows["Keys and hotkeys"]
+    window.keys_box.close()

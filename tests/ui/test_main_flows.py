@@ -45,14 +45,15 @@ def test_describe_opened_file_then_ask_follow_up(qtbot, window, monkeypatch, tmp
         qtbot.keyClick(window.question, Qt.Key.Key_Return)
     assert done.args[0] == "result:ask"
     assert (
-        "You asked: What colour is it. Earlier questions: 0. The picture is mostly red."
+        # the description is the first turn of the conversation (issue 10: follow-ups know what was said)
+        "You asked: What colour is it. Earlier questions: 1. The picture is mostly red."
         in window.transcript.toPlainText()
     )
 
     qtbot.keyClicks(window.question, "And the size?")
     with qtbot.waitSignal(window.job_done, timeout=20000):
         qtbot.keyClick(window.question, Qt.Key.Key_Return)
-    assert "Earlier questions: 1." in window.transcript.toPlainText()  # the follow-up had context
+    assert "Earlier questions: 2." in window.transcript.toPlainText()  # the follow-up had context
 
     (capture,) = window.history.recent()
     assert capture.source == "file:red.png" and (capture.width, capture.height) == (320, 200)
@@ -77,7 +78,7 @@ def test_bad_file_is_a_plain_sentence(qtbot, window, monkeypatch, tmp_path):
     path.write_text("not a picture")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     qtbot.keyClick(window, Qt.Key.Key_O, CTRL)
-    assert window.job is None and "Traceback" not in window.status_label.text()
+    assert not window.busy and "Traceback" not in window.status_label.text()
     assert "notes.png" in window.status_label.text() or "picture" in window.status_label.text().lower()
 
 
@@ -92,7 +93,7 @@ def test_escape_cancels_a_long_step(qtbot, window, backend, monkeypatch, tmp_pat
     with qtbot.waitSignal(window.job_done, timeout=20000) as done:
         qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert done.args[0] == "error:cancelled"
-    qtbot.waitUntil(lambda: window.job is None)
+    qtbot.waitUntil(lambda: not window.busy)
     assert not window.cancel_button.isVisible()
     assert "mostly green" not in window.transcript.toPlainText()
     assert window.transcript.toPlainText().rstrip().endswith("Cancelled.")
@@ -124,8 +125,9 @@ def test_history_reopen_and_ask_more(qtbot, window, backend):
     with qtbot.waitSignal(window.job_done, timeout=20000):
         qtbot.keyClick(window.question, Qt.Key.Key_Return)
     kind, size, history = backend.calls[-1]
-    assert (kind, size) == ("ask", (90, 60)) and history == [("What colour?", "It is yellow.")]
-    assert "Earlier questions: 1. The picture is mostly yellow." in window.transcript.toPlainText()
+    assert (kind, size) == ("ask", (90, 60))
+    assert history == [("Describe this picture.", "A yellow square."), ("What colour?", "It is yellow.")]
+    assert "Earlier questions: 2. The picture is mostly yellow." in window.transcript.toPlainText()
     assert [e.question for e in store.get(old).entries][-1] == "Anything else?"
 
 
@@ -158,10 +160,10 @@ def test_settings_persist(qtbot, window):
 def test_settings_refuse_clashing_hotkeys(qtbot, window):
     from assistant.gui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(window.settings, window.speech, window)
+    dialog = SettingsDialog(window.settings, window.controller.speech, window)
     qtbot.addWidget(dialog)
     dialog.hotkey_edits["repeat"].setText("insert+d")
-    dialog.hotkey_edits["ask"].setText(dialog.hotkey_edits["read_text"].text())
+    dialog.hotkey_edits["focus_question"].setText(dialog.hotkey_edits["read_screen"].text())
     problems = dialog.problems(dialog.collect())
     assert any("Insert" in p for p in problems) and any("used twice" in p for p in problems)
     dialog.accept()
@@ -176,7 +178,7 @@ def test_dictate_without_microphone_says_so(qtbot, window):
 
         pytest.skip("a microphone is present; this checks the no-microphone sentence")
     qtbot.keyClick(window, Qt.Key.Key_D, CTRL | Qt.KeyboardModifier.ShiftModifier)
-    assert window.job is None and "microphone" in window.status_label.text().lower()
+    assert not window.busy and "microphone" in window.status_label.text().lower()
     assert window.dictate_button.text() == "Dic&tate"
 
 
@@ -209,13 +211,13 @@ def test_dictate_then_ask_with_real_speech(qtbot, window, backend, monkeypatch, 
 
     monkeypatch.setattr(audio, "Recorder", FileRecorder)
     window.set_picture(_picture((40, 40), (30, 30, 220)))
-    window.provider.get().session.set_image(window.current_image)
+    window.controller.engine().session.set_image(window.current_image)
     qtbot.keyClick(window, Qt.Key.Key_D, CTRL | Qt.KeyboardModifier.ShiftModifier)
     assert window.dictate_button.accessibleName() == "Stop dictating"
     with qtbot.waitSignal(window.job_done, timeout=120000) as done:
         qtbot.keyClick(window, Qt.Key.Key_D, CTRL | Qt.KeyboardModifier.ShiftModifier)
     assert done.args[0] == "result:transcribe"
-    qtbot.waitUntil(lambda: window.job is None and backend.calls and backend.calls[-1][0] == "ask", timeout=20000)
+    qtbot.waitUntil(lambda: not window.busy and backend.calls and backend.calls[-1][0] == "ask", timeout=20000)
     qtbot.waitUntil(lambda: "The picture is mostly blue." in window.transcript.toPlainText(), timeout=20000)
     asked = window.transcript.toPlainText().lower()
     assert "sky" in asked and "colo" in asked

@@ -55,3 +55,35 @@ def test_screen_text_is_grabbed_and_read(xvfb):
     text = result["text"].upper()
     for word in ("QUARTERLY", "REPORT", "TOTAL", "4721", "EUROS"):
         assert word in text, result
+
+
+def test_region_at_200_percent_keeps_physical_pixels(xvfb):
+    """Qt scaling 2 on a 1920x1080 X screen: logical 960x540. A 100x100 logical square must
+    come back as 200x200 pixels (the overlay's background was once painted at logical size,
+    halving every region before OCR)."""
+    env = dict(xvfb, QT_SCALE_FACTOR="2")
+    shown = subprocess.Popen(
+        [sys.executable, str(HELPERS), "square", "100", "100", "100"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert shown.stdout.readline().strip() == "shown"
+        out = subprocess.run(
+            [sys.executable, str(HELPERS), "region", "100", "100", "100", "100"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        shown.terminate()
+        shown.wait(10)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["logical"] == [960, 540] and result["ratio"] == 2.0
+    assert result["desktop"] == [1920, 1080]
+    assert result["region"] == [200, 200]
+    assert result["red_share"] > 0.97, result

@@ -3,6 +3,9 @@
 python xvfb_helpers.py show "LINE ONE" "LINE TWO"   a frameless window of big black text on white
 python xvfb_helpers.py grab                         grab the screen with ui.capture, read it
                                                     through the Engine, print JSON
+python xvfb_helpers.py square X Y SIZE              white screen, a red square at logical X, Y
+python xvfb_helpers.py region X Y W H               the desktop grab and a region cut from it
+                                                    (logical units), as sizes and red share, JSON
 """
 
 from __future__ import annotations
@@ -58,5 +61,59 @@ def grab() -> int:
     return 0
 
 
+def square(x: int, y: int, size: int) -> int:
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QColor, QGuiApplication, QPainter
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class Square(QWidget):
+        def paintEvent(self, event):
+            painter = QPainter(self)
+            painter.fillRect(self.rect(), QColor("white"))
+            painter.fillRect(x, y, size, size, QColor("red"))
+            painter.end()
+
+    app = QApplication([])
+    widget = Square()
+    widget.setWindowFlags(Qt.WindowType.FramelessWindowHint)
+    widget.setGeometry(QGuiApplication.primaryScreen().geometry())
+    widget.show()
+    QTimer.singleShot(500, lambda: print("shown", flush=True))
+    return app.exec()
+
+
+def region(x: int, y: int, w: int, h: int) -> int:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])  # noqa: F841
+    from assistant.gui.capture import grab_rect, grab_virtual_desktop
+
+    desktop = grab_virtual_desktop()
+    image = grab_rect(QRect(x, y, w, h), desktop)
+    red = sum(1 for r, g, b in image.getdata() if r > 200 and g < 60 and b < 60)
+    screen = QGuiApplication.primaryScreen()
+    print(
+        json.dumps(
+            {
+                "logical": [screen.geometry().width(), screen.geometry().height()],
+                "ratio": screen.devicePixelRatio(),
+                "desktop": [desktop.width(), desktop.height()],
+                "region": list(image.size),
+                "red_share": red / (image.width * image.height),
+            }
+        )
+    )
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(show(sys.argv[2:]) if sys.argv[1] == "show" else grab())
+    mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "show":
+        sys.exit(show(args))
+    if mode == "square":
+        sys.exit(square(*map(int, args)))
+    if mode == "region":
+        sys.exit(region(*map(int, args)))
+    sys.exit(grab())
