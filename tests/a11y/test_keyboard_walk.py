@@ -96,7 +96,6 @@ def test_main_window_focusable_nodes_are_named(walk):
     assert unnamed_focusable(tree) == []
 
 
-@finding("the menu bar has no accessible name")
 def test_menu_bar_has_a_name(walk):
     bar = walk.find(role="menu bar", window=MAIN_WINDOW)
     assert bar is not None, "no menu bar exposed"
@@ -159,7 +158,6 @@ def test_read_text_reads_it_in_order(walk):
     assert walk.wait_focus(**QUESTION), walk.last_focus
 
 
-@finding("Repeat gives no accessible feedback")
 def test_repeat_is_heard(walk):
     since = walk.mark()
     walk.key("ctrl+shift+r")
@@ -168,7 +166,6 @@ def test_repeat_is_heard(walk):
     expect(announced or heard, f"after Repeat: announcements {walk.announcements(since)}, spoken nothing")
 
 
-@finding("Escape gives no accessible feedback")
 def test_escape_is_heard(walk):
     since = walk.mark()
     walk.key("Escape")
@@ -249,7 +246,18 @@ def test_f1_opens_keys_and_closes(walk):
     assert walk.wait_focus(window=MAIN_WINDOW), walk.last_focus
 
 
-@finding("the F1 key list is one label, not a list a screen reader can move through")
+@pytest.mark.xfail(
+    strict=True,
+    raises=Finding,
+    reason="walk finding: F1 table cells of commands without a global hotkey are empty (read as 'blank'); write 'none'",
+)
+def test_f1_cells_are_named(walk):
+    walk.key("F1")
+    assert walk.wait_focus(window="Keys and hotkeys", timeout=OPEN_TIMEOUT), walk.last_focus
+    blank = unnamed_focusable(walk.tree("Keys and hotkeys"))
+    expect(blank == [], f"{len(blank)} focusable nodes without a name: {blank[:3]}")
+
+
 def test_f1_keys_are_a_list(walk):
     walk.key("F1")
     assert walk.wait_focus(window="Keys and hotkeys", timeout=OPEN_TIMEOUT), walk.last_focus
@@ -271,7 +279,6 @@ def test_global_hotkey_reaches_the_app_from_another_window(walk):
 
 
 # ---- the region picker, started from inside the app ------------------------------------------
-@finding("the region picker loses focus 0.3 s after it opens (_out_of_the_way re-activates the main window)")
 def test_region_picker_arrows_and_enter(walk):
     since = walk.mark()
     walk.key("ctrl+3")
@@ -286,7 +293,6 @@ def test_region_picker_arrows_and_enter(walk):
     assert walk.wait_focus(window=MAIN_WINDOW), walk.last_focus
 
 
-@finding("the region picker loses focus 0.3 s after it opens, so Escape does not reach it")
 def test_region_picker_escape(walk):
     since = walk.mark()
     walk.key("ctrl+3")
@@ -300,12 +306,12 @@ def test_region_picker_escape(walk):
 
 @finding("a `trigger` (the hotkey path) is silent with the app's own voice off: nothing reaches speech-dispatcher")
 def test_trigger_answer_reaches_speech_dispatcher(walk):
-    before, since = walk.stack.spoken(), walk.mark()
-    out = walk.trigger("read_text")
+    before_text, before_spoken = transcript(walk), walk.stack.spoken()
+    out = walk.trigger("describe_screen")
     assert out.returncode == 0, out.stderr
-    assert walk.wait_text("Read text (screen)", timeout=60, **TRANSCRIPT), transcript(walk)
-    assert walk.wait_event("object:announcement", "Done", since=since, timeout=60), walk.announcements(since)
-    expect(_wait_for(lambda: walk.stack.spoken() != before, 5), "speech-dispatcher heard nothing")
+    # The first sentence is what matters: no waiting for the whole (slow, full-screen) answer.
+    assert _wait_for(lambda: len(transcript(walk)) > len(before_text) + 20, 60), transcript(walk)[-300:]
+    expect(_wait_for(lambda: walk.stack.spoken() != before_spoken, 10), "speech-dispatcher heard nothing")
 
 
 # ---- cancel during a slow request ------------------------------------------------------------
