@@ -265,11 +265,15 @@ class AppSession:
 
 
 def write_settings(home: Path) -> None:
-    """The app's own voice off (the screen-reader path must carry everything), offline
-    backend. Written as TOML by hand: the settings loader keeps defaults for the rest."""
+    """Speech as a screen-reader user has it by default ("Speak with: auto": the screen reader
+    when one runs, which the stack announces on the AT-SPI bus as Orca does, so the app's own
+    voice stays off and only speech-dispatcher can carry an answer); the offline backend.
+    Written as TOML by hand: the settings loader keeps defaults for the rest."""
     config = home / "config"
     config.mkdir(parents=True, exist_ok=True)
-    (config / "settings.toml").write_text('[speech]\nenabled = false\n\n[models]\nbackend = "embedded"\n')
+    (config / "settings.toml").write_text(
+        '[speech]\nenabled = true\n\n[outputs]\nspeak_with = "auto"\n\n[models]\nbackend = "embedded"\n'
+    )
 
 
 def env_is_ci() -> bool:

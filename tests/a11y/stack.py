@@ -178,6 +178,27 @@ class Stack:
             return out.returncode == 0 and "unix:" in out.stdout
 
         _wait(bus_answers, 20, "the accessibility bus (at-spi-bus-launcher)", proc)
+        # What Orca does when it starts: tell applications a screen reader is running.
+        self.set_screen_reader_enabled(True)
+
+    def set_screen_reader_enabled(self, on: bool) -> None:
+        subprocess.run(
+            [
+                "dbus-send",
+                "--session",
+                "--print-reply",
+                "--dest=org.a11y.Bus",
+                "/org/a11y/bus",
+                "org.freedesktop.DBus.Properties.Set",
+                "string:org.a11y.Status",
+                "string:ScreenReaderEnabled",
+                f"variant:boolean:{'true' if on else 'false'}",
+            ],
+            env=self.env,
+            capture_output=True,
+            check=True,
+            timeout=10,
+        )
 
     def _start_speech_dispatcher(self) -> None:
         root = self.root / "speechd"

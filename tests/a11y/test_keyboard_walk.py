@@ -125,10 +125,9 @@ def test_open_file_describes_it_and_focus_returns(walk, pictures):
     assert walk.wait_focus(window=MAIN_WINDOW, **{"name": "Question"}), walk.last_focus
 
 
-@finding("answers never reach speech-dispatcher (the screen reader's voice) with the app's own voice off")
 def test_answer_reaches_speech_dispatcher(walk):
     assert ANSWER_WORDS in transcript(walk), "no answer to look for (the open-file step failed)"
-    expect(walk.wait_spoken(ANSWER_WORDS, timeout=5), f"speech-dispatcher heard: {walk.stack.spoken()!r}")
+    expect(walk.wait_spoken(ANSWER_WORDS, timeout=15), f"speech-dispatcher heard: {walk.stack.spoken()!r}")
 
 
 def test_describe_again_keeps_focus(walk):
@@ -304,14 +303,13 @@ def test_region_picker_escape(walk):
     assert walk.wait_focus(window=MAIN_WINDOW), walk.last_focus
 
 
-@finding("a `trigger` (the hotkey path) is silent with the app's own voice off: nothing reaches speech-dispatcher")
 def test_trigger_answer_reaches_speech_dispatcher(walk):
     before_text, before_spoken = transcript(walk), walk.stack.spoken()
     out = walk.trigger("describe_screen")
     assert out.returncode == 0, out.stderr
     # The first sentence is what matters: no waiting for the whole (slow, full-screen) answer.
     assert _wait_for(lambda: len(transcript(walk)) > len(before_text) + 20, 60), transcript(walk)[-300:]
-    expect(_wait_for(lambda: walk.stack.spoken() != before_spoken, 10), "speech-dispatcher heard nothing")
+    expect(_wait_for(lambda: walk.stack.spoken() != before_spoken, 30), "speech-dispatcher heard nothing")
 
 
 # ---- cancel during a slow request ------------------------------------------------------------
