@@ -11,6 +11,7 @@ listener plus a hook on the trigger server. Prints `BENCH <event> <unix time>` l
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -40,6 +41,8 @@ def main() -> int:
         if isinstance(event, TextChunk) and not answered["first"]:
             answered["first"] = True
             bench("speech_answer")
+            # The chunk's text, so bench_trigger_speech.py can tell the answer from progress speech.
+            print("BENCH_TEXT " + json.dumps(str(getattr(event, "text", ""))), flush=True)
         elif isinstance(event, Finished):
             answered["first"] = False
             bench(f"done:{event.what}")

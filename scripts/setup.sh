@@ -10,11 +10,15 @@ PYTHON="${PYTHON:-python3}"
 
 # System packages: speech (espeak-ng), microphone (PortAudio), sound files (libsndfile),
 # a virtual X server for tests (xvfb), fonts, and the X/EGL libraries Qt loads.
+# The real accessibility stack of tests/a11y: a session bus (dbus-daemon, dbus-bin), a window
+# manager (openbox), the AT-SPI bus (at-spi2-core), pyatspi on the system python as the
+# screen reader, speech-dispatcher (+ libao's null driver) as its voice, python3-speechd.
 APT_PACKAGES="python3-venv python3-pip espeak-ng libespeak-ng1 libportaudio2 libsndfile1 xvfb xauth
   fonts-dejavu-core libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-image0 libxcb-render-util0 libxcb-xkb1 libx11-xcb1 xdotool
-  speech-dispatcher python3-speechd libao4 python3-brlapi dbus-daemon at-spi2-core"
+  speech-dispatcher python3-speechd libao4 python3-brlapi dbus-daemon dbus-bin at-spi2-core
+  python3-pyatspi openbox"
 
 missing=""
 for pkg in $APT_PACKAGES; do
