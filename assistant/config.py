@@ -116,7 +116,9 @@ LIMITS: dict[str, tuple] = {
     "models.backend": ("auto", "embedded", "vlm", "remote"),
     "models.detail": ("quick", "full"),
     "models.max_new_tokens": (1, 1024),
-    "max_pixels": (1_000_000, 1_000_000_000),
+    "max_pixels": (1_000_000, 178_956_970),  # Pillow refuses anything larger whatever we say
+    "max_file_mb": (1, 4096),
+    "max_audio_seconds": (1, 7200),
     "outputs.speak_with": ("auto", "screen-reader", "voice", "both", "text"),
     "history.keep_days": (0, 36500),
     "embedded.cache_images": (1, 64),
@@ -135,7 +137,9 @@ class Settings:
     history: HistorySettings = field(default_factory=HistorySettings)
     remote: RemoteSettings = field(default_factory=RemoteSettings)  # model servers; keys live in the keyring
     embedded: EmbeddedSettings = field(default_factory=EmbeddedSettings)
-    max_pixels: int = 100_000_000
+    max_pixels: int = 100_000_000  # the largest picture accepted (from its header, before decoding)
+    max_file_mb: float = 256.0  # the largest picture or recording file opened (checked before reading)
+    max_audio_seconds: float = 600.0  # the longest recording transcribed (from its header)
     # Sentences about values that could not be used (out of range, wrong type, unreadable file);
     # the app shows and speaks them. Never saved.
     problems: list[str] = field(default_factory=list, compare=False, repr=False)
@@ -166,8 +170,9 @@ class Settings:
                         _set_checked(target, f"{section}.{key}", key, value, settings.problems)
         # remote: its own reader drops key-like fields (keys belong in the keyring) and wrong types
         settings.remote = RemoteSettings.from_dict(raw.get("remote") if isinstance(raw.get("remote"), dict) else None)
-        if "max_pixels" in raw:
-            _set_checked(settings, "max_pixels", "max_pixels", raw["max_pixels"], settings.problems)
+        for key in ("max_pixels", "max_file_mb", "max_audio_seconds"):
+            if key in raw:
+                _set_checked(settings, key, key, raw[key], settings.problems)
         settings.ui.hotkeys = _migrated_hotkeys(settings.ui.hotkeys, settings.problems)
         return settings
 

@@ -193,7 +193,10 @@ class Engine:
             if self.session.image is None:
                 raise BadInput("There is no picture yet. Capture the screen or open an image first.")
             return self.session.image
-        image = load_image(request.image, max_pixels=self.settings.max_pixels)
+        s = self.settings
+        # Descriptions work on a reduced copy of a huge picture; an edit keeps every pixel.
+        decode = {"decode_pixels": s.max_pixels} if request.intent == "edit" else {}
+        image = load_image(request.image, max_pixels=s.max_pixels, max_file_mb=s.max_file_mb, **decode)
         self.session.set_image(image)
         if self.settings.safety.picture_check != "off":
             # Alongside the request, not before it: the answer waits only at its first word.

@@ -75,6 +75,11 @@ def setup_logging(verbose: bool = False, to_file: bool = True) -> Path | None:
                     logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
                 )
                 root.addHandler(handler)
+                # Library warnings (Pillow, faster-whisper ...) go to the log, not the terminal.
+                logging.captureWarnings(True)
+                warnings_log = logging.getLogger("py.warnings")
+                warnings_log.addHandler(handler)
+                warnings_log.propagate = False
             except OSError:
                 path = None
         _install_hooks()

@@ -22,6 +22,7 @@ class _HotkeyBridge(QObject):
     """Hotkey callbacks arrive on the hotkey library's thread; a signal hops to the GUI thread."""
 
     fired = Signal(str)
+    notice = Signal(str)  # the hotkey backend's later news (portal answer, lost X connection)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +93,8 @@ def build_app(app, settings=None, history=None, speech=None, engine_factory=None
     server.triggered.connect(window.trigger)
     bridge = _HotkeyBridge(window)
     bridge.fired.connect(window.trigger)
-    hotkeys = HotkeyManager(bridge.fired.emit)
+    bridge.notice.connect(window.hotkey_notice)  # a bound method: it runs in the GUI thread
+    hotkeys = HotkeyManager(bridge.fired.emit, notice=bridge.notice.emit)
     window.hotkeys = hotkeys
     tray = make_tray(window)
     app.setQuitOnLastWindowClosed(tray is None)
@@ -113,7 +115,7 @@ def _after_start(window, hotkeys, settings, history_problem: str | None) -> None
     # In the transcript too: a status line is overwritten by the next one, the transcript keeps it.
     message = window.controller.gated(hotkeys.message)
     window.transcript_add(message)
-    window.status(message)
+    window.announce(message, speak=False)
     if history_problem:  # a damaged file moved aside, a full or read-only disk
         window.controller.notice(window.controller.gated(history_problem), assertive=True)
     # Finding the screen reader and building the engine take a moment: both happen off the GUI

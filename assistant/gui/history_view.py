@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .announce import announce
+from .status import StatusLine
 
 
 class HistoryView(QDialog):
@@ -62,8 +63,7 @@ class HistoryView(QDialog):
         self.clear_button.setAccessibleDescription("Delete every capture, its picture and what was said about it")
         self.close_button = QPushButton("C&lose")
         self.close_button.setAccessibleName("Close")
-        self.count = QLabel("")
-        self.count.setAccessibleName("Number of captures")
+        self.count = StatusLine("Number of captures")
 
         self._timer = QTimer(self, singleShot=True, interval=250)  # search as you type, debounced
         self._timer.timeout.connect(self.refresh)

@@ -27,10 +27,10 @@ class KeysDialog(QDialog):
             command = commands.get(command_id)
             key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             label = action.text().replace("&", "").rstrip("…")
-            rows.append((label, key, hotkeys.get(command_id, ""), command.help if command else ""))
+            rows.append((label, key or "none", hotkeys.get(command_id) or "none", command.help if command else ""))
         for command in commands.COMMANDS:  # commands with only a global hotkey
             if command.id not in actions and hotkeys.get(command.id):
-                rows.append((command.plain_label, "", hotkeys[command.id], command.help))
+                rows.append((command.plain_label, "none", hotkeys[command.id], command.help))
         self.table = QTableWidget(len(rows), 4, self)
         self.table.setObjectName("keysTable")
         self.table.setAccessibleName("Keys")

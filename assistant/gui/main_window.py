@@ -51,6 +51,7 @@ from assistant.safety import trusted
 
 from . import capture
 from .announce import announce
+from .status import StatusLine
 
 HIDE_FOR_CAPTURE_MS = 250  # long enough for the window system to repaint what was behind us
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -159,12 +160,8 @@ class MainWindow(QMainWindow):
         self.cancel_button = self._button("cancel")
         self.cancel_button.setVisible(False)
 
-        self.status_label = QLabel("Ready.")
+        self.status_label = StatusLine("Status", "Ready.")
         self.status_label.setObjectName("status")
-        self.status_label.setAccessibleName("Status")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.status_label.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.preview)
@@ -634,7 +631,7 @@ class MainWindow(QMainWindow):
         from assistant.images import load_image
 
         try:
-            image = load_image(path, max_pixels=self.settings.max_pixels)
+            image = load_image(path, max_pixels=self.settings.max_pixels, max_file_mb=self.settings.max_file_mb)
         except AssistantError as exc:
             self.announce(self.controller.gated(exc.message), assertive=True)
             return
@@ -667,6 +664,13 @@ class MainWindow(QMainWindow):
             label = trusted("Describe (dropped picture)")
             self.controller.submit("describe", image=image, source="drop", label=label)
         event.acceptProposedAction()
+
+    def hotkey_notice(self, text: str) -> None:
+        """News from the hotkey backend after start (the Wayland portal's answer, a lost X
+        connection): announced, and kept in the transcript."""
+        safe = self.controller.gated(text)
+        self.transcript_add(safe)
+        self.announce(safe, assertive=True, speak=False)
 
     # ---- history and settings -----------------------------------------------------------------
     def reopen_capture(self, capture_id: int) -> None:

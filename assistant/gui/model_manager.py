@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from assistant.safety import SafetyGate
 
 from .announce import announce
+from .status import StatusLine
 from .workers import DownloadJob
 
 COLUMNS = ["Preset", "Installed", "Size", "Licence", "Task", "Description"]
@@ -55,10 +55,8 @@ class ModelManager(QDialog):
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Download progress")
         self.progress.setVisible(False)
-        self.status = QLabel("")
+        self.status = StatusLine("Model status", "Choose a model, then Download or Remove.")
         self.status.setObjectName("modelStatus")
-        self.status.setAccessibleName("Model status")
-        self.status.setWordWrap(True)
         row = QHBoxLayout()
         for button in (self.download_button, self.remove_button, self.cancel_button, self.close_button):
             row.addWidget(button)

@@ -17,19 +17,22 @@ from ..events import HandlerEvent, Outcome, Request, Stage
 
 
 def handle_transcribe(ctx: Context, request: Request) -> Iterator[HandlerEvent]:
-    from .stt import transcriber_for
+    from .stt import load_audio, transcriber_for
 
     t0 = time.perf_counter()
     audio = request.option("audio")
     if audio is None or (isinstance(audio, str) and not audio.strip()):
         raise BadInput("Please give a recording to transcribe.")
     preset = request.option("stt_preset", ctx.settings.models.stt_preset)
+    # The recording is checked and decoded first: a bad file is said at once, before the
+    # speech model loads (and it never decodes more than max_audio_seconds).
+    samples = load_audio(audio, max_seconds=ctx.settings.max_audio_seconds, max_file_mb=ctx.settings.max_file_mb)
     yield Stage("load_model", "Loading the speech model.")
     transcriber = transcriber_for(ctx.store, preset)
     load_ms = (time.perf_counter() - t0) * 1000
     ctx.check_cancelled()
     yield Stage("transcribe", "Listening to the recording.")
-    transcript = transcriber.transcribe(audio)
+    transcript = transcriber.transcribe(samples)
     ctx.check_cancelled()
     timings = {"load_model": load_ms, **transcript.timings_ms, "total": (time.perf_counter() - t0) * 1000}
     yield Outcome(

@@ -102,15 +102,13 @@ def test_menu_bar_has_a_name(walk):
     expect(bar["name"], "the menu bar's name is empty")
 
 
-@finding("the Status line exposes only its accessible name, not its text")
 def test_status_text_is_readable(walk):
-    node = walk.find(role="label", name="Status", window=MAIN_WINDOW)
+    node = walk.find(name="Status", window=MAIN_WINDOW)
     assert node is not None, "no Status label exposed"
     REPORT["status_texts"]["Status"] = node["text"]
     expect(node["text"], "the Status line has no Text interface")
 
 
-@finding("the hotkey message at start is overwritten by the speech message and never announced")
 def test_hotkey_message_at_start_is_announced(walk):
     said = walk.announcements()
     expect(any("hotkey" in text.lower() for text in said), f"announced at start: {said}")
@@ -187,7 +185,6 @@ def test_history(walk):
     assert walk.wait_focus(window=MAIN_WINDOW), walk.last_focus
 
 
-@finding("History's match count exposes only its accessible name, not its text")
 def test_history_count_is_readable(walk):
     walk.key("ctrl+h")
     assert walk.wait_focus(window="History", timeout=OPEN_TIMEOUT), walk.last_focus
@@ -226,7 +223,6 @@ def test_model_manager(walk):
     assert walk.wait_focus(window=MAIN_WINDOW), walk.last_focus
 
 
-@finding("the model manager's status exposes only its accessible name, not its text")
 def test_model_manager_status_is_readable(walk):
     walk.key("ctrl+m")
     assert walk.wait_focus(window="Model manager", timeout=OPEN_TIMEOUT), walk.last_focus
@@ -245,11 +241,6 @@ def test_f1_opens_keys_and_closes(walk):
     assert walk.wait_focus(window=MAIN_WINDOW), walk.last_focus
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Finding,
-    reason="walk finding: F1 table cells of commands without a global hotkey are empty (read as 'blank'); write 'none'",
-)
 def test_f1_cells_are_named(walk):
     walk.key("F1")
     assert walk.wait_focus(window="Keys and hotkeys", timeout=OPEN_TIMEOUT), walk.last_focus
