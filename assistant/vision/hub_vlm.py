@@ -252,8 +252,10 @@ class HubVLMBackend:
         quantize: bool = False,
         dtype: str | None = None,
         ocr: Callable[[Image.Image], Iterable[TextLine]] | None = None,
+        generate_kwargs: dict[str, Any] | None = None,
     ):
-        """ocr: reads a picture's text lines in reading order (the embedded backend's read_lines,
+        """generate_kwargs: extra arguments for every generate() call (sampling, a minimum length).
+        ocr: reads a picture's text lines in reading order (the embedded backend's read_lines,
         which streams, or read_text). With it, the model gets the picture's first lines as
         grounding and quotations in answers are checked against all of them; lines past the
         grounding are only read when a quotation needs checking."""
@@ -265,7 +267,7 @@ class HubVLMBackend:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.use_prefix_cache = prefix_cache
         self.prefix_cache = PrefixCache(cache_images)
-        self.generate_kwargs: dict[str, Any] = {}  # extra generate() arguments (benchmarks, tuning)
+        self.generate_kwargs: dict[str, Any] = dict(generate_kwargs or {})
         self.ocr = ocr
         self.stats = {"prefix_encodes": 0, "prefix_hits": 0}
         self._lock = threading.Lock()  # one generation at a time per model
@@ -392,7 +394,7 @@ class HubVLMBackend:
     def generate_ids(
         self, image: Image.Image, turns: list[str], detail: str = "quick", max_new_tokens: int | None = None
     ) -> list[int]:
-        """The new token ids, without streaming (tests and benchmarks compare these)."""
+        """The new token ids of one generation, without streaming (to compare runs exactly)."""
         with self._lock:
             plan = self.plan(image, turns, detail)
             out = self.run_plan(plan, max_new_tokens or self.max_new_tokens)
