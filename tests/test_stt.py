@@ -113,11 +113,11 @@ def test_engine_handler_bad_input_and_missing_preset(tmp_path):
         )
     )
     assert isinstance(final, ErrorEvent) and final.exit_code == 2
+    # a usable recording (checked before the model loads), then a preset that is not installed
+    tone = tmp_path / "tone.wav"
+    sf.write(tone, 0.3 * np.sin(np.linspace(0, 2 * np.pi * 440, 16000)).astype(np.float32), 16000)
     final = engine.run_to_result(
-        Request(
-            "transcribe",
-            options=options_for("transcribe", audio=str(tmp_path / "x.wav"), stt_preset="whisper-base-en"),
-        )
+        Request("transcribe", options=options_for("transcribe", audio=str(tone), stt_preset="whisper-base-en"))
     )
     assert isinstance(final, ErrorEvent) and final.exit_code == 3
     assert "models pull whisper-base-en" in final.message
