@@ -334,3 +334,31 @@ def test_controller_describe_follow_up_and_consent_through_the_real_server(serve
     assert answer.intent == "ask" and answer.text
     assert ConsentStore().state(get_provider("test", settings.remote)) == "allowed"
     controller.close()
+
+
+def test_gui_asks_consent_then_describes_and_follows_up_through_the_real_server(server, home, qtbot, monkeypatch):
+    """The desktop app: the consent question is a Yes/No dialog; after yes, the answer arrives
+    with its source marker and a follow-up works."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from assistant.controller import Controller
+    from assistant.gui.main_window import MainWindow
+
+    settings = _settings_file(home, server, trusted=False)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    controller = Controller(settings)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.job_done, timeout=HANG_GUARD * 1000) as first:
+        controller.submit("describe", image=picture("green"), source="screen")
+    assert first.args[0] == "error:unavailable"  # nothing was sent before the user agreed
+    with qtbot.waitSignal(window.job_done, timeout=HANG_GUARD * 1000) as described:
+        qtbot.waitUntil(lambda: bool(asked), timeout=HANG_GUARD * 1000)
+    assert "Continue?" in asked[0] and described.args[0] == "result:describe"
+    assert "(from Test server)" in window.transcript.toPlainText()
+    window.question.setText("what colour is it?")
+    with qtbot.waitSignal(window.job_done, timeout=HANG_GUARD * 1000) as followed:
+        window.trigger("ask")
+    assert followed.args[0] == "result:ask"
+    controller.close()
