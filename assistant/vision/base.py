@@ -26,6 +26,16 @@ class TextLine:
         return {"text": self.text, "box": list(self.box), "confidence": round(float(self.confidence), 4)}
 
 
+def conversation(history: list[tuple[str, str]] | None, question: str) -> list[str]:
+    """The turns a chat model sees: earlier (question, answer) pairs, oldest first, then the new
+    question (user, assistant, ..., user)."""
+    turns: list[str] = []
+    for earlier_question, earlier_answer in history or []:
+        turns += [earlier_question, earlier_answer]
+    turns.append(question.strip())
+    return turns
+
+
 @runtime_checkable
 class VisionBackend(Protocol):
     name: str  # "vlm" or "embedded"

@@ -42,7 +42,7 @@ from PIL import Image
 
 from ..errors import Cancelled, ModelUnavailable
 from ..logs import get_logger
-from .base import TextLine
+from .base import TextLine, conversation
 
 log = get_logger(__name__)
 
@@ -290,10 +290,7 @@ class HubVLMBackend:
         history: list[tuple[str, str]] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        turns: list[str] = []
-        for earlier_question, earlier_answer in history or []:
-            turns += [earlier_question, earlier_answer]
-        turns.append(question.strip())
+        turns = conversation(history, question)
         return self._stream(image, turns, self._detail_for_question(image), self.max_new_tokens, cancel)
 
     # ---- prompt -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ..remote.images import PreparedImage, picture_key, prepare_image
 from ..remote.providers import Provider, get_provider
 from ..remote.secrets import env_var_for, get_api_key, key_source
 from ..remote.settings import RemoteSettings
+from .base import conversation
 from .hub_vlm import DESCRIBE_PROMPTS
 
 MIN_RETRY_EDGE = 384  # below this a shrunk screen is unreadable: say "too large" instead
@@ -75,10 +76,7 @@ class RemoteVisionBackend:
         history: list[tuple[str, str]] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        turns: list[str] = []
-        for earlier_question, earlier_answer in history or []:
-            turns += [earlier_question, earlier_answer]
-        turns.append(question.strip())
+        turns = conversation(history, question)
         return self._stream(image, turns, self.settings.ask_tokens, cancel)
 
     # ---- request --------------------------------------------------------------------------------
