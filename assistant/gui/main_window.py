@@ -53,7 +53,7 @@ from assistant.safety import trusted
 
 from . import capture
 from .announce import announce
-from .settle import HIDE_FOR_CAPTURE_MS, POLL_MS, ScreenSettle
+from .settle import HIDE_FOR_CAPTURE_MS, POLL_MS, RETURN_AFTER_MS, ScreenSettle
 from .status import StatusLine
 
 log = get_logger(__name__)
@@ -555,7 +555,11 @@ class MainWindow(QMainWindow):
             try:
                 grab()
             finally:
-                self._show_behind_picker()
+                # The capture does not wait for this: the window comes back only once the window
+                # manager has surely finished hiding it (openbox, given the window back at once,
+                # left the focus with nobody).
+                hidden_for = (time.monotonic() - started) * 1000
+                QTimer.singleShot(max(0, round(RETURN_AFTER_MS - hidden_for)), self, self._show_behind_picker)
 
         def poll():
             waited = (time.monotonic() - started) * 1000

@@ -12,6 +12,9 @@ covered entirely, or this platform's screen grab never equals the app's renderin
 management) nothing can be told apart, and the fixed wait is used as before. The fixed wait is
 also the longest any capture waits.
 
+The window itself comes back no sooner than RETURN_AFTER_MS after it hid (the capture does not
+wait for that): shown again at once, openbox left the focus with nobody.
+
 Measured under Xvfb + openbox without a compositor (bench/bench_trigger_speech.py): windows
 behind the app repaint within 3-45 ms of the hide, also with the two cores fully busy.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 HIDE_FOR_CAPTURE_MS = 250  # the longest wait, and the wait when the screen cannot tell us
+RETURN_AFTER_MS = 250  # the window is hidden at least this long
 POLL_MS = 10
 TILE = 16  # pixels: a line of text is about this high
 
