@@ -12,23 +12,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
 import tomli_w
 
 from .commands import RENAMED, default_hotkeys, is_trigger
+from .paths import APP_NAME as APP_NAME  # re-exported: the folders used to be defined here
+from .paths import config_dir as config_dir
+from .paths import data_dir as data_dir
 from .remote.settings import RemoteSettings
-
-APP_NAME = "screen-assistant"
-
-
-def config_dir() -> Path:
-    home = os.environ.get("SCREEN_ASSISTANT_HOME")
-    return Path(home) / "config" if home else Path(platformdirs.user_config_dir(APP_NAME))
-
-
-def data_dir() -> Path:
-    home = os.environ.get("SCREEN_ASSISTANT_HOME")
-    return Path(home) / "data" if home else Path(platformdirs.user_data_dir(APP_NAME))
 
 
 @dataclass

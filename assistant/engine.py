@@ -187,6 +187,18 @@ class Engine:
     def close(self) -> None:
         self._checker.shutdown(wait=False, cancel_futures=True)
 
+    def warm_up(self) -> None:
+        """Load what the first description needs, so the first key press does not wait for it:
+        the offline backend's OCR sessions, then the input-picture check's classifier (about
+        0.1 s and 85 MB; it runs alongside every description and holds back its first word).
+        Call it off the GUI thread (the app does, once its window shows). Loads only: nothing is
+        said, shown or remembered."""
+        warm = getattr(self.backend("embedded"), "warm_up", None)
+        if warm is not None:
+            warm()
+        if self.settings.safety.picture_check != "off":
+            self.gate.warm_up()
+
     # ---- pictures -----------------------------------------------------------------------
     def prepare_image(self, request: Request) -> Image.Image:
         if request.image is None:

@@ -113,6 +113,10 @@ class SafetyGate:
                 self._nsfw = Classifier(intra_op_threads=1)
             return self._nsfw
 
+    def warm_up(self) -> None:
+        """Load the image classifier and run it once (its first run allocates what later ones reuse)."""
+        self.image_score(Image.new("RGB", (64, 64), "white"))
+
     def image_score(self, image: Image.Image) -> float:
         return float(self._classifier().score(image.convert("RGB")))
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .config import data_dir
 from .logs import get_logger
+from .paths import data_dir  # not .config: the trigger command must start fast
 
 log = get_logger(__name__)
 

@@ -4,7 +4,9 @@ listener plus a hook on the trigger server. Prints `BENCH <event> <unix time>` l
 
   shown                 the main window is on screen
   engine_ready          the engine was built in the background
+  warmed                the background warm-up (gui/app.py `_warm`) has finished
   trigger_received:NAME a `trigger` line arrived
+  captured              the screen was grabbed (after the window got out of the way)
   speech_answer         the first piece of an answer went to speech
   done:result:INTENT    a request ended (or done:error:KIND)
 """
@@ -30,6 +32,7 @@ def main() -> int:
 
     from assistant.controller import Finished
     from assistant.events import TextChunk
+    from assistant.gui import main_window
     from assistant.gui.app import build_app, shutdown
     from assistant.logs import setup_logging
 
@@ -47,6 +50,15 @@ def main() -> int:
             answered["first"] = False
             bench(f"done:{event.what}")
 
+    capture = main_window.MainWindow._capture
+
+    def timed_capture(self, kind):
+        try:
+            return capture(self, kind)
+        finally:
+            bench("captured")
+
+    main_window.MainWindow._capture = timed_capture  # type: ignore[method-assign]
     window, server, hotkeys = build_app(app, on_event=on_event)
     server.triggered.connect(lambda action: bench(f"trigger_received:{action}"))
     server.listen()
@@ -56,6 +68,9 @@ def main() -> int:
         while window.controller.engine_ready is None:
             time.sleep(0.02)
         bench("engine_ready")
+        while any(t.name == "warm-up" for t in threading.enumerate()):
+            time.sleep(0.02)
+        bench("warmed")
 
     threading.Thread(target=wait_for_engine, daemon=True).start()
     code = app.exec()

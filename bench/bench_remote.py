@@ -74,6 +74,22 @@ def fixed_cost_ms(backend, picture, repeats: int = 30) -> float:
     return statistics.median(times)
 
 
+def consent_file_cost_ms(backend, repeats: int = 30) -> float:
+    """Checking the consent of a server the user said yes to (not marked local): the answers file."""
+    from assistant.remote import ConsentStore, RemoteSettings
+    from assistant.remote.consent import check_consent
+
+    settings = RemoteSettings(providers=backend.settings.providers, provider=backend.settings.provider)
+    store = ConsentStore()
+    store.record(backend.provider, allowed=True)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        check_consent(backend.provider, settings, store)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def upload_sizes(max_edge: int, max_bytes: int) -> list[tuple[str, int, int, str, tuple[int, int], float]]:
     import numpy as np
     from PIL import Image
@@ -105,6 +121,7 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--full-size", action="store_true", help="the real SmolVLM-256M architecture")
     args = parser.parse_args()
+    load_before = os.getloadavg()
 
     from openai import OpenAI
 
@@ -144,6 +161,7 @@ def main() -> int:
 
         app_run(), bare_run()  # warm-up: model, connections, caches
         fixed = fixed_cost_ms(backend, screen)
+        consent_ms = consent_file_cost_ms(backend)
         rows = []
         for i in range(args.runs):
             order = [("app", app_run), ("bare", bare_run)] if i % 2 == 0 else [("bare", bare_run), ("app", app_run)]
@@ -167,7 +185,10 @@ def main() -> int:
     print(f"{'bare openai client':24}{median('bare', 0):16.1f}{median('bare', 1):12.1f}")
     print(f"overhead (median of per-run ratios): first chunk {ratio_first:+.1f} %, total {ratio_total:+.1f} %")
     print(f"picture preparation, paid once per picture (follow-ups reuse it): {prepared.encode_ms:.1f} ms")
-    print(f"app's own work before each request (consent, picture cache lookup, messages): {fixed:.1f} ms (median)")
+    print(f"app's own work before each request (consent, picture cache lookup, messages): {fixed:.2f} ms (median)")
+    print(f"checking a yes remembered in the consent file (a server not marked local): {consent_ms:.2f} ms (median)")
+    after = os.getloadavg()[0]
+    print(f"load average {load_before[0]:.2f} before, {after:.2f} after ({os.cpu_count()} CPUs, shared: noisy)")
     print()
     print(f"{'upload (base64) for max_edge 1536':36}{'plain PNG':>12}{'prepared':>12}  sent as")
     for name, before, after, mime, size, ms in upload_sizes(backend.provider.max_edge, backend.provider.max_bytes):

@@ -235,6 +235,31 @@ def test_a_cloud_provider_asks_once_and_remembers(home):
     assert store.state(openai) == "unknown"
 
 
+def test_consent_is_read_again_only_when_the_file_changed(home, monkeypatch):
+    """The answer is checked before every request: one stat, not a read and a parse each time;
+    yet an answer given in another process (another store on the same file) counts at once."""
+    import assistant.remote.consent as consent_module
+
+    openai = get_provider("openai")
+    app, cli = ConsentStore(), ConsentStore()
+    cli.record(openai, allowed=True)
+    parses = []
+    real_loads = consent_module.tomllib.loads
+    monkeypatch.setattr(consent_module.tomllib, "loads", lambda text: (parses.append(1), real_loads(text))[1])
+    for _ in range(5):
+        check_consent(openai, store=app)
+    assert len(parses) == 1
+    cli.record(openai, allowed=False)  # the other process changes its mind
+    with pytest.raises(RemoteUnavailable):
+        check_consent(openai, store=app)
+    consent_module.consent_path().write_text("", encoding="utf-8")  # emptied by hand
+    assert app.state(openai) == "unknown"
+    consent_module.consent_path().unlink()
+    assert app.state(openai) == "unknown"
+    cli.record(openai, allowed=True)
+    check_consent(openai, store=app)
+
+
 def test_a_local_server_counts_as_local_only_when_the_user_says_so(home):
     settings = RemoteSettings()
     ollama = get_provider("ollama", settings)

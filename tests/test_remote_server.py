@@ -130,6 +130,22 @@ def test_cancel_mid_stream_stops_at_once_and_hangs_up(backend, eos_id, monkeypat
     assert "".join(backend.describe(picture("green"))).strip()
 
 
+def test_an_answer_left_unread_is_hung_up(backend, eos_id, monkeypatch):
+    """The caller reads the answer itself; when it stops reading (a newer request, an error in
+    what it does with a piece), the server is told at once instead of generating on."""
+    long_answers(backend, eos_id)
+    hung_up = []
+    real_hang_up = client_module._hang_up
+    monkeypatch.setattr(client_module, "_hang_up", lambda stream: (hung_up.append(stream), real_hang_up(stream)))
+    answer = backend.describe(picture(), cancel=threading.Event())
+    assert next(answer) and next(answer)
+    answer.close()
+    assert len(hung_up) == 1
+    assert _reader_threads_end()
+    backend.settings = dataclasses.replace(backend.settings, quick_tokens=20)
+    assert "".join(backend.describe(picture("green"))).strip()  # the server is fine
+
+
 def test_cancel_before_the_first_chunk_raises_cancelled(backend):
     cancel = threading.Event()
     cancel.set()

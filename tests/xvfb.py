@@ -17,14 +17,20 @@ def _free_display(first: int, last: int) -> int:
 
 
 def start_xvfb(
-    first: int = 140, last: int = 200, size: str = "1920x1080x24", timeout: float = 20.0
+    first: int = 140,
+    last: int = 200,
+    size: str = "1920x1080x24",
+    timeout: float = 20.0,
+    backing_store: bool = True,
 ) -> tuple[subprocess.Popen, str]:
-    """(the Xvfb process, its DISPLAY value); RuntimeError, with a sentence, if it cannot."""
+    """(the Xvfb process, its DISPLAY value); RuntimeError, with a sentence, if it cannot.
+    backing_store=False: the server keeps no copy of covered windows, so a window uncovered by
+    another one must repaint itself (as on many real X desktops without a compositor)."""
     if shutil.which("Xvfb") is None:
         raise RuntimeError("Xvfb is not installed (apt-get install xvfb).")
     n = _free_display(first, last)
     proc = subprocess.Popen(
-        ["Xvfb", f":{n}", "-screen", "0", size, "-nolisten", "tcp"],
+        ["Xvfb", f":{n}", "-screen", "0", size, "-nolisten", "tcp", *([] if backing_store else ["-bs"])],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

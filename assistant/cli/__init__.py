@@ -47,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     from ..platforms import ensure_utf8_stdio
 
     ensure_utf8_stdio()  # no command fails on a character in a cp1252 pipe (Windows)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) == 2 and argv[0] == "trigger" and not argv[1].startswith("-"):
+        # A desktop shortcut waits for this one: send the action without importing every
+        # command module to build the parser (what the parser would do with these two words).
+        from .app import cmd_trigger
+
+        setup_logging()
+        return cmd_trigger(argparse.Namespace(action=argv[1]))
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(verbose=args.verbose)

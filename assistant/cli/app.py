@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from .. import commands
 from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
-from ..safety import trusted
-from .output import err, gated
+
+# The success path imports only the channel (assistant/cli/__init__.py calls cmd_trigger without
+# building the whole parser): a desktop shortcut waits for this command. The text gate (events,
+# PIL, the word table) is imported only to print a sentence.
 
 
 def register(sub) -> None:
@@ -25,6 +27,8 @@ def register(sub) -> None:
 def cmd_trigger(args) -> int:
     action = args.action.strip().lower().replace("-", "_")
     if not commands.is_trigger(action):
+        from .output import err, gated
+
         names = ", ".join(commands.trigger_names())
         err(gated(f"Unknown action '{args.action}'. Use one of: {names}, or prompt_N for saved prompt N."))
         return EXIT_BAD_INPUT
@@ -33,11 +37,16 @@ def cmd_trigger(args) -> int:
     delivery = deliver(action)
     reply = delivery.reply
     if reply is None:
+        from ..safety import trusted
+        from .output import err, gated
+
         if delivery.problem:
             err(gated(delivery.problem))
         err(trusted("The assistant app is not running. Start it with: screen-assistant-gui"))
         return EXIT_UNAVAILABLE
     if reply != "ok":
+        from .output import err, gated
+
         err(gated(reply))
         return EXIT_BAD_INPUT
     return EXIT_OK

@@ -118,8 +118,9 @@ def _after_start(window, hotkeys, settings, history_problem: str | None) -> None
     window.announce(message, speak=False)
     if history_problem:  # a damaged file moved aside, a full or read-only disk
         window.controller.notice(window.controller.gated(history_problem), assertive=True)
-    # Finding the screen reader and building the engine take a moment: both happen off the GUI
-    # thread so the window answers at once. Models themselves still load lazily, on first use.
+    # Finding the screen reader, building the engine and loading what the first description
+    # needs take a moment: all happen off the GUI thread so the window answers at once. Other
+    # models (the picture model, the sentence model for questions) still load on first use.
     threading.Thread(target=_warm, args=(window.controller,), daemon=True, name="warm-up").start()
 
 
@@ -133,11 +134,9 @@ def _warm(controller) -> None:
     if controller.speech is None:
         controller.start_speech()
     try:
-        engine = controller.engine()
-        # The OCR sessions take about a second to build: build them now, not on the first hotkey.
-        warm_up = getattr(engine.backend("embedded"), "warm_up", None)
-        if warm_up is not None:
-            warm_up()
+        # The OCR sessions (about a second) and the picture check's classifier: now, not on the
+        # first hotkey. Idle memory stays under 400 MB (bench/bench_app.py).
+        controller.engine().warm_up()
     except Exception:
         log.exception("warming the engine failed")  # the first request reports it in a plain sentence
 

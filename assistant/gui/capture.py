@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 from PIL import Image
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QCursor, QGuiApplication, QImage, QPainter, QPixmap
@@ -35,6 +36,22 @@ def qimage_to_pil(image: QImage) -> Image.Image:
     width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
     data = bytes(rgb.constBits())[: stride * height]
     return Image.frombuffer("RGB", (width, height), data, "raw", "RGB", stride, 1).copy()
+
+
+def pixmap_pixels(pixmap: QPixmap) -> np.ndarray:
+    """(height, width, 3) uint8 copy of a pixmap's physical pixels (BGR order: for comparing
+    two grabs, not for the engine)."""
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB32)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    if width == 0 or height == 0:
+        return np.zeros((0, 0, 3), np.uint8)
+    rows = np.frombuffer(image.constBits(), np.uint8, stride * height).reshape(height, stride // 4, 4)
+    return rows[:, :width, :3].copy()
+
+
+def grab_area(screen, area: QRect) -> np.ndarray:
+    """The screen's pixels in `area` (logical units, relative to that screen's top-left)."""
+    return pixmap_pixels(screen.grabWindow(0, area.x(), area.y(), area.width(), area.height()))
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:

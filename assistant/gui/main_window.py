@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +48,16 @@ from assistant.controller import (
 )
 from assistant.errors import AssistantError
 from assistant.events import ErrorEvent, PictureVerdict, Progress, Result, SafeText, TextChunk
+from assistant.logs import get_logger
 from assistant.safety import trusted
 
 from . import capture
 from .announce import announce
+from .settle import HIDE_FOR_CAPTURE_MS, POLL_MS, RETURN_AFTER_MS, ScreenSettle
 from .status import StatusLine
 
-HIDE_FOR_CAPTURE_MS = 250  # long enough for the window system to repaint what was behind us
+log = get_logger(__name__)
+
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 BLUR_RADIUS = 24
 SEPARATOR_AFTER = {"save", "models", "dictate"}  # menu groups
@@ -535,21 +539,54 @@ class MainWindow(QMainWindow):
     def _out_of_the_way(self, grab) -> None:
         """The app never describes itself: while it is on screen it hides for a moment so the
         capture shows what the user means, then comes back. It takes the focus back only if it
-        had it (a hotkey pressed in another program leaves the focus there)."""
+        had it (a hotkey pressed in another program leaves the focus there). The capture waits
+        until the screen shows what was behind the window (gui/settle.py), at most
+        HIDE_FOR_CAPTURE_MS."""
         if not self.isVisible() or self.isMinimized():
             grab()
             return
         was_active = self.isActiveWindow()
+        settle, sample = self._settle_check()
         self.hide()
+        started = time.monotonic()
 
         def grab_then_return():
             self._refocus_after = was_active
             try:
                 grab()
             finally:
-                self._show_behind_picker()
+                # The capture does not wait for this: the window comes back only once the window
+                # manager has surely finished hiding it (openbox, given the window back at once,
+                # left the focus with nobody).
+                hidden_for = (time.monotonic() - started) * 1000
+                QTimer.singleShot(max(0, round(RETURN_AFTER_MS - hidden_for)), self, self._show_behind_picker)
 
-        QTimer.singleShot(HIDE_FOR_CAPTURE_MS, self, grab_then_return)  # context: dropped if we are deleted
+        def poll():
+            waited = (time.monotonic() - started) * 1000
+            if waited >= HIDE_FOR_CAPTURE_MS or (settle is not None and settle.settled(sample())):
+                grab_then_return()
+            elif settle is not None and settle.known:
+                QTimer.singleShot(POLL_MS, self, poll)  # context: dropped if we are deleted
+            else:
+                QTimer.singleShot(max(1, round(HIDE_FOR_CAPTURE_MS - waited)), self, poll)
+
+        QTimer.singleShot(0, self, poll)
+
+    def _settle_check(self):
+        """(ScreenSettle, sampler) for the area this window covers, from a grab of it and the
+        window's own rendering taken before hiding; (None, None) when the screen cannot be
+        grabbed here (the fixed wait is used then)."""
+        screen = self.screen()
+        if screen is None:
+            return None, None
+        area = self.geometry().translated(-screen.geometry().topLeft())
+        try:
+            before = capture.grab_area(screen, area)
+            own = capture.pixmap_pixels(self.grab())
+        except Exception:  # a platform that cannot grab: wait the fixed time, as before
+            log.exception("grabbing the window's area before a capture")
+            return None, None
+        return ScreenSettle(before, own), lambda: capture.grab_area(screen, area)
 
     def _show_behind_picker(self) -> None:
         """Show the window again. While the region picker is open it must keep the focus (arrows,

@@ -5,9 +5,13 @@ maps HTTP errors to typed exceptions and is maintained with the API. What we add
 - no silent retries (max_retries=0): a blind user must hear "the server is busy, try again in
   20 seconds", not sit through a minute of silent back-off;
 - connect and read timeouts per provider (a cold local model takes a while to load);
-- Cancel that works at once: the response is read on a helper thread, the caller waits on a
-  queue and checks its cancel event, and a cancelled stream's socket is shut down so the server
-  sees the disconnect and stops generating;
+- Cancel that works at once: the request is opened on a helper thread (the caller waits on a
+  queue and checks its cancel event, so a silent server never holds it), then the caller reads
+  the answer itself while the helper only watches the cancel event and, when it is set, shuts
+  the socket down: the blocked read wakes at once and the server sees the disconnect and stops
+  generating. (Reading on the helper and handing each piece over cost the first piece about
+  5 ms: the reader kept the interpreter lock while parsing the next pieces, so the waiting
+  caller got it only at the next switch interval.);
 - an explicit API key always (never the OPENAI_API_KEY of the environment, which would go to
   whatever server is configured);
 - every failure as a plain RemoteUnavailable sentence (failures.py).
@@ -87,25 +91,37 @@ class RemoteClient:
             raise Cancelled("Stopped.")
         body = self.request_body(model, messages, max_tokens)
         extra = dict(self.provider.extra_body)
-        pump = _Pump(lambda: self._openai.chat.completions.create(**body, stream=True, extra_body=extra or None))
+        create = self._openai.chat.completions.create
+        pump = _Pump(lambda: create(**body, stream=True, extra_body=extra or None), cancel)
         received = False
         finish = None
+        complete = False
         try:
-            while True:
-                kind, item = pump.get(cancel)
-                if kind == _CANCELLED:
-                    raise Cancelled("Stopped.")
-                if kind == _ERROR:
-                    raise self.explain(item, model, partial=received, picture=picture) from None
-                if kind == _END:
-                    break
-                text, reason = _delta(item)
-                finish = reason or finish
-                if text:
-                    received = True
-                    yield text
+            kind, item = pump.get(cancel)
+            if kind == _CANCELLED:
+                raise Cancelled("Stopped.")
+            if kind == _ERROR:
+                raise self.explain(item, model, picture=picture) from None
+            try:
+                for chunk in item:  # read here: no hand-off per piece
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("Stopped.")
+                    text, reason = _delta(chunk)
+                    finish = reason or finish
+                    if text:
+                        received = True
+                        yield text
+            except Cancelled:
+                raise
+            except Exception as exc:  # noqa: BLE001 - explained (and logged there) or a cancel's hang-up
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Stopped.") from None
+                raise self.explain(exc, model, partial=received, picture=picture) from None
+            if cancel is not None and cancel.is_set():  # the hang-up may end a stream without an error
+                raise Cancelled("Stopped.")
+            complete = True
         finally:
-            pump.stop()
+            pump.stop(complete)
         self._check_finish(finish, received, model)
 
     def complete(self, model: str, messages: list[dict], max_tokens: int = 1) -> tuple[str, int | None]:
@@ -222,23 +238,27 @@ def _delta(chunk: Any) -> tuple[str, str | None]:
     return (getattr(delta, "content", None) or ""), getattr(choice, "finish_reason", None)
 
 
-# ---- reading a stream on a helper thread -----------------------------------------------------------
-_CHUNK, _END, _ERROR, _CANCELLED = "chunk", "end", "error", "cancelled"
+# ---- opening a stream on a helper thread, and hanging it up on Cancel --------------------------------
+_OPEN, _ERROR, _CANCELLED = "open", "error", "cancelled"
+WATCH_SECONDS = 0.1  # how often the idle helper looks whether the caller has finished
 
 
 class _Pump:
-    """Reads one streamed response on its own thread so the caller can stop waiting at once."""
+    """Opens one streamed response on its own thread, so the caller can stop waiting at once;
+    then, while the caller reads it, hangs it up as soon as `cancel` is set."""
 
-    def __init__(self, open_stream: Callable[[], Any]):
+    def __init__(self, open_stream: Callable[[], Any], cancel: threading.Event | None = None):
         self._items: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._finished = threading.Event()  # the response ended by itself (its connection may be reused)
         self._lock = threading.Lock()
         self._stream: Any = None
+        self._hung_up = False
+        self._cancel = cancel
         self._thread = threading.Thread(target=self._run, args=(open_stream,), name="remote-stream", daemon=True)
         self._thread.start()
 
     def get(self, cancel: threading.Event | None) -> tuple[str, Any]:
+        """(_OPEN, stream), (_ERROR, exception) or (_CANCELLED, None)."""
         while True:
             if cancel is not None and cancel.is_set():
                 return _CANCELLED, None
@@ -247,38 +267,48 @@ class _Pump:
             except queue.Empty:
                 continue
 
-    def stop(self) -> None:
-        """Stop reading; a stream still open is hung up so the server stops generating."""
+    def stop(self, complete: bool = False) -> None:
+        """The caller is done. A stream not read to its end is hung up, so the server stops
+        generating; a complete one is closed (its connection can be reused)."""
         self._stop.set()
         with self._lock:
             stream = self._stream
-        if stream is not None and not self._finished.is_set():
+        if stream is None:
+            return  # still opening: the helper closes it when it arrives
+        if not complete:
+            self._hang_up()
+        _close_quietly(stream)
+
+    def _hang_up(self) -> None:
+        with self._lock:
+            stream, done = self._stream, self._hung_up
+            self._hung_up = True
+        if stream is not None and not done:
             _hang_up(stream)
 
     def _run(self, open_stream: Callable[[], Any]) -> None:
-        stream = None
         try:
             stream = open_stream()
-            with self._lock:
-                self._stream = stream
-            if self._stop.is_set():
-                return  # given up while the server was getting ready: close it now
-            for chunk in stream:
-                if self._stop.is_set():
-                    return
-                self._items.put((_CHUNK, chunk))
-            self._finished.set()
-            self._items.put((_END, None))
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which explains and logs it
-            # After a stop nobody is listening.
-            self._finished.set()
-            if self._stop.is_set():
-                log.debug("a stopped stream ended with %s", type(exc).__name__)
+            if self._stop.is_set():  # after a stop nobody is listening
+                log.debug("a stopped request ended with %s", type(exc).__name__)
             else:
                 self._items.put((_ERROR, exc))
-        finally:
-            if stream is not None:
-                _close_quietly(stream)
+            return
+        with self._lock:
+            self._stream = stream
+        if self._stop.is_set():  # given up while the server was getting ready: close it now
+            self._hang_up()
+            _close_quietly(stream)
+            return
+        self._items.put((_OPEN, stream))
+        cancel = self._cancel
+        if cancel is None:
+            return
+        while not self._stop.is_set():
+            if cancel.wait(WATCH_SECONDS):
+                self._hang_up()  # wakes the caller's blocked read
+                return
 
 
 def _hang_up(stream: Any) -> None:

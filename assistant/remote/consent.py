@@ -36,12 +36,15 @@ def consent_path() -> Path:
 
 
 class ConsentStore:
-    """The user's answers, by server origin. Reads the file on every call so two processes
-    (the app and the CLI) see each other's answers."""
+    """The user's answers, by server origin. Looks at the file on every call so two processes
+    (the app and the CLI) see each other's answers, but reads it again only when it changed:
+    every write replaces the file (a new inode), and its inode, size and change times are
+    compared (one stat, instead of a read and a TOML parse before each request)."""
 
     def __init__(self, path: Path | None = None):
         self.path = path or consent_path()
         self._lock = threading.Lock()
+        self._seen: tuple[tuple[int, int, int, int], dict] | None = None  # (file signature, its servers)
 
     def state(self, provider: Provider) -> str:
         entry = self._read().get(provider.origin)
@@ -67,18 +70,32 @@ class ConsentStore:
 
     def _read(self) -> dict:
         try:
-            return dict(tomllib.loads(self.path.read_text(encoding="utf-8")).get("servers", {}))
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return {}
+        except OSError:
+            log.warning("the consent file %s could not be read; asking again", self.path)
+            return {}
+        signature = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        seen = self._seen
+        if seen is not None and seen[0] == signature:
+            return dict(seen[1])
+        try:  # read after the stat: a file replaced in between is newer than its signature, and read again next time
+            servers = dict(tomllib.loads(self.path.read_text(encoding="utf-8")).get("servers", {}))
         except FileNotFoundError:
             return {}
         except (OSError, tomllib.TOMLDecodeError):
             log.warning("the consent file %s could not be read; asking again", self.path)
             return {}
+        self._seen = (signature, servers)
+        return dict(servers)
 
     def _write(self, data: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(tomli_w.dumps({"servers": data}), encoding="utf-8")
         os.replace(tmp, self.path)
+        self._seen = None
 
 
 def is_trusted_local(

@@ -226,7 +226,7 @@ def test_dictate_then_ask_with_real_speech(qtbot, window, backend, monkeypatch, 
 def test_describe_region_chosen_with_keys(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_3, CTRL)
     qtbot.waitUntil(lambda: getattr(window, "overlay", None) is not None and window.overlay.isVisible())
-    assert window.isVisible()  # hidden only for the grab, then back
+    qtbot.waitUntil(window.isVisible)  # hidden only for the grab, then back
     overlay = window.overlay
     qtbot.waitExposed(overlay)
     start = overlay.box.size()

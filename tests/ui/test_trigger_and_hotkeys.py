@@ -45,6 +45,45 @@ def test_trigger_reaches_running_app_from_another_process(qtbot, home):
         server.close()
 
 
+# What `trigger` imports, printed when it exits (a desktop shortcut waits for this process).
+_IMPORTS_AT_EXIT = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr))\n"
+    "from assistant.__main__ import main\n"
+    "sys.argv = ['main.py', 'trigger', 'describe-screen']\n"
+    "sys.exit(main())\n"
+)
+
+
+def test_trigger_sends_without_loading_the_rest_of_the_app(qtbot, home):
+    """The action is delivered before the parser of every other command, the text gate (the
+    word table, PIL) or the settings code is imported: they are only needed to print a sentence."""
+    from assistant.gui.trigger import TriggerServer
+
+    server = TriggerServer()
+    assert server.listen()
+    try:
+        received = []
+        server.triggered.connect(received.append)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _IMPORTS_AT_EXIT],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)
+        stderr = proc.stderr.read()
+        assert proc.returncode == 0, stderr
+        assert received == ["describe_screen"]
+        modules = set(stderr.split("MODULES", 1)[1].split())
+        heavy = {"PIL", "assistant.safety", "assistant.events", "assistant.config", "assistant.cli.core"}
+        assert not heavy & modules, heavy & modules
+    finally:
+        server.close()
+
+
 def test_trigger_without_app_or_with_bad_action(home):
     out = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "trigger", "describe_screen"],

@@ -1,16 +1,22 @@
 """Run as a separate process under Xvfb (QT_QPA_PLATFORM=xcb):
 
 python xvfb_helpers.py show "LINE ONE" "LINE TWO"   a frameless window of big black text on white
+                                                    (BUSY_MS=60: its event loop is blocked 60 ms
+                                                    of every 75, as a busy program's is)
 python xvfb_helpers.py grab                         grab the screen with ui.capture, read it
                                                     through the Engine, print JSON
 python xvfb_helpers.py square X Y SIZE              white screen, a red square at logical X, Y
 python xvfb_helpers.py region X Y W H               the desktop grab and a region cut from it
                                                     (logical units), as sizes and red share, JSON
+python xvfb_helpers.py own_window N                 the app's window over the screen; N screen
+                                                    captures; how much of the window's area in
+                                                    each equals the screen without the window, JSON
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +43,13 @@ def show(lines: list[str]) -> int:
     label.setGeometry(0, 0, 1920, 1080)
     label.show()
     QTimer.singleShot(500, lambda: print("shown", flush=True))
+    busy_ms = int(os.environ.get("BUSY_MS", "0"))
+    if busy_ms:  # a busy program: it repaints what another window uncovers only when it gets to it
+        import time
+
+        busy = QTimer(label)
+        busy.timeout.connect(lambda: time.sleep(busy_ms / 1000))
+        busy.start(busy_ms + 15)
     return app.exec()
 
 
@@ -108,8 +121,58 @@ def region(x: int, y: int, w: int, h: int) -> int:
     return 0
 
 
+def own_window(trials: int) -> int:
+    """The main window shown over whatever is on screen; each capture must show what is behind
+    it (the app never describes itself), however soon after hiding it is taken."""
+    import numpy as np
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    from assistant.config import Settings
+    from assistant.controller import Controller
+    from assistant.gui.capture import grab_screen
+    from assistant.gui.main_window import MainWindow
+    from assistant.safety import trusted
+
+    reference = np.asarray(grab_screen())  # before the window ever shows
+    window = MainWindow(Controller(Settings()))
+    for _ in range(12):
+        window.transcript_add(trusted("Screen Assistant describes the screen. " * 3))
+    window.setGeometry(80, 60, 720, 520)
+    window.show()
+    results: list[dict] = []
+    check = window._settle_check
+
+    def recorded_check():
+        settle, sample = check()
+        results.append({"known": bool(settle is not None and settle.known)})
+        return settle, sample
+
+    window._settle_check = recorded_check
+
+    def grabbed() -> None:
+        shot = np.asarray(grab_screen())
+        g = window.geometry()
+        area = (slice(g.y(), g.y() + g.height()), slice(g.x(), g.x() + g.width()))
+        same = np.all(shot[area] == reference[area], axis=2)
+        results[-1]["same_share"] = float(same.mean())
+        if len(results) < trials:
+            QTimer.singleShot(400, lambda: window._out_of_the_way(grabbed))
+        else:
+            QTimer.singleShot(0, app.quit)
+
+    QTimer.singleShot(800, lambda: window._out_of_the_way(grabbed))
+    app.exec()
+    print(json.dumps(results))
+    window.controller.close()
+    return 0
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "own_window":
+        sys.exit(own_window(int(args[0])))
     if mode == "show":
         sys.exit(show(args))
     if mode == "square":
