@@ -101,6 +101,7 @@ MIXED = [
     ("screens/node-fs.png", "describe_screen"),
     ("apps/xmessage-error.png", "prompt_3"),  # "What is the error message?"
 ]
+IDLE_WAIT = 25.0
 PROMPTS = ["What does it say about creating a new package?", "List the buttons.", "What is the error message?"]
 
 
@@ -140,6 +141,8 @@ def mixed(env: dict) -> tuple[list[dict], list[str], dict]:
             after.append(memory_mb(app.proc.pid))
         time.sleep(2.0)
         settled = memory_mb(app.proc.pid)
+        time.sleep(IDLE_WAIT)  # the object detector is let go after 20 s without a photo
+        settled["idle"] = memory_mb(app.proc.pid)["VmRSS"]
     finally:
         app.stop()
         viewer.stdin.close()
@@ -296,6 +299,7 @@ def report_mixed(after: list[dict], outcomes: list[str], settled: dict) -> None:
         f"{'  anonymous / file-backed (MB)':<46}{settled['Anonymous']:>10.0f}{settled['file']:>10.0f}"
         f"   peak (VmHWM) {settled['VmHWM']:.0f}"
     )
+    print(f"{f'RSS {IDLE_WAIT:.0f} s later, idle (MB)':<46}{settled['idle']:>10.0f}")
     print(f"mixed outcomes: {', '.join(outcomes)}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

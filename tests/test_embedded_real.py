@@ -213,3 +213,25 @@ def test_imagenet_hints_are_off_by_default(monkeypatch):
     quiet = EmbeddedBackend()
     monkeypatch.setattr(quiet._classifier, "top", lambda *a, **k: pytest.fail("the classifier ran"))
     assert "may show" not in text(quiet.describe(photo("china.jpg")))
+
+
+def test_object_detector_is_let_go_when_idle_and_comes_back_for_the_next_photo():
+    """The detector holds ~190 MB (weights, their packed copy, buffers of its forward pass): it
+    is released after `detector_idle_seconds` without a photo, and loaded again, already while
+    the next photo's text is being found, when one comes."""
+    import time
+
+    from assistant.config import EmbeddedSettings
+    from assistant.vision.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(settings=EmbeddedSettings(detector_idle_seconds=0.2))
+    assert next(iter(backend.describe(photo("chelsea.png")))).startswith("A photo of a cat")
+    deadline = time.monotonic() + 30
+    while backend._detector.loaded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not backend._detector.loaded
+    seen = []
+    real = backend._reader.detect
+    backend._reader.detect = lambda bgr: seen.append(backend._detector.loaded or backend._detector.loading) or real(bgr)
+    assert next(iter(backend.describe(photo("astronaut.png")))).startswith("A photo of a person")
+    assert seen == [True]  # loading had started before the photo's text detection

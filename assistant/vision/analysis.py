@@ -33,7 +33,7 @@ class Analysis:
     image: Image.Image
     stats: PixelStats
     colours: list[tuple[str, float]]
-    bgr: np.ndarray
+    bgr: np.ndarray | None  # for recognition; let go once every line is read (pixels()) recreates it
     quads: list | None = None
     groups: list[list[int]] = field(default_factory=list)  # detection boxes per line, reading order
     boxes: list[Box] = field(default_factory=list)  # one box per line (group)
@@ -47,6 +47,14 @@ class Analysis:
     vectors: np.ndarray | None = None  # sentence embeddings of the lines, for questions
     hint: Future | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def pixels(self) -> np.ndarray:
+        """The picture as BGR pixels for the OCR models, made again if it was let go."""
+        from .ocr import to_bgr
+
+        if self.bgr is None:
+            self.bgr = to_bgr(self.image)
+        return self.bgr
 
     @property
     def kind(self) -> str:

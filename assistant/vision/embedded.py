@@ -87,7 +87,7 @@ class EmbeddedBackend:
         self._make_embedder = make_embedder
         self.settings = settings or EmbeddedSettings()
         self._reader = TextReader()
-        self._detector = ObjectDetector()
+        self._detector = ObjectDetector(idle_seconds=self.settings.detector_idle_seconds)
         self._classifier = ImageNetClassifier()
         self._hints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagenet-hint")
         self._embedder = embedder
@@ -102,7 +102,7 @@ class EmbeddedBackend:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        rgb = image.convert("RGB")
+        rgb = image if image.mode == "RGB" else image.convert("RGB")  # the caller's picture, not a copy
         found = Analysis(rgb, pixel_stats(rgb), dominant_colours(rgb), to_bgr(rgb))
         with self._cache_lock:
             found = self._cache.setdefault(key, found)
@@ -114,11 +114,11 @@ class EmbeddedBackend:
         """Text regions, and from their boxes alone the reading order of the lines."""
         with a.lock:
             if a.quads is None:
-                quads = self._reader.detect(a.bgr)
+                quads = self._reader.detect(a.pixels())
                 if a.stats.flat_share < PHOTO_MAX_FLAT:
                     limit = PHOTO_MAX_LINE_HEIGHT * a.image.height
                     quads = [q for q in quads if np.ptp(q[:, 1]) <= limit]
-                boxes = [quad_to_box(q, a.bgr.shape) for q in quads]
+                boxes = [quad_to_box(q, a.pixels().shape) for q in quads]
                 a.groups = order_boxes(boxes)
                 a.boxes = [_union([boxes[i] for i in group]) for group in a.groups]
                 a.quads = quads
@@ -131,7 +131,7 @@ class EmbeddedBackend:
         quads = self.detect(a)
         with a.lock:
             if index not in a.read:
-                pieces = [self._reader.recognise_one(a.bgr, quads[i]) for i in a.groups[index]]
+                pieces = [self._reader.recognise_one(a.pixels(), quads[i]) for i in a.groups[index]]
                 kept = [p for p in pieces if p is not None]
                 a.read[index] = (
                     TextLine(" ".join(p.text for p in kept), a.boxes[index], min(p.confidence for p in kept))
@@ -147,6 +147,7 @@ class EmbeddedBackend:
                 found = (self.line_at(a, i) for i in range(len(a.groups)))
                 a.lines = [line for line in found if line is not None]
                 self.screen(a)
+                a.bgr = None  # every line is read: the BGR copy (6 MB for full HD) is not needed again
                 release_memory()
             return a.lines
 
@@ -246,7 +247,7 @@ class EmbeddedBackend:
             line = self.line_at(a, index)
             if line is not None:
                 yield line
-        self.lines(a)  # everything is read now: keep the list for questions
+        self.lines(a)  # everything is read now: keep the list for questions (and give memory back)
 
     def read_text(self, image: Image.Image) -> list[TextLine]:
         return list(self.read_lines(image))
@@ -263,8 +264,11 @@ class EmbeddedBackend:
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
+        release_memory()  # a photo's detector pass leaves freed buffers behind (glibc keeps them)
 
     def first_sentence(self, a: Analysis) -> str:
+        if a.stats.flat_share < PHOTO_MAX_FLAT:
+            self._detector.prepare()  # a photo: load the detector while its text is being found
         self.detect(a)
         kind = a.kind
         if kind == "photo":
@@ -294,6 +298,7 @@ class EmbeddedBackend:
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
+        release_memory()  # embedding the lines for a question leaves freed buffers behind
 
 
 def _words(line: TextLine | None) -> bool:
