@@ -16,7 +16,7 @@ from PIL import Image
 from .base import TextLine
 from .charts import Chart
 from .detect import Detection
-from .kinds import PixelStats, image_kind, region_colours
+from .kinds import PixelStats, dominant_colours, image_kind, region_colours
 from .layout import Box
 from .screen import ScreenLayout
 
@@ -32,7 +32,6 @@ class Analysis:
 
     image: Image.Image
     stats: PixelStats
-    colours: list[tuple[str, float]]
     bgr: np.ndarray | None  # for recognition; let go once every line is read (pixels()) recreates it
     quads: list | None = None
     groups: list[list[int]] = field(default_factory=list)  # detection boxes per line, reading order
@@ -47,6 +46,14 @@ class Analysis:
     vectors: np.ndarray | None = None  # sentence embeddings of the lines, for questions
     hint: Future | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _colours: list[tuple[str, float]] | None = None
+
+    @property
+    def colours(self) -> list[tuple[str, float]]:
+        """The dominant colour names, measured when first asked for (`read` never needs them)."""
+        if self._colours is None:
+            self._colours = dominant_colours(self.image)
+        return self._colours
 
     def pixels(self) -> np.ndarray:
         """The picture as BGR pixels for the OCR models, made again if it was let go."""

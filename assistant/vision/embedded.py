@@ -51,7 +51,7 @@ from .base import TextLine
 from .charts import Chart, find_chart, title_index
 from .classify import Guess, ImageNetClassifier
 from .detect import Detection, ObjectDetector, objects_clause
-from .kinds import PHOTO_MAX_FLAT, dominant_colours, pixel_stats
+from .kinds import PHOTO_MAX_FLAT, pixel_stats
 from .layout import Box, order_boxes
 from .ocr import TextReader, quad_to_box, release_memory, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
@@ -103,7 +103,7 @@ class EmbeddedBackend:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         rgb = image if image.mode == "RGB" else image.convert("RGB")  # the caller's picture, not a copy
-        found = Analysis(rgb, pixel_stats(rgb), dominant_colours(rgb), to_bgr(rgb))
+        found = Analysis(rgb, pixel_stats(rgb), to_bgr(rgb))
         with self._cache_lock:
             found = self._cache.setdefault(key, found)
             while len(self._cache) > max(1, self.settings.cache_images):
