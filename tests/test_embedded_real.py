@@ -235,3 +235,60 @@ def test_object_detector_is_let_go_when_idle_and_comes_back_for_the_next_photo()
     backend._reader.detect = lambda bgr: seen.append(backend._detector.loaded or backend._detector.loading) or real(bgr)
     assert next(iter(backend.describe(photo("astronaut.png")))).startswith("A photo of a person")
     assert seen == [True]  # loading had started before the photo's text detection
+
+
+# ---- dialogs, buttons, form fields (bench/eval/apps: real toolkits and pages) ------------------
+def app(name):
+    return Image.open(EVAL / "apps" / f"{name}.png").convert("RGB")
+
+
+def test_a_gtk_dialog_is_named_with_its_title_and_buttons_in_order(backend):
+    chunks = list(backend.describe(app("zenity-question")))
+    assert "a dialog titled “Save changes?” with the buttons “Don't save”, “Cancel” and “Save”" in chunks[0]
+    rest = text(chunks[1:])
+    assert "The dialog says “Save the changes to report.odt before closing?”" in rest
+    assert "error" not in rest.lower()
+    assert "“Don't save”, “Cancel” and “Save”" in text(backend.ask(app("zenity-question"), "List the buttons."))
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "buttons"),
+    [
+        ("tk-messagebox", "Quit", "“Yes”, “No” and “Cancel”"),
+        ("web-dialog-delete", "Delete this photo?", "“Delete” and “Cancel”"),
+        ("chromium-alert", "This page says", "“OK”"),
+    ],
+)
+def test_dialogs_of_other_toolkits(backend, name, title, buttons):
+    first = next(iter(backend.describe(app(name))))
+    assert f"a dialog titled “{title}” with the button" in first and buttons in first
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("zenity-error", "The file could not be opened."),
+        ("web-dialog-upload-failed", "The file budget-2024.xlsx is larger than 25 MB."),
+    ],
+)
+def test_a_line_in_a_dialog_titled_as_an_error_is_an_error_message(backend, name, message):
+    """The error rule: a line starting with Error/Warning/Failed, OR a line in a dialog whose
+    title says Error, Warning or Failed ('Upload failed')."""
+    assert f"There is an error or warning message: “{message}”" in text(backend.describe(app(name)))
+    assert message in text(backend.ask(app(name), "What is the error message?"))
+
+
+def test_a_form_has_its_labelled_empty_fields_and_its_button(backend):
+    described = text(backend.describe(app("web-form-signup")))
+    assert "Empty form fields labelled “Full name”, “Email” and “Password”." in described
+    assert "Buttons: “Create account”." in described and "dialog" not in described
+    assert "“Create account”" in text(backend.ask(app("web-form-signup"), "List the buttons."))
+
+
+@pytest.mark.parametrize(
+    "name", ["clippy-usage", "error-e0382", "node-http", "std-vec", "rust-book-data-types", "npm-install"]
+)
+def test_documentation_pages_get_no_invented_dialog_button_or_field(backend, name):
+    """Note boxes, code spans, table cells, badges and search boxes look like widgets."""
+    described = text(backend.describe(screen(name))).lower()
+    assert "dialog" not in described and "button" not in described and "form field" not in described

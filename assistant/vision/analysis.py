@@ -27,6 +27,23 @@ NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "ei
 
 
 @dataclass
+class DialogSeen:
+    """A dialog with its words: title (title bar or heading), buttons in order, what it says."""
+
+    box: Box
+    title: TextLine | None
+    buttons: list[TextLine]
+    message: list[TextLine]
+
+
+@dataclass
+class WidgetsSeen:
+    dialog: DialogSeen | None = None
+    buttons: list[TextLine] = field(default_factory=list)  # every button, top to bottom, left to right
+    fields: list[TextLine] = field(default_factory=list)  # the labels of empty form fields
+
+
+@dataclass
 class Analysis:
     """Everything measured about one image; filled in lazily, once."""
 
@@ -37,6 +54,9 @@ class Analysis:
     groups: list[list[int]] = field(default_factory=list)  # detection boxes per line, reading order
     boxes: list[Box] = field(default_factory=list)  # one box per line (group)
     read: dict[int, TextLine | None] = field(default_factory=dict)  # recognised lines by group
+    piece_boxes: list[Box] = field(default_factory=list)  # one box per detection region (quads)
+    pieces: dict[int, TextLine | None] = field(default_factory=dict)  # recognised regions by index
+    widgets: WidgetsSeen | None = None
     lines: list[TextLine] | None = None
     layout: ScreenLayout | None = None
     layout_settled: bool = False
@@ -182,5 +202,33 @@ def coloured_labels(a: Analysis, lines: list[TextLine]) -> list[tuple[TextLine, 
 ERROR_START = re.compile(r"^\s*(?:(?:error|warning|fatal)(?:\s*\[[\w-]+\])?\s*:|failed to\b)", re.I)
 
 
-def error_lines(lines: list[TextLine], title: TextLine | None = None) -> list[TextLine]:
-    return [l for l in lines if l is not title and ERROR_START.match(l.text)]
+# ... or when it sits in a dialog whose title says so ("Error", "Upload failed", "Warning").
+ERROR_TITLE = re.compile(r"\b(error|errors|warning|failed|failure|fatal)\b", re.I)
+
+
+def error_lines(
+    lines: list[TextLine], title: TextLine | None = None, dialog: DialogSeen | None = None
+) -> list[TextLine]:
+    found = [l for l in lines if l is not title and ERROR_START.match(l.text)]
+    if dialog is not None and dialog.title is not None and ERROR_TITLE.search(dialog.title.text):
+        found = [*dialog.message, *(l for l in found if l not in dialog.message)]
+    return found
+
+
+def words(line: TextLine | None) -> bool:
+    """Text a button, a field's label or a dialog line can have: two letters at least."""
+    return line is not None and sum(c.isalpha() for c in line.text) >= 2
+
+
+def button_words(text: str) -> bool:
+    """A button's label: one to four words, two letters at least, short."""
+    return 1 <= len(text.split()) <= 4 and len(text) <= 30 and sum(c.isalpha() for c in text) >= 2
+
+
+def dialog_phrase(dialog: DialogSeen) -> str:
+    """'a dialog titled “Save changes?” with the buttons “Don't save”, “Cancel” and “Save”'."""
+    said = "a dialog" + (f" titled {quote(dialog.title.text)}" if dialog.title is not None else "")
+    names = [quote(b.text) for b in dialog.buttons]
+    if names:
+        said += f" with the button{'s' if len(names) > 1 else ''} {join_words(names)}"
+    return said

@@ -35,7 +35,11 @@ from .analysis import (
     PULL_COMMAND,
     VLM_PRESET,
     Analysis,
+    DialogSeen,
+    WidgetsSeen,
+    button_words,
     coloured_labels,
+    dialog_phrase,
     error_lines,
     join_words,
     main_lines,
@@ -46,6 +50,7 @@ from .analysis import (
     quote,
     quote_end,
     title_line,
+    words,
 )
 from .base import TextLine
 from .charts import Chart, find_chart, title_index
@@ -55,6 +60,7 @@ from .kinds import PHOTO_MAX_FLAT, pixel_stats
 from .layout import Box, order_boxes
 from .ocr import TextReader, quad_to_box, release_memory, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
+from .widgets import Face, find_dialog, find_widgets
 
 log = get_logger(__name__)
 
@@ -119,6 +125,7 @@ class EmbeddedBackend:
                     limit = PHOTO_MAX_LINE_HEIGHT * a.image.height
                     quads = [q for q in quads if np.ptp(q[:, 1]) <= limit]
                 boxes = [quad_to_box(q, a.pixels().shape) for q in quads]
+                a.piece_boxes = boxes
                 a.groups = order_boxes(boxes)
                 a.boxes = [_union([boxes[i] for i in group]) for group in a.groups]
                 a.quads = quads
@@ -128,10 +135,10 @@ class EmbeddedBackend:
 
     def line_at(self, a: Analysis, index: int) -> TextLine | None:
         """Line `index` (reading order), recognised once; None when nothing sure was read."""
-        quads = self.detect(a)
+        self.detect(a)
         with a.lock:
             if index not in a.read:
-                pieces = [self._reader.recognise_one(a.pixels(), quads[i]) for i in a.groups[index]]
+                pieces = [self.piece(a, i) for i in a.groups[index]]
                 kept = [p for p in pieces if p is not None]
                 a.read[index] = (
                     TextLine(" ".join(p.text for p in kept), a.boxes[index], min(p.confidence for p in kept))
@@ -139,6 +146,88 @@ class EmbeddedBackend:
                     else None
                 )
             return a.read[index]
+
+    def piece(self, a: Analysis, k: int) -> TextLine | None:
+        """Detection region `k`, recognised once (a line is one or more regions)."""
+        quads = self.detect(a)
+        with a.lock:
+            if k not in a.pieces:
+                a.pieces[k] = self._reader.recognise_one(a.pixels(), quads[k])
+            return a.pieces[k]
+
+    def widgets(self, a: Analysis) -> WidgetsSeen:
+        """Dialogs, buttons and empty form fields of a screen (nothing for photos and charts):
+        found from outlines and faces (widgets.py), then only their own few lines are read."""
+        self.detect(a)
+        with a.lock:
+            if a.widgets is None:
+                a.widgets = WidgetsSeen()
+                if a.kind in ("screenshot", "document") and self.chart_found(a) is None:
+                    try:
+                        a.widgets = self._find_widgets(a)
+                    except Exception:
+                        log.exception("finding dialogs and buttons")  # optional: say the rest
+            return a.widgets
+
+    def _find_widgets(self, a: Analysis) -> WidgetsSeen:
+        rgb = np.asarray(a.image)
+        found = find_widgets(rgb, a.piece_boxes)
+        faces: list[Face] = []
+        buttons: list[TextLine] = []
+        for face in found.button_faces:
+            label = self._face_text(a, face)
+            if label is not None and button_words(label.text):
+                faces.append(face)
+                buttons.append(label)
+        seen = WidgetsSeen(buttons=buttons)
+        dialog = find_dialog(rgb, a.piece_boxes, faces)
+        if dialog is not None:
+            title = self._bar_title(a, dialog.bar) if dialog.bar is not None else None
+            if title is None and dialog.title is not None:
+                title = self.piece(a, dialog.title)
+            message = [
+                line
+                for j in sorted(dialog.lines, key=lambda j: (a.piece_boxes[j][1] // 8, a.piece_boxes[j][0]))
+                if j != dialog.title and words(line := self.piece(a, j))
+            ]
+            own = [buttons[faces.index(f)] for f in dialog.buttons]
+            seen.dialog = DialogSeen(dialog.box, title if words(title) else None, own, [l for l in message if l])
+        for label_index, _ in found.fields:
+            label = self.piece(a, label_index)
+            if label is not None and words(label) and len(label.text.split()) <= 4:
+                seen.fields.append(TextLine(label.text.rstrip(": "), label.box, label.confidence))
+        return seen
+
+    def _face_text(self, a: Analysis, face: Face) -> TextLine | None:
+        """A button's label: the regions inside its face, else its ink read directly (short
+        labels on colour, like a browser's "OK", can escape text detection)."""
+        inside = sorted(
+            (k for k, b in enumerate(a.piece_boxes) if _centre_in(b, face.box)), key=lambda k: a.piece_boxes[k][0]
+        )
+        if inside:
+            read = [p for k in inside if (p := self.piece(a, k)) is not None]
+            if not read:
+                return None
+            return TextLine(" ".join(p.text for p in read), face.box, min(p.confidence for p in read))
+        x0, y0, x1, y1 = face.ink
+        quad = np.array([[x0 - 3, y0 - 3], [x1 + 3, y0 - 3], [x1 + 3, y1 + 3], [x0 - 3, y1 + 3]], dtype=np.float32)
+        line = self._reader.recognise_one(a.pixels(), quad)
+        return TextLine(line.text, face.box, line.confidence) if line is not None else None
+
+    def _bar_title(self, a: Analysis, bar: tuple[int, int, int, int]) -> TextLine | None:
+        """The words in a window's title bar, found again at full size (title bars are small)."""
+        import cv2
+
+        x0, y0, x1, y1 = bar
+        # twice the size: openbox's white-on-light-blue "Error" escapes detection at its own size
+        crop = cv2.resize(a.pixels()[y0:y1, x0:x1], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        read = [line for q in self._reader.detect(crop) if (line := self._reader.recognise_one(crop, q))]
+        read = [l for l in read if words(l)]
+        if not read:
+            return None
+        best = max(read, key=lambda l: l.box[2] - l.box[0])
+        b = best.box
+        return TextLine(best.text, (b[0] // 2 + x0, b[1] // 2 + y0, b[2] // 2 + x0, b[3] // 2 + y0), best.confidence)
 
     def lines(self, a: Analysis) -> list[TextLine]:
         self.detect(a)
@@ -281,7 +370,8 @@ class EmbeddedBackend:
             return first_sentence("chart", a.colours, len(a.groups), title=title if _words(title) else None)
         layout = self.screen(a) if kind in ("screenshot", "document") else None
         title = self.line_at(a, layout.title) if layout is not None and layout.title is not None else None
-        return first_sentence(kind, a.colours, len(a.groups), layout=layout, title=title)
+        dialog = self.widgets(a).dialog if layout is not None else None
+        return first_sentence(kind, a.colours, len(a.groups), layout=layout, title=title, dialog=dialog)
 
     def ask(
         self,
@@ -339,6 +429,7 @@ def first_sentence(
     objects: list[Detection] | None = None,
     layout: ScreenLayout | None = None,
     title: TextLine | None = None,
+    dialog: DialogSeen | None = None,
 ) -> str:
     parts = [KIND_PHRASES[kind]]
     if title is not None:
@@ -346,6 +437,8 @@ def first_sentence(
         if layout is not None and layout.title_from_bar:
             noun = "A window"
         parts = [f"{noun} titled {quote(title.text)}"]
+    if dialog is not None:
+        parts[0] += " with " + dialog_phrase(dialog)  # 'a dialog titled “Quit” with the buttons “Yes” and “No”'
     clause = objects_clause(objects or [])
     if clause:
         parts[0] += " " + clause
@@ -363,6 +456,15 @@ def first_sentence(
     else:
         parts.append(f"with about {text_regions} lines of text")
     return ", ".join(parts) + "."
+
+
+def _centre_in(b: Box, area: Box) -> bool:
+    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    return area[0] <= cx <= area[2] and area[1] <= cy <= area[3]
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> list[TextLine]:
@@ -391,6 +493,7 @@ def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine
         at = title_index(chart, a.boxes) if a.chart is not None else None
         yield from chart_sentences(chart, said_title=at is not None and _words(a.read.get(at)))
     else:
+        backend.widgets(a)
         yield from text_sentences(a, lines, full)
     if kind == "photo":
         hint = backend.hint(a)
@@ -430,9 +533,22 @@ def text_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator[s
     columns = main_columns([l for l in main if l.box[1] >= TOP_BAND * a.image.height])
     if columns >= 2:
         yield f"The main text is laid out in {number_word(columns)} columns."
-    errors = error_lines(main, title)
+    seen = a.widgets or WidgetsSeen()
+    dialog = seen.dialog
+    if dialog is not None and dialog.message:
+        yield f"The dialog says {quote_end(' '.join(l.text for l in dialog.message))}"
+    errors = error_lines(main, title, dialog)
     if errors:
         yield f"There is an error or warning message: {quote_end(errors[0].text)}"
+    others = [b for b in seen.buttons if dialog is None or b not in dialog.buttons]
+    if others:
+        yield f"Buttons: {join_words([quote(b.text) for b in others[:6]])}."
+    if len(seen.fields) == 1:
+        yield f"An empty form field labelled {quote_end(seen.fields[0].text)}"
+    elif seen.fields:
+        yield f"Empty form fields labelled {join_words([quote(f.text) for f in seen.fields])}."
+    button_boxes = [b.box for b in seen.buttons]
+    main = [l for l in main if not any(_overlaps(l.box, b) for b in button_boxes)] if button_boxes else main
     labels = coloured_labels(a, main)
     if labels:
         described = [f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}" for l, bg, _ in labels[:4]]
