@@ -88,12 +88,13 @@ WIDGET_SENTENCES = {
     "dialog": re.compile(r"a dialog(?: titled “([^”]+)”)?(?: with the buttons? ((?:“[^”]+”(?:, | and )?)+))?"),
     "buttons": re.compile(r"Buttons: ((?:“[^”]+”(?:, | and )?)+)\."),
     "fields": re.compile(r"mpty form fields? labelled ((?:“[^”]+”(?:, | and )?)+)"),
+    "links": re.compile(r"Links(?: include)?: ((?:“[^”]+”(?:, | and )?)+)"),
 }
 
 
 def widget_claims(text: str) -> dict:
     """What a description says about dialogs, buttons and fields."""
-    out: dict = {"dialog": None, "buttons": [], "fields": []}
+    out: dict = {"dialog": None, "buttons": [], "fields": [], "links": []}
     m = WIDGET_SENTENCES["dialog"].search(text)
     if m:
         out["dialog"] = {"title": m.group(1), "buttons": QUOTE.findall(m.group(2) or "")}
@@ -103,6 +104,9 @@ def widget_claims(text: str) -> dict:
     m = WIDGET_SENTENCES["fields"].search(text)
     if m:
         out["fields"] = QUOTE.findall(m.group(1))
+    m = WIDGET_SENTENCES["links"].search(text)
+    if m:
+        out["links"] = QUOTE.findall(m.group(1))
     return out
 
 
@@ -119,6 +123,10 @@ def invented_widgets(said: dict, truth: dict) -> list[str]:
     for name in said["fields"]:
         if not any(same(name, f) for f in truth.get("fields", [])):
             bad.append(f"field not there: {name}")
+    links = [" ".join(words(t)) for t in truth.get("links", [])]
+    for name in said["links"]:
+        if not any(" ".join(words(name)) in t for t in links):
+            bad.append(f"link not there: {name}")
     return bad
 
 
@@ -240,6 +248,8 @@ def eval_app(backend, path: Path, truth: dict) -> dict:
         result["fields"] = (
             f"{sum(any(same(f, s) for s in said['fields']) for f in truth['fields'])}/{len(truth['fields'])}"
         )
+    if truth.get("links"):
+        result["links"] = f"{sum(any(same(l, s) for s in said['links']) for l in truth['links'])}/{len(truth['links'])}"
     if truth.get("buttons"):
         result["buttons"] = (
             f"{sum(any(same(b, s) for s in said['buttons']) for b in truth['buttons'])}/{len(truth['buttons'])}"

@@ -292,3 +292,20 @@ def test_documentation_pages_get_no_invented_dialog_button_or_field(backend, nam
     """Note boxes, code spans, table cells, badges and search boxes look like widgets."""
     described = text(backend.describe(screen(name))).lower()
     assert "dialog" not in described and "button" not in described and "form field" not in described
+
+
+def test_links_are_the_blue_or_underlined_words_of_a_page(backend):
+    described = text(backend.describe(app("web-form-signup")))
+    assert "Links: “Sign in here”, “privacy notice” and “help pages”." in described
+    answer = text(backend.ask(app("web-form-signup"), "What links are there?"))
+    assert "“Sign in here”" in answer and "“help pages”" in answer
+
+
+@pytest.mark.parametrize(("name", "least"), [("cargo-first-steps", 3), ("rust-book-recoverable-errors", 0)])
+def test_links_on_documentation_pages_are_links_and_coloured_code_is_not(backend, name, least):
+    """Syntax colours in code blocks (blue 'let', 'enum') are not links: links are looked for only
+    on the page's own background, in the link blue, in lines that are not all one colour."""
+    a = backend.analyse(screen(name))
+    found = backend.links(a, backend.lines(a))
+    links = [t.lower() for t in truth(name)["links"]]
+    assert len(found) >= least and all(any(l.text.lower() in t for t in links) for l in found)

@@ -57,6 +57,7 @@ class Analysis:
     piece_boxes: list[Box] = field(default_factory=list)  # one box per detection region (quads)
     pieces: dict[int, TextLine | None] = field(default_factory=dict)  # recognised regions by index
     widgets: WidgetsSeen | None = None
+    links: list[TextLine] | None = None  # link phrases in the main text
     lines: list[TextLine] | None = None
     layout: ScreenLayout | None = None
     layout_settled: bool = False

@@ -58,6 +58,7 @@ from .classify import Guess, ImageNetClassifier
 from .detect import Detection, ObjectDetector, objects_clause
 from .kinds import PHOTO_MAX_FLAT, pixel_stats
 from .layout import Box, order_boxes
+from .links import candidate, line_links
 from .ocr import TextReader, quad_to_box, release_memory, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
 from .widgets import Face, find_dialog, find_widgets
@@ -71,6 +72,7 @@ HINT_MIN_PROBABILITY = 0.4
 HINT_MARGIN = 2.0
 HINT_WAIT_SECONDS = 5.0  # the details wait this long for the hint at most, then go on without it
 CACHE_SIZE = 4
+LINKS_SAID = 5  # a description names at most this many links (a question lists them all)
 # In photos, a "line" taller than this share of the picture was texture, not text (the sample
 # tower photo gave a 411-px box read as one Chinese character); screens and pages keep them,
 # since a captured button or heading can fill the picture.
@@ -228,6 +230,26 @@ class EmbeddedBackend:
         best = max(read, key=lambda l: l.box[2] - l.box[0])
         b = best.box
         return TextLine(best.text, (b[0] // 2 + x0, b[1] // 2 + y0, b[2] // 2 + x0, b[3] // 2 + y0), best.confidence)
+
+    def links(self, a: Analysis, lines: list[TextLine]) -> list[TextLine]:
+        """Link phrases (blue to purple, or underlined, on the page's own background) in the main
+        text of a screen or page, in reading order."""
+        with a.lock:
+            if a.links is None:
+                a.links = []
+                if a.kind in ("screenshot", "document") and self.chart_found(a) is None:
+                    rgb = np.asarray(a.image)
+                    buttons = [b.box for b in self.widgets(a).buttons]
+                    main = {id(l) for l in main_lines(a, lines)}
+                    quads = a.quads or []
+                    for index, line in sorted(a.read.items()):
+                        if line is None or id(line) not in main or any(_overlaps(line.box, b) for b in buttons):
+                            continue
+                        if not candidate(rgb, line.box, a.stats.background):
+                            continue
+                        words = [w for k in a.groups[index] for w in self._reader.read_words(a.pixels(), quads[k])]
+                        a.links.extend(line_links(rgb, line.box, words, a.stats.background))
+            return a.links
 
     def lines(self, a: Analysis) -> list[TextLine]:
         self.detect(a)
@@ -494,6 +516,7 @@ def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine
         yield from chart_sentences(chart, said_title=at is not None and _words(a.read.get(at)))
     else:
         backend.widgets(a)
+        backend.links(a, lines)
         yield from text_sentences(a, lines, full)
     if kind == "photo":
         hint = backend.hint(a)
@@ -547,6 +570,9 @@ def text_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator[s
         yield f"An empty form field labelled {quote_end(seen.fields[0].text)}"
     elif seen.fields:
         yield f"Empty form fields labelled {join_words([quote(f.text) for f in seen.fields])}."
+    if a.links:
+        named = join_words([quote(l.text) for l in a.links[:LINKS_SAID]])
+        yield f"Links: {named}." if len(a.links) <= LINKS_SAID else f"Links include {named} ({len(a.links)} in all)."
     button_boxes = [b.box for b in seen.buttons]
     main = [l for l in main if not any(_overlaps(l.box, b) for b in button_boxes)] if button_boxes else main
     labels = coloured_labels(a, main)

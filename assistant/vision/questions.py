@@ -92,6 +92,7 @@ _BUTTONS_Q = re.compile(
     r"\bbuttons\b.*\b(are there|can you see|do you see)\b",
     re.I,
 )
+_LINKS_Q = re.compile(r"\blinks?\b|\bhyperlinks?\b", re.I)
 _DIALOG_Q = re.compile(r"\b(dialog|dialogue|pop-?up|message box|alert box)\b", re.I)
 _HOW_Q = re.compile(r"\bhow (do|can|should|would) (i|you|we)\b", re.I)
 _FIND_Q = re.compile(r"\b(is there|are there|does it (say|mention|contain)|find|can you see)\b", re.I)
@@ -241,6 +242,15 @@ def _buttons(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[s
     return [f"There are {number_word(len(found))} buttons: {join_words([quote(b.text) for b in found[:8]])}."]
 
 
+def _links(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
+    found = backend.links(a, lines) if backend is not None else (a.links or [])
+    if not found:
+        return ["I found no links: no blue or underlined words in the page's text."]
+    return [
+        f"{'One link' if len(found) == 1 else f'{len(found)} links'}: {join_words([quote(l.text) for l in found])}."
+    ]
+
+
 def _dialog(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
     dialog = _seen(a, backend).dialog
     if dialog is None:
@@ -385,6 +395,7 @@ _HANDLERS = [
     (_COLOURED_TEXT_Q, _coloured_text),
     (_COLOUR_Q, _colour),
     (_BUTTONS_Q, _buttons),
+    (_LINKS_Q, _links),
     (_ERROR_Q, _errors),
     (_DIALOG_Q, _dialog),
     (_TITLE_Q, _title),
