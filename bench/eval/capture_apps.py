@@ -82,7 +82,8 @@ APPS = [
     },
     {
         "name": "zenity-question",
-        "cmd": ["zenity", "--question", "--title=Save changes?", "--text=Save the changes to report.odt before closing?",
+        "cmd": ["zenity", "--question", "--title=Save changes?",
+                "--text=Save the changes to report.odt before closing?",
                 "--ok-label=Save", "--cancel-label=Cancel", "--extra-button=Don't save"],
         "title": "Save changes?",
         "text": ["Save the changes to report.odt before closing?", "Don't save", "Cancel", "Save"],
