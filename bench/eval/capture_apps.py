@@ -181,7 +181,6 @@ PAGES = [
 KEYS = ("name", "title", "text", "error", "licence", "page", "dialog", "fields", "links", "buttons")
 
 
-
 def grab(display: str, path: Path) -> None:
     code = (
         "import sys; from PySide6.QtGui import QGuiApplication; app = QGuiApplication(sys.argv); "
