@@ -309,3 +309,29 @@ def test_links_on_documentation_pages_are_links_and_coloured_code_is_not(backend
     found = backend.links(a, backend.lines(a))
     links = [t.lower() for t in truth(name)["links"]]
     assert len(found) >= least and all(any(l.text.lower() in t for t in links) for l in found)
+
+
+# ---- upside-down and sideways scans --------------------------------------------------------------
+@pytest.mark.parametrize("turn", [180, 90, 270])
+def test_a_turned_scan_is_read_the_right_way_up(turn):
+    """A photo of a printed page (scikit-image's page.png), turned: the text is read upright and
+    the description says it was turned. The upright page costs nothing extra (first line sure)."""
+    from assistant.vision.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend()
+    page = Image.open(EVAL / "scans" / "page.png").convert("RGB")
+    lines = [l.text for l in backend.read_text(page.rotate(turn, expand=True))]
+    assert "Region-based segmentation" in lines
+    assert any("markers of the coins" in l for l in lines)
+    described = text(backend.describe(page.rotate(turn, expand=True)))
+    assert ("upside down" if turn == 180 else "sideways") in described
+
+
+def test_an_upright_scan_is_not_turned(backend, monkeypatch):
+    page = Image.open(EVAL / "scans" / "page.png").convert("RGB")
+    turned = []
+    real = backend._reader.detect
+    monkeypatch.setattr(backend._reader, "detect", lambda bgr: turned.append(bgr.shape) or real(bgr))
+    assert "Region-based segmentation" in [l.text for l in backend.read_text(page)]
+    assert len(turned) == 1  # one detection: no turned copy was tried
+    assert "upside down" not in text(backend.describe(page)) and "sideways" not in text(backend.describe(page))

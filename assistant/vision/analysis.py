@@ -58,6 +58,9 @@ class Analysis:
     pieces: dict[int, TextLine | None] = field(default_factory=dict)  # recognised regions by index
     widgets: WidgetsSeen | None = None
     links: list[TextLine] | None = None  # link phrases in the main text
+    turn: int | None = None  # degrees the picture was turned (clockwise) to read it; None: not checked
+    standing: int = 0  # detected regions taller than wide (before a photo's texture filter)
+    regions: int = 0  # ... out of this many
     lines: list[TextLine] | None = None
     layout: ScreenLayout | None = None
     layout_settled: bool = False

@@ -59,7 +59,7 @@ from .detect import Detection, ObjectDetector, objects_clause
 from .kinds import PHOTO_MAX_FLAT, pixel_stats
 from .layout import Box, order_boxes
 from .links import candidate, line_links
-from .ocr import TextReader, quad_to_box, release_memory, to_bgr
+from .ocr import MIN_CONFIDENCE, TextReader, is_vertical, quad_to_box, release_memory, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
 from .widgets import Face, find_dialog, find_widgets
 
@@ -77,6 +77,18 @@ LINKS_SAID = 5  # a description names at most this many links (a question lists 
 # tower photo gave a 411-px box read as one Chinese character); screens and pages keep them,
 # since a captured button or heading can fill the picture.
 PHOTO_MAX_LINE_HEIGHT = 0.4
+# Turning a picture of text the right way up (EmbeddedBackend.upright, figures in docs/embedded.md)
+TURN_SAMPLE = 3  # pieces recognised to judge a turn
+TURN_VERTICAL_SHARE = 0.6  # a page on its side: most regions stand upright
+UPRIGHT_SCORE = MIN_CONFIDENCE  # the median score of a turn's sample must be a sure reading...
+TURN_MARGIN = 0.15  # ... and this much surer than the picture as it is
+
+
+def _sample_score(reader: TextReader, bgr: np.ndarray, quads: list) -> float:
+    """Median recognition score of the widest upright regions (0 when there are none)."""
+    flat = sorted((q for q in quads if not is_vertical(q)), key=lambda q: -float(np.ptp(q[:, 0])))[:TURN_SAMPLE]
+    scores = [reader.read_one(bgr, q)[1] for q in flat]
+    return float(np.median(scores)) if scores else 0.0
 
 
 class EmbeddedBackend:
@@ -123,6 +135,7 @@ class EmbeddedBackend:
         with a.lock:
             if a.quads is None:
                 quads = self._reader.detect(a.pixels())
+                a.regions, a.standing = len(quads), sum(is_vertical(q) for q in quads)
                 if a.stats.flat_share < PHOTO_MAX_FLAT:
                     limit = PHOTO_MAX_LINE_HEIGHT * a.image.height
                     quads = [q for q in quads if np.ptp(q[:, 1]) <= limit]
@@ -148,6 +161,48 @@ class EmbeddedBackend:
                     else None
                 )
             return a.read[index]
+
+    def upright(self, a: Analysis) -> int:
+        """Turn an upside-down or sideways picture of text the right way up, once, before its
+        lines are read; returns the turn in degrees (clockwise, 0 when it was upright).
+
+        Free for upright text: the first line in reading order is recognised anyway and is
+        sure. Only when the first pieces are all unsure (upside-down text reads as garbage
+        scored 0.3-0.7) or most regions stand upright (a page lying on its side) are turned
+        copies detected and their widest regions recognised; the turn whose readings are sure
+        (median score >= 0.8) and clearly surer than the picture as it is wins."""
+        quads = self.detect(a)
+        with a.lock:
+            if a.turn is not None:
+                return a.turn
+            a.turn = 0
+            sideways = a.standing >= max(2, TURN_VERTICAL_SHARE * a.regions)  # counted before a photo's filter
+            if not quads and not sideways:
+                return 0
+            if not sideways:
+                first = [k for group in a.groups[:TURN_SAMPLE] for k in group][:TURN_SAMPLE]
+                if any(self.piece(a, k) is not None for k in first):
+                    return 0  # the first line reads: upright
+            here = _sample_score(self._reader, a.pixels(), quads)
+            best, best_score = 0, here
+            for turn in (90, 270) if sideways else (180,):
+                turned = np.ascontiguousarray(np.rot90(a.pixels(), k=-turn // 90))
+                score = _sample_score(self._reader, turned, self._reader.detect(turned))
+                if score >= UPRIGHT_SCORE and score >= best_score + TURN_MARGIN:
+                    best, best_score = turn, score
+            if best:
+                self._turn(a, best)
+            return best
+
+    def _turn(self, a: Analysis, turn: int) -> None:
+        """Start again on the picture turned `turn` degrees clockwise."""
+        a.image = a.image.rotate(-turn, expand=True)
+        a.bgr = None
+        a.quads, a.groups, a.boxes, a.piece_boxes = None, [], [], []
+        a.read, a.pieces, a.lines, a.layout, a.layout_settled = {}, {}, None, None, False
+        a.chart, a.chart_done, a.widgets, a.links = None, False, None, None
+        a.turn = turn
+        self.detect(a)
 
     def piece(self, a: Analysis, k: int) -> TextLine | None:
         """Detection region `k`, recognised once (a line is one or more regions)."""
@@ -252,7 +307,7 @@ class EmbeddedBackend:
             return a.links
 
     def lines(self, a: Analysis) -> list[TextLine]:
-        self.detect(a)
+        self.upright(a)
         with a.lock:
             if a.lines is None:
                 found = (self.line_at(a, i) for i in range(len(a.groups)))
@@ -351,7 +406,7 @@ class EmbeddedBackend:
     def read_lines(self, image: Image.Image, cancel: threading.Event | None = None) -> Iterator[TextLine]:
         """Lines in reading order, each yielded as soon as it is recognised."""
         a = self.analyse(image)
-        self.detect(a)
+        self.upright(a)
         for index in range(len(a.groups)):
             if cancel is not None and cancel.is_set():
                 return
@@ -385,6 +440,8 @@ class EmbeddedBackend:
         if kind == "photo":
             self.start_hint(a)  # runs while the first sentence is spoken
             return first_sentence(kind, a.colours, len(a.groups), objects=self.objects(a))
+        if kind in ("screenshot", "document"):
+            self.upright(a)  # a scanned page lying upside down or on its side: turned before its title is read
         chart = self.chart_found(a)
         if chart is not None:
             at = title_index(chart, a.boxes)
@@ -507,6 +564,10 @@ def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> li
 
 def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine], full: bool) -> Iterator[str]:
     kind = a.kind
+    if a.turn == 180:
+        yield "The text is upside down; I turned the picture to read it."
+    elif a.turn:
+        yield "The text runs sideways; I turned the picture a quarter turn to read it."
     chart = find_chart(a.image, lines) if a.chart is not None and lines else None
     if not lines:
         if a.quads:
