@@ -278,6 +278,37 @@ def eval_photo(backend, path: Path, truth: dict) -> dict:
     }
 
 
+def eval_scan(backend, path: Path, truth: dict) -> list[dict]:
+    """A photo of a printed page, turned each way: read the right way up, said to be turned."""
+    out = []
+    page = Image.open(path).convert("RGB")
+    vocabulary = set(words(" ".join(truth["text"])))
+    for turn in truth["turns"]:
+        image = page.rotate(turn, expand=True)
+        t0 = time.perf_counter()
+        lines = backend.read_text(image)
+        elapsed = time.perf_counter() - t0
+        text = "".join(backend.describe(image))
+        found = sum(any(same(l.text, t) for l in lines) for t in truth["text"])
+        cer, _, _ = ocr_scores(lines, truth["text"])
+        said_turn = "upside down" in text or "sideways" in text
+        invented = [f"quote not on the page: {q}" for q in QUOTE.findall(text) if not quote_backed(q, vocabulary)]
+        if said_turn != (turn != 0):
+            invented.append("said turned" if said_turn else "turn not said")
+        out.append(
+            {
+                "name": f"{truth['name']} turned {turn}",
+                "kind": "scan",
+                "invented": invented,
+                "lines_found": f"{found}/{len(truth['text'])}",
+                "cer": round(cer, 4),
+                "read_s": round(elapsed, 2),
+                "turn_said": said_turn,
+            }
+        )
+    return out
+
+
 def cases(names: list[str]):
     for js in sorted((EVAL / "screens").glob("*.json")):
         yield "screen", js.with_suffix(".png"), json.loads(js.read_text(encoding="utf-8"))
@@ -287,6 +318,8 @@ def cases(names: list[str]):
         yield "photo", EVAL / "photos" / truth["name"], truth
     for js in sorted((EVAL / "apps").glob("*.json")):
         yield "app", js.with_suffix(".png"), json.loads(js.read_text(encoding="utf-8"))
+    for truth in json.loads((EVAL / "scans" / "scans.json").read_text(encoding="utf-8")):
+        yield "scan", EVAL / "scans" / truth["name"], truth
 
 
 def main() -> None:
@@ -301,10 +334,11 @@ def main() -> None:
     for kind, path, truth in cases(args.names):
         if args.names and truth["name"] not in args.names:
             continue
-        evaluate = {"screen": eval_screen, "chart": eval_chart, "photo": eval_photo, "app": eval_app}[kind]
-        result = evaluate(backend, path, truth)
-        results.append(result)
-        print(json.dumps(result, ensure_ascii=False), flush=True)
+        evaluate = {"screen": eval_screen, "chart": eval_chart, "photo": eval_photo, "app": eval_app, "scan": eval_scan}
+        found = evaluate[kind](backend, path, truth)
+        for result in found if isinstance(found, list) else [found]:
+            results.append(result)
+            print(json.dumps(result, ensure_ascii=False), flush=True)
     summary(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -136,7 +136,7 @@ APPS = [
             "--disable-component-update", "--disable-sync", "--no-first-run", "--window-position=0,0",
             "--window-size=1920,1080", (HTML / "alert.html").as_uri(),
         ],
-        "title": "Session ending",
+        "title": "This page says",  # the dialog's own title (the tab says "Session ending")
         "text": ["This page says", "Your session ends in 5 minutes. Save your work.", "OK", "Session ending",
                  "Timesheet", "Enter the hours you worked this week.", "File", str(HTML / "alert.html"),
                  "You are using an unsupported command-line flag: --no-sandbox. Stability and security will suffer."],
