@@ -64,6 +64,7 @@ class Analysis:
     lines: list[TextLine] | None = None
     layout: ScreenLayout | None = None
     layout_settled: bool = False
+    layout_done: bool = False  # the layout was worked out (it stays None for photos)
     chart: Chart | None = None
     chart_done: bool = False
     objects: list[Detection] | None = None

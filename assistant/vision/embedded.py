@@ -144,9 +144,16 @@ class EmbeddedBackend:
                 a.groups = order_boxes(boxes)
                 a.boxes = [_union([boxes[i] for i in group]) for group in a.groups]
                 a.quads = quads
-                if a.stats.flat_share >= PHOTO_MAX_FLAT:
-                    a.layout = find_layout(a.boxes, a.image)  # geometry only: a few milliseconds
             return a.quads
+
+    def layout(self, a: Analysis) -> None:
+        """The screen layout from the line boxes (geometry only, ~14 ms on a dense page): worked
+        out when a description or question needs it, never before `read`'s first line."""
+        self.detect(a)
+        with a.lock:
+            if a.layout is None and not a.layout_done and a.stats.flat_share >= PHOTO_MAX_FLAT:
+                a.layout = find_layout(a.boxes, a.image)
+            a.layout_done = True
 
     def line_at(self, a: Analysis, index: int) -> TextLine | None:
         """Line `index` (reading order), recognised once; None when nothing sure was read."""
@@ -199,7 +206,7 @@ class EmbeddedBackend:
         a.image = a.image.rotate(-turn, expand=True)
         a.bgr = None
         a.quads, a.groups, a.boxes, a.piece_boxes = None, [], [], []
-        a.read, a.pieces, a.lines, a.layout, a.layout_settled = {}, {}, None, None, False
+        a.read, a.pieces, a.lines, a.layout, a.layout_settled, a.layout_done = {}, {}, None, None, False, False
         a.chart, a.chart_done, a.widgets, a.links = None, False, None, None
         a.turn = turn
         self.detect(a)
@@ -215,7 +222,7 @@ class EmbeddedBackend:
     def widgets(self, a: Analysis) -> WidgetsSeen:
         """Dialogs, buttons and empty form fields of a screen (nothing for photos and charts):
         found from outlines and faces (widgets.py), then only their own few lines are read."""
-        self.detect(a)
+        self.layout(a)
         with a.lock:
             if a.widgets is None:
                 a.widgets = WidgetsSeen()
@@ -289,6 +296,7 @@ class EmbeddedBackend:
     def links(self, a: Analysis, lines: list[TextLine]) -> list[TextLine]:
         """Link phrases (blue to purple, or underlined, on the page's own background) in the main
         text of a screen or page, in reading order."""
+        self.layout(a)
         with a.lock:
             if a.links is None:
                 a.links = []
@@ -324,7 +332,7 @@ class EmbeddedBackend:
 
     def screen(self, a: Analysis) -> ScreenLayout:
         """The layout, with its title settled on a heading that reads as words (not an icon)."""
-        self.detect(a)
+        self.layout(a)
         with a.lock:
             if a.layout is None:
                 return ScreenLayout()
@@ -435,7 +443,7 @@ class EmbeddedBackend:
     def first_sentence(self, a: Analysis) -> str:
         if a.stats.flat_share < PHOTO_MAX_FLAT:
             self._detector.prepare()  # a photo: load the detector while its text is being found
-        self.detect(a)
+        self.layout(a)
         kind = a.kind
         if kind == "photo":
             self.start_hint(a)  # runs while the first sentence is spoken

@@ -50,13 +50,13 @@ def pixel_stats(image: Image.Image) -> PixelStats:
     right = np.abs(signed[:-1, :-1] - signed[:-1, 1:]).max(axis=-1) <= 1
     down = np.abs(signed[:-1, :-1] - signed[1:, :-1]).max(axis=-1) <= 1
     flat = right & down
-    values, counts = np.unique(codes, return_counts=True)
-    top = values[counts.argmax()]
+    counts = np.bincount(codes.ravel(), minlength=4096)  # 12-bit codes: a histogram, no sort (np.unique)
+    top = int(counts.argmax())
     background = _rgb(small[codes == top].mean(axis=0).round())
     hsv = np.asarray(Image.fromarray(small).convert("HSV"))
     saturated = (hsv[..., 1] > 90) & (hsv[..., 2] > 60)
     return PixelStats(
-        float(flat.mean()), background, float(counts.max() / codes.size), float(saturated.mean()), _has_bars(codes, top)
+        float(flat.mean()), background, float(counts[top] / codes.size), float(saturated.mean()), _has_bars(codes, top)
     )
 
 
