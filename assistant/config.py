@@ -48,7 +48,10 @@ class EmbeddedSettings:
     # six evaluation photos without a COCO object it was never confident, the one confident
     # hint on record ("modem" for a circuit board) was wrong, and it costs ~200 MB (torch).
     imagenet_hints: bool = False
-    cache_images: int = 4  # analyses kept (each ~2x the picture's RGB size)
+    cache_images: int = 4  # analyses kept (each about the picture's RGB size)
+    # The object detector (~190 MB) is let go after this many seconds without a photo and
+    # loaded again (~0.3 s, overlapping the photo's text detection) for the next one.
+    detector_idle_seconds: float = 20.0
 
 
 @dataclass
@@ -112,6 +115,7 @@ LIMITS: dict[str, tuple] = {
     "outputs.speak_with": ("auto", "screen-reader", "voice", "both", "text"),
     "history.keep_days": (0, 36500),
     "embedded.cache_images": (1, 64),
+    "embedded.detector_idle_seconds": (0.0, 86400.0),
     "history.keep_captures": (0, 10_000_000),
 }
 SECTIONS = ("speech", "outputs", "safety", "models", "ui", "history", "embedded")

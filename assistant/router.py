@@ -290,7 +290,6 @@ class _Embedder:
     def __init__(self, model_dir: Path):
         import json
 
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
@@ -300,18 +299,10 @@ class _Embedder:
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.w = {
-            k: v.astype(np.float32)
-            for k, v in load_file(str(model_dir / "model.safetensors")).items()
-            if not k.endswith("position_ids")
-        }
-        self.w = {k.removeprefix("bert."): v for k, v in self.w.items()}
-        for name in [
-            k
-            for k in self.w
-            if k.endswith("dense.weight") or k.endswith(("query.weight", "key.weight", "value.weight"))
-        ]:
-            self.w[name] = np.ascontiguousarray(self.w[name].T)  # (in, out): one plain 2-D matmul
+        # Mapped read-only from the file, not copied: the 47 MB word table stays on disk except
+        # the rows a text uses, and the kernel can drop the rest under memory pressure.
+        tensors = _mapped_safetensors(model_dir / "model.safetensors")
+        self.w = {k.removeprefix("bert."): v for k, v in tensors.items() if not k.endswith("position_ids")}
         from threadpoolctl import ThreadpoolController
 
         self._blas = ThreadpoolController()
@@ -352,9 +343,9 @@ class _Embedder:
         return x
 
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
-        weight = self.w[name + ".weight"]
+        weight = self.w[name + ".weight"]  # (out, in) as stored: BLAS reads it transposed, no copy
         flat = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
-        return (flat @ weight + self.w[name + ".bias"]).reshape(*x.shape[:-1], weight.shape[1])
+        return (flat @ weight.T + self.w[name + ".bias"]).reshape(*x.shape[:-1], weight.shape[0])
 
     def _heads(self, x: np.ndarray) -> np.ndarray:
         batch, length, width = x.shape
@@ -364,6 +355,28 @@ class _Embedder:
         mean = x.mean(-1, keepdims=True)
         var = ((x - mean) ** 2).mean(-1, keepdims=True)
         return (x - mean) / np.sqrt(var + self.eps) * self.w[name + ".weight"] + self.w[name + ".bias"]
+
+
+def _mapped_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file (float32, int64) as a read-only view of one memory map."""
+    import json
+    import struct
+
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    start = 8 + length
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = {"F32": np.float32, "I64": np.int64}.get(info["dtype"])
+        if dtype is None:
+            raise ValueError(f"{path}: {name} is {info['dtype']}, expected F32")
+        begin, end = info["data_offsets"]
+        out[name] = raw[start + begin : start + end].view(dtype).reshape(info["shape"])
+    return out
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

@@ -5,10 +5,14 @@
              (OCR sessions, the picture check's classifier) has finished
   trigger    `python main.py trigger describe_screen` until the first speech chunk is queued,
              embedded path: cold (the first request, once the warm-up has finished) and warm
+  mixed      ten mixed requests in one app on real pictures shown full screen (describe a dense
+             documentation page, a photo, a chart and a dialog; read a page; saved-prompt
+             questions), then the app's resident memory (VmRSS; smaps_rollup split) and peak
 
-Targets: window <= 1.5 s, idle RSS <= 400 MB. Prints a table; never part of pass/fail.
+Targets: window <= 1.5 s, idle RSS <= 400 MB, resident after the ten mixed requests <= 450 MB.
+Prints a table; never part of pass/fail.
 
-    python bench/bench_app.py [--starts 5] [--triggers 4]
+    python bench/bench_app.py [--starts 5] [--triggers 4] [--mixed-only]
 """
 
 from __future__ import annotations
@@ -52,6 +56,99 @@ label.setGeometry(0, 0, 1920, 1080); label.show()
 QTimer.singleShot(300, lambda: print("shown", flush=True))
 app.exec()
 """
+
+
+SHOW_IMAGE = r"""
+import sys
+from PySide6.QtCore import QSocketNotifier, Qt, QTimer
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+label = QLabel()
+label.setWindowFlags(Qt.WindowType.FramelessWindowHint)
+label.setGeometry(0, 0, 1920, 1080)
+label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+label.setStyleSheet("background: black")
+label.show()
+
+def show():
+    path = sys.stdin.readline().strip()
+    if not path:
+        app.quit()
+        return
+    pixmap = QPixmap(path)
+    if pixmap.width() != 1920 or pixmap.height() != 1080:  # photos fill the screen, as in a viewer
+        pixmap = pixmap.scaled(1920, 1080, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                               Qt.TransformationMode.SmoothTransformation)
+    label.setPixmap(pixmap)
+    label.raise_()
+    QTimer.singleShot(400, lambda: print("shown", flush=True))
+
+notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
+notifier.activated.connect(show)
+app.exec()
+"""
+EVAL = ROOT / "bench" / "eval"
+# (what is on screen, the action): ten requests of every kind the offline path serves.
+MIXED = [
+    ("screens/std-vec.png", "describe_screen"),
+    ("screens/std-vec.png", "read_screen"),
+    ("apps/xmessage-error.png", "prompt_2"),  # "List the buttons."
+    ("photos/chelsea.png", "describe_screen"),
+    ("charts/line-throughput.png", "describe_screen"),
+    ("screens/cargo-first-steps.png", "read_screen"),
+    ("screens/cargo-first-steps.png", "prompt_1"),  # a question by meaning (the sentence model)
+    ("photos/astronaut.png", "describe_screen"),
+    ("screens/node-fs.png", "describe_screen"),
+    ("apps/xmessage-error.png", "prompt_3"),  # "What is the error message?"
+]
+IDLE_WAIT = 25.0
+PROMPTS = ["What does it say about creating a new package?", "List the buttons.", "What is the error message?"]
+
+
+def memory_mb(pid: int) -> dict:
+    """VmRSS and VmHWM (peak), and the anonymous / file-backed split from smaps_rollup."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            out[line.split(":")[0]] = int(line.split()[1]) / 1024
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        if line.startswith(("Anonymous:", "Rss:")):
+            out[line.split(":")[0]] = int(line.split()[1]) / 1024
+    out["file"] = out.get("Rss", 0) - out.get("Anonymous", 0)
+    return out
+
+
+def mixed(env: dict) -> tuple[list[dict], list[str], dict]:
+    """Ten mixed requests in one app: memory after each, the outcomes, memory at the end."""
+    home = Path(env["SCREEN_ASSISTANT_HOME"])
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    quoted = ", ".join(f'"{p}"' for p in PROMPTS)
+    (home / "config" / "settings.toml").write_text(f"[ui]\nsaved_prompts = [{quoted}]\n", encoding="utf-8")
+    viewer = subprocess.Popen(
+        [sys.executable, "-c", SHOW_IMAGE], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    app = App(env)
+    after, outcomes = [], []
+    try:
+        app.wait_for("engine_ready", 120)
+        for picture, action in MIXED:
+            viewer.stdin.write(str(EVAL / picture) + "\n")
+            viewer.stdin.flush()
+            viewer.stdout.readline()
+            trigger(env, action)
+            event, _ = app.wait_for("done:", 300)
+            outcomes.append(f"{action}:{event.split(':', 2)[-1]}")
+            after.append(memory_mb(app.proc.pid))
+        time.sleep(2.0)
+        settled = memory_mb(app.proc.pid)
+        time.sleep(IDLE_WAIT)  # the object detector is let go after 20 s without a photo
+        settled["idle"] = memory_mb(app.proc.pid)["VmRSS"]
+    finally:
+        app.stop()
+        viewer.stdin.close()
+        viewer.terminate()
+    return after, outcomes, settled
 
 
 class App:
@@ -108,6 +205,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--triggers", type=int, default=4)
+    parser.add_argument("--mixed-only", action="store_true", help="only the ten mixed requests")
     args = parser.parse_args()
     load_before = os.getloadavg()
     try:
@@ -128,6 +226,10 @@ def main() -> int:
         [sys.executable, "-c", SHOW_TEXT, *SCREEN_TEXT], env=env, stdout=subprocess.PIPE, text=True
     )
     try:
+        if args.mixed_only:
+            shown.terminate()
+            report_mixed(*mixed(env))
+            return 0
         shown.stdout.readline()
         starts, rss = [], []
         for _ in range(args.starts):
@@ -159,6 +261,8 @@ def main() -> int:
             time.sleep(0.5)
         rss_after = app.rss_mb()
         app.stop()
+        shown.terminate()
+        mixed_result = mixed(env)
     finally:
         shown.terminate()
         xvfb.terminate()
@@ -183,9 +287,26 @@ def main() -> int:
     print(f"{'trigger -> answer complete, warm (s)':<46}{med(totals[1:] or totals):>10.2f}")
     print(f"{'RSS after describing (MB)':<46}{rss_after:>10.0f}")
     print(f"outcomes: {', '.join(outcomes)}   (starts: {args.starts}, triggers: {args.triggers}, screen 1920x1080)")
+    report_mixed(*mixed_result)
     after = os.getloadavg()[0]
     print(f"load average {load_before[0]:.2f} before, {after:.2f} after ({os.cpu_count()} CPUs, shared: noisy)")
     return 0
+
+
+def report_mixed(after: list[dict], outcomes: list[str], settled: dict) -> None:
+    rss = [m["VmRSS"] for m in after]
+    print(f"{'RSS after each of 10 mixed requests (MB)':<46}" + " ".join(f"{r:.0f}" for r in rss))
+    end = settled["VmRSS"]
+    print(
+        f"{'RSS after 10 mixed requests, settled (MB)':<46}{end:>10.0f}"
+        f"  <= 450  ({'met' if end <= 450 else 'MISSED'}; ratio {end / 450:.2f})"
+    )
+    print(
+        f"{'  anonymous / file-backed (MB)':<46}{settled['Anonymous']:>10.0f}{settled['file']:>10.0f}"
+        f"   peak (VmHWM) {settled['VmHWM']:.0f}"
+    )
+    print(f"{f'RSS {IDLE_WAIT:.0f} s later, idle (MB)':<46}{settled['idle']:>10.0f}")
+    print(f"mixed outcomes: {', '.join(outcomes)}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
 - memory: peak (ru_maxrss) of a CLI `read` and `describe --backend embedded` (target peak
   <= 500 MB for read), and resident memory after ten mixed requests in one process (target
   <= 450 MB); with --old the same CLI runs of an older checkout are measured alongside;
-- per image: object detector on each photo, OCR (detect + recognise) on each screen.
+- per image: object detector on each photo, OCR (detect + recognise) on each screen;
+- a photo's first sentence when the object detector was let go (after its idle time).
 Timings on a shared machine are noisy: the load average is printed with the results.
 """
 
@@ -90,6 +91,14 @@ def bench_describe_warm(backend, runs: int) -> dict:
             whole.append(time.perf_counter() - t0)
         out[f"describe_{label}_first_sentence_warm_s"] = median(first)
         out[f"describe_{label}_whole_warm_s"] = median(whole)
+    # the object detector let go after its idle time: loaded again while the photo's text is found
+    image, again = Image.open(PHOTO).convert("RGB"), []
+    for i in range(runs):
+        backend._detector.release()
+        t0 = time.perf_counter()
+        next(backend.describe(fresh(image, 100 + i)))
+        again.append(time.perf_counter() - t0)
+    out["describe_photo_first_sentence_detector_let_go_s"] = median(again)
     return out
 
 

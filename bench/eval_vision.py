@@ -10,7 +10,11 @@ Per case it reports:
 - objects: whether the photo's main object is named in the first sentence;
 - CER: character error rate of the OCR lines against the page text they match (rapidfuzz),
   and the share of OCR lines that match page text at all;
-- order: share of consecutive main-content lines read in the page's own order.
+- order: share of consecutive main-content lines read in the page's own order;
+- widgets: dialogs, buttons and form fields said against the ones the page or program has (a
+  claimed button or field the DOM or the program does not have is an invented claim; on the
+  24 documentation pages there are no dialogs at all), the dialog's title and its buttons in
+  order, the labels of empty fields.
 The ground truth comes from the HTML (render_screens.py), the chart data (make_charts.py) and
 the photos' notes (photos/photos.json). Never part of pass/fail: tests keep a subset.
 """
@@ -80,6 +84,52 @@ def in_order(places: list[tuple[int, int]]) -> float:
     return sum(b >= a for a, b in zip(places, places[1:], strict=False)) / (len(places) - 1)
 
 
+WIDGET_SENTENCES = {
+    "dialog": re.compile(r"a dialog(?: titled “([^”]+)”)?(?: with the buttons? ((?:“[^”]+”(?:, | and )?)+))?"),
+    "buttons": re.compile(r"Buttons: ((?:“[^”]+”(?:, | and )?)+)\."),
+    "fields": re.compile(r"mpty form fields? labelled ((?:“[^”]+”(?:, | and )?)+)"),
+    "links": re.compile(r"Links(?: include)?: ((?:“[^”]+”(?:, | and )?)+)"),
+}
+
+
+def widget_claims(text: str) -> dict:
+    """What a description says about dialogs, buttons and fields."""
+    out: dict = {"dialog": None, "buttons": [], "fields": [], "links": []}
+    m = WIDGET_SENTENCES["dialog"].search(text)
+    if m:
+        out["dialog"] = {"title": m.group(1), "buttons": QUOTE.findall(m.group(2) or "")}
+    m = WIDGET_SENTENCES["buttons"].search(text)
+    if m:
+        out["buttons"] = QUOTE.findall(m.group(1))
+    m = WIDGET_SENTENCES["fields"].search(text)
+    if m:
+        out["fields"] = QUOTE.findall(m.group(1))
+    m = WIDGET_SENTENCES["links"].search(text)
+    if m:
+        out["links"] = QUOTE.findall(m.group(1))
+    return out
+
+
+def invented_widgets(said: dict, truth: dict) -> list[str]:
+    """Dialogs, buttons and fields the picture does not have (names compared loosely: OCR)."""
+    bad = []
+    dialog = truth.get("dialog")
+    if said["dialog"] is not None and dialog is None:
+        bad.append("dialog")
+    real_buttons = (dialog or {}).get("buttons", []) + truth.get("buttons", [])
+    for name in (said["dialog"] or {}).get("buttons", []) + said["buttons"]:
+        if not any(same(name, b) for b in real_buttons):
+            bad.append(f"button not there: {name}")
+    for name in said["fields"]:
+        if not any(same(name, f) for f in truth.get("fields", [])):
+            bad.append(f"field not there: {name}")
+    links = [" ".join(words(t)) for t in truth.get("links", [])]
+    for name in said["links"]:
+        if not any(" ".join(words(name)) in t for t in links):
+            bad.append(f"link not there: {name}")
+    return bad
+
+
 def screen_claims(text: str, truth: dict, vocabulary: set[str]) -> list[str]:
     bad = [f"quote not on the page: {q}" for q in QUOTE.findall(text) if not quote_backed(q, vocabulary)]
     blocks = truth.get("main_text", [])
@@ -95,7 +145,7 @@ def screen_claims(text: str, truth: dict, vocabulary: set[str]) -> list[str]:
         bad.append("navigation list")
     if "chart" in text.lower():
         bad.append("chart")
-    return bad
+    return bad + invented_widgets(widget_claims(text), truth)
 
 
 def eval_screen(backend, path: Path, truth: dict) -> dict:
@@ -125,6 +175,7 @@ def eval_screen(backend, path: Path, truth: dict) -> dict:
         "order": round(in_order(places), 3),
         "describe_s": round(elapsed, 2),
         "first": chunks[0].strip(),
+        "widgets": widget_claims(text),
     }
 
 
@@ -151,10 +202,12 @@ def eval_chart(backend, path: Path, truth: dict) -> dict:
 
 def eval_app(backend, path: Path, truth: dict) -> dict:
     image = Image.open(path).convert("RGB")
+    t0 = time.perf_counter()
     chunks = list(backend.describe(image))
+    elapsed = time.perf_counter() - t0
     text = "".join(chunks)
     words_known = [truth["title"], *truth["text"]]
-    if truth.get("page"):
+    if truth.get("page", "").endswith(".html") is False and truth.get("page"):
         page = json.loads((EVAL / "screens" / f"{truth['page']}.json").read_text(encoding="utf-8"))
         words_known += [page.get("title") or "", *page["headings"], *page["main_text"], *page["nav"]]
     vocabulary = set(words(" ".join(words_known)))
@@ -163,17 +216,45 @@ def eval_app(backend, path: Path, truth: dict) -> dict:
         invented.append("error message")
     if "chart" in text.lower():
         invented.append("chart")
+    said = widget_claims(text)
+    invented += invented_widgets(said, truth)
+    dialog = truth.get("dialog")
     m = re.search(r"titled “([^”]+)”", chunks[0])
-    return {
+    title_said = (said["dialog"] or {}).get("title") or (m.group(1) if m else None)
+    result = {
         "name": truth["name"],
         "kind": "app",
         "invented": invented,
-        "title_ok": same(m.group(1), truth["title"]) if m else None,
-        "title_said": m.group(1) if m else None,
+        "title_ok": same(title_said, truth["title"]) if title_said else None,
+        "title_said": title_said,
         "error_said": "error or warning message" in text,
+        "error_ok": ("error or warning message" in text) == truth["error"],
         "first": chunks[0].strip(),
-        "text": text[:300],
+        "first_s": None,
+        "describe_s": round(elapsed, 2),
+        "text": text[:400],
+        "widgets": said,
     }
+    if dialog is not None:
+        got = said["dialog"]
+        result["dialog_found"] = got is not None
+        result["dialog_buttons"] = f"{len((got or {}).get('buttons', []))}/{len(dialog['buttons'])}"
+        result["dialog_buttons_ok"] = (
+            got is not None
+            and len(got["buttons"]) == len(dialog["buttons"])
+            and all(same(a, b) for a, b in zip(got["buttons"], dialog["buttons"], strict=False))
+        )
+    if truth.get("fields"):
+        result["fields"] = (
+            f"{sum(any(same(f, s) for s in said['fields']) for f in truth['fields'])}/{len(truth['fields'])}"
+        )
+    if truth.get("links"):
+        result["links"] = f"{sum(any(same(l, s) for s in said['links']) for l in truth['links'])}/{len(truth['links'])}"
+    if truth.get("buttons"):
+        result["buttons"] = (
+            f"{sum(any(same(b, s) for s in said['buttons']) for b in truth['buttons'])}/{len(truth['buttons'])}"
+        )
+    return result
 
 
 def eval_photo(backend, path: Path, truth: dict) -> dict:
@@ -197,6 +278,37 @@ def eval_photo(backend, path: Path, truth: dict) -> dict:
     }
 
 
+def eval_scan(backend, path: Path, truth: dict) -> list[dict]:
+    """A photo of a printed page, turned each way: read the right way up, said to be turned."""
+    out = []
+    page = Image.open(path).convert("RGB")
+    vocabulary = set(words(" ".join(truth["text"])))
+    for turn in truth["turns"]:
+        image = page.rotate(turn, expand=True)
+        t0 = time.perf_counter()
+        lines = backend.read_text(image)
+        elapsed = time.perf_counter() - t0
+        text = "".join(backend.describe(image))
+        found = sum(any(same(l.text, t) for l in lines) for t in truth["text"])
+        cer, _, _ = ocr_scores(lines, truth["text"])
+        said_turn = "upside down" in text or "sideways" in text
+        invented = [f"quote not on the page: {q}" for q in QUOTE.findall(text) if not quote_backed(q, vocabulary)]
+        if said_turn != (turn != 0):
+            invented.append("said turned" if said_turn else "turn not said")
+        out.append(
+            {
+                "name": f"{truth['name']} turned {turn}",
+                "kind": "scan",
+                "invented": invented,
+                "lines_found": f"{found}/{len(truth['text'])}",
+                "cer": round(cer, 4),
+                "read_s": round(elapsed, 2),
+                "turn_said": said_turn,
+            }
+        )
+    return out
+
+
 def cases(names: list[str]):
     for js in sorted((EVAL / "screens").glob("*.json")):
         yield "screen", js.with_suffix(".png"), json.loads(js.read_text(encoding="utf-8"))
@@ -206,6 +318,8 @@ def cases(names: list[str]):
         yield "photo", EVAL / "photos" / truth["name"], truth
     for js in sorted((EVAL / "apps").glob("*.json")):
         yield "app", js.with_suffix(".png"), json.loads(js.read_text(encoding="utf-8"))
+    for truth in json.loads((EVAL / "scans" / "scans.json").read_text(encoding="utf-8")):
+        yield "scan", EVAL / "scans" / truth["name"], truth
 
 
 def main() -> None:
@@ -220,10 +334,11 @@ def main() -> None:
     for kind, path, truth in cases(args.names):
         if args.names and truth["name"] not in args.names:
             continue
-        evaluate = {"screen": eval_screen, "chart": eval_chart, "photo": eval_photo, "app": eval_app}[kind]
-        result = evaluate(backend, path, truth)
-        results.append(result)
-        print(json.dumps(result, ensure_ascii=False), flush=True)
+        evaluate = {"screen": eval_screen, "chart": eval_chart, "photo": eval_photo, "app": eval_app, "scan": eval_scan}
+        found = evaluate[kind](backend, path, truth)
+        for result in found if isinstance(found, list) else [found]:
+            results.append(result)
+            print(json.dumps(result, ensure_ascii=False), flush=True)
     summary(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -259,8 +374,21 @@ def summary(results: list[dict]) -> None:
         )
     if apps:
         titled = [r for r in apps if r["title_said"] is not None]
-        right = sum(r["title_ok"] for r in titled)
-        print(f"applications under Xvfb: {len(apps)}; titles said {len(titled)}, right {right}")
+        right = sum(bool(r["title_ok"]) for r in titled)
+        dialogs = [r for r in apps if "dialog_found" in r]
+        print(
+            f"applications and pages with widgets: {len(apps)}; titles said {len(titled)}, right {right}; "
+            f"dialogs found {sum(r['dialog_found'] for r in dialogs)}/{len(dialogs)}, with all their buttons in order "
+            f"{sum(r['dialog_buttons_ok'] for r in dialogs)}/{len(dialogs)}; error messages right "
+            f"{sum(r['error_ok'] for r in apps)}/{len(apps)}"
+        )
+    said = [
+        r
+        for r in screens
+        if r.get("widgets") and (r["widgets"]["dialog"] or r["widgets"]["buttons"] or r["widgets"]["fields"])
+    ]
+    if screens:
+        print(f"documentation pages with a dialog, button or field said: {len(said)}/{len(screens)}")
 
 
 if __name__ == "__main__":

@@ -332,3 +332,18 @@ def test_window_without_title_bar_starts_with_its_menu_not_a_title(backend):
     text = _text(backend.describe(img))
     assert "The menu bar has File, Capture, Picture, Speech and Help." in text
     assert "title" not in text.lower()
+
+
+def test_a_cached_analysis_keeps_no_second_copy_of_the_picture(backend):
+    """Each cached analysis once held the picture twice more (an RGB copy and a BGR copy, ~12 MB
+    for a full-HD screen, four analyses cached): the RGB picture is the caller's own, and the
+    BGR pixels recognition needs are let go once every line is read."""
+    img = render_text(["Memory matters", "Keep one copy"])
+    a = backend.analyse(img)
+    assert a.image is img
+    backend.read_text(img)
+    assert a.bgr is None
+    again = backend.analyse(img.copy())  # same pixels: the cached analysis answers
+    assert again is a and [l.text for l in backend.read_text(img)] == ["Memory matters", "Keep one copy"]
+    line = backend.line_at(backend.analyse(render_text(["Read again later"])), 0)
+    assert line is not None and line.text == "Read again later"

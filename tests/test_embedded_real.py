@@ -213,3 +213,125 @@ def test_imagenet_hints_are_off_by_default(monkeypatch):
     quiet = EmbeddedBackend()
     monkeypatch.setattr(quiet._classifier, "top", lambda *a, **k: pytest.fail("the classifier ran"))
     assert "may show" not in text(quiet.describe(photo("china.jpg")))
+
+
+def test_object_detector_is_let_go_when_idle_and_comes_back_for_the_next_photo():
+    """The detector holds ~190 MB (weights, their packed copy, buffers of its forward pass): it
+    is released after `detector_idle_seconds` without a photo, and loaded again, already while
+    the next photo's text is being found, when one comes."""
+    import time
+
+    from assistant.config import EmbeddedSettings
+    from assistant.vision.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(settings=EmbeddedSettings(detector_idle_seconds=0.2))
+    assert next(iter(backend.describe(photo("chelsea.png")))).startswith("A photo of a cat")
+    deadline = time.monotonic() + 30
+    while backend._detector.loaded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not backend._detector.loaded
+    seen = []
+    real = backend._reader.detect
+    backend._reader.detect = lambda bgr: seen.append(backend._detector.loaded or backend._detector.loading) or real(bgr)
+    assert next(iter(backend.describe(photo("astronaut.png")))).startswith("A photo of a person")
+    assert seen == [True]  # loading had started before the photo's text detection
+
+
+# ---- dialogs, buttons, form fields (bench/eval/apps: real toolkits and pages) ------------------
+def app(name):
+    return Image.open(EVAL / "apps" / f"{name}.png").convert("RGB")
+
+
+def test_a_gtk_dialog_is_named_with_its_title_and_buttons_in_order(backend):
+    chunks = list(backend.describe(app("zenity-question")))
+    assert "a dialog titled “Save changes?” with the buttons “Don't save”, “Cancel” and “Save”" in chunks[0]
+    rest = text(chunks[1:])
+    assert "The dialog says “Save the changes to report.odt before closing?”" in rest
+    assert "error" not in rest.lower()
+    assert "“Don't save”, “Cancel” and “Save”" in text(backend.ask(app("zenity-question"), "List the buttons."))
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "buttons"),
+    [
+        ("tk-messagebox", "Quit", "“Yes”, “No” and “Cancel”"),
+        ("web-dialog-delete", "Delete this photo?", "“Delete” and “Cancel”"),
+        ("chromium-alert", "This page says", "“OK”"),
+    ],
+)
+def test_dialogs_of_other_toolkits(backend, name, title, buttons):
+    first = next(iter(backend.describe(app(name))))
+    assert f"a dialog titled “{title}” with the button" in first and buttons in first
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("zenity-error", "The file could not be opened."),
+        ("web-dialog-upload-failed", "The file budget-2024.xlsx is larger than 25 MB."),
+    ],
+)
+def test_a_line_in_a_dialog_titled_as_an_error_is_an_error_message(backend, name, message):
+    """The error rule: a line starting with Error/Warning/Failed, OR a line in a dialog whose
+    title says Error, Warning or Failed ('Upload failed')."""
+    assert f"There is an error or warning message: “{message}”" in text(backend.describe(app(name)))
+    assert message in text(backend.ask(app(name), "What is the error message?"))
+
+
+def test_a_form_has_its_labelled_empty_fields_and_its_button(backend):
+    described = text(backend.describe(app("web-form-signup")))
+    assert "Empty form fields labelled “Full name”, “Email” and “Password”." in described
+    assert "Buttons: “Create account”." in described and "dialog" not in described
+    assert "“Create account”" in text(backend.ask(app("web-form-signup"), "List the buttons."))
+
+
+@pytest.mark.parametrize(
+    "name", ["clippy-usage", "error-e0382", "node-http", "std-vec", "rust-book-data-types", "npm-install"]
+)
+def test_documentation_pages_get_no_invented_dialog_button_or_field(backend, name):
+    """Note boxes, code spans, table cells, badges and search boxes look like widgets."""
+    described = text(backend.describe(screen(name))).lower()
+    assert "dialog" not in described and "button" not in described and "form field" not in described
+
+
+def test_links_are_the_blue_or_underlined_words_of_a_page(backend):
+    described = text(backend.describe(app("web-form-signup")))
+    assert "Links: “Sign in here”, “privacy notice” and “help pages”." in described
+    answer = text(backend.ask(app("web-form-signup"), "What links are there?"))
+    assert "“Sign in here”" in answer and "“help pages”" in answer
+
+
+@pytest.mark.parametrize(("name", "least"), [("cargo-first-steps", 3), ("rust-book-recoverable-errors", 0)])
+def test_links_on_documentation_pages_are_links_and_coloured_code_is_not(backend, name, least):
+    """Syntax colours in code blocks (blue 'let', 'enum') are not links: links are looked for only
+    on the page's own background, in the link blue, in lines that are not all one colour."""
+    a = backend.analyse(screen(name))
+    found = backend.links(a, backend.lines(a))
+    links = [t.lower() for t in truth(name)["links"]]
+    assert len(found) >= least and all(any(l.text.lower() in t for t in links) for l in found)
+
+
+# ---- upside-down and sideways scans --------------------------------------------------------------
+@pytest.mark.parametrize("turn", [180, 90, 270])
+def test_a_turned_scan_is_read_the_right_way_up(turn):
+    """A photo of a printed page (scikit-image's page.png), turned: the text is read upright and
+    the description says it was turned. The upright page costs nothing extra (first line sure)."""
+    from assistant.vision.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend()
+    page = Image.open(EVAL / "scans" / "page.png").convert("RGB")
+    lines = [l.text for l in backend.read_text(page.rotate(turn, expand=True))]
+    assert "Region-based segmentation" in lines
+    assert any("markers of the coins" in l for l in lines)
+    described = text(backend.describe(page.rotate(turn, expand=True)))
+    assert ("upside down" if turn == 180 else "sideways") in described
+
+
+def test_an_upright_scan_is_not_turned(backend, monkeypatch):
+    page = Image.open(EVAL / "scans" / "page.png").convert("RGB")
+    turned = []
+    real = backend._reader.detect
+    monkeypatch.setattr(backend._reader, "detect", lambda bgr: turned.append(bgr.shape) or real(bgr))
+    assert "Region-based segmentation" in [l.text for l in backend.read_text(page)]
+    assert len(turned) == 1  # one detection: no turned copy was tried
+    assert "upside down" not in text(backend.describe(page)) and "sideways" not in text(backend.describe(page))

@@ -178,3 +178,15 @@ def test_engine_routes_utterances():
     assert isinstance(result, Result) and result.intent == "stop_speaking"
     result = engine.run_to_result(Request("utterance", text="window"))
     assert result.intent == "clarify" and result.text.startswith("Do you want me to")
+
+
+def test_embedder_keeps_its_weights_on_disk_not_in_private_memory():
+    """The weights are mapped read-only from the package's safetensors file, not copied: the
+    30522-row word table (47 MB) stays on disk except the rows a text uses, and the rest can be
+    dropped by the kernel under pressure (resident memory target of the app, issue 10)."""
+    embed = _Embedder(embedding_model_dir())
+    table = embed.w["embeddings.word_embeddings.weight"]
+    assert isinstance(table, np.memmap) or isinstance(getattr(table, "base", None), np.memmap)
+    assert not table.flags.writeable
+    private = [k for k, v in embed.w.items() if v.nbytes > 100_000 and not isinstance(v.base, np.memmap)]
+    assert private == []

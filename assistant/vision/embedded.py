@@ -35,7 +35,11 @@ from .analysis import (
     PULL_COMMAND,
     VLM_PRESET,
     Analysis,
+    DialogSeen,
+    WidgetsSeen,
+    button_words,
     coloured_labels,
+    dialog_phrase,
     error_lines,
     join_words,
     main_lines,
@@ -46,15 +50,18 @@ from .analysis import (
     quote,
     quote_end,
     title_line,
+    words,
 )
 from .base import TextLine
 from .charts import Chart, find_chart, title_index
 from .classify import Guess, ImageNetClassifier
 from .detect import Detection, ObjectDetector, objects_clause
-from .kinds import PHOTO_MAX_FLAT, dominant_colours, pixel_stats
+from .kinds import PHOTO_MAX_FLAT, pixel_stats
 from .layout import Box, order_boxes
-from .ocr import TextReader, quad_to_box, release_memory, to_bgr
+from .links import candidate, line_links
+from .ocr import MIN_CONFIDENCE, TextReader, is_vertical, quad_to_box, release_memory, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
+from .widgets import Face, find_dialog, find_widgets
 
 log = get_logger(__name__)
 
@@ -65,10 +72,23 @@ HINT_MIN_PROBABILITY = 0.4
 HINT_MARGIN = 2.0
 HINT_WAIT_SECONDS = 5.0  # the details wait this long for the hint at most, then go on without it
 CACHE_SIZE = 4
+LINKS_SAID = 5  # a description names at most this many links (a question lists them all)
 # In photos, a "line" taller than this share of the picture was texture, not text (the sample
 # tower photo gave a 411-px box read as one Chinese character); screens and pages keep them,
 # since a captured button or heading can fill the picture.
 PHOTO_MAX_LINE_HEIGHT = 0.4
+# Turning a picture of text the right way up (EmbeddedBackend.upright, figures in docs/embedded.md)
+TURN_SAMPLE = 3  # pieces recognised to judge a turn
+TURN_VERTICAL_SHARE = 0.6  # a page on its side: most regions stand upright
+UPRIGHT_SCORE = MIN_CONFIDENCE  # the median score of a turn's sample must be a sure reading...
+TURN_MARGIN = 0.15  # ... and this much surer than the picture as it is
+
+
+def _sample_score(reader: TextReader, bgr: np.ndarray, quads: list) -> float:
+    """Median recognition score of the widest upright regions (0 when there are none)."""
+    flat = sorted((q for q in quads if not is_vertical(q)), key=lambda q: -float(np.ptp(q[:, 0])))[:TURN_SAMPLE]
+    scores = [reader.read_one(bgr, q)[1] for q in flat]
+    return float(np.median(scores)) if scores else 0.0
 
 
 class EmbeddedBackend:
@@ -87,7 +107,7 @@ class EmbeddedBackend:
         self._make_embedder = make_embedder
         self.settings = settings or EmbeddedSettings()
         self._reader = TextReader()
-        self._detector = ObjectDetector()
+        self._detector = ObjectDetector(idle_seconds=self.settings.detector_idle_seconds)
         self._classifier = ImageNetClassifier()
         self._hints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagenet-hint")
         self._embedder = embedder
@@ -102,8 +122,8 @@ class EmbeddedBackend:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        rgb = image.convert("RGB")
-        found = Analysis(rgb, pixel_stats(rgb), dominant_colours(rgb), to_bgr(rgb))
+        rgb = image if image.mode == "RGB" else image.convert("RGB")  # the caller's picture, not a copy
+        found = Analysis(rgb, pixel_stats(rgb), to_bgr(rgb))
         with self._cache_lock:
             found = self._cache.setdefault(key, found)
             while len(self._cache) > max(1, self.settings.cache_images):
@@ -114,24 +134,33 @@ class EmbeddedBackend:
         """Text regions, and from their boxes alone the reading order of the lines."""
         with a.lock:
             if a.quads is None:
-                quads = self._reader.detect(a.bgr)
+                quads = self._reader.detect(a.pixels())
+                a.regions, a.standing = len(quads), sum(is_vertical(q) for q in quads)
                 if a.stats.flat_share < PHOTO_MAX_FLAT:
                     limit = PHOTO_MAX_LINE_HEIGHT * a.image.height
                     quads = [q for q in quads if np.ptp(q[:, 1]) <= limit]
-                boxes = [quad_to_box(q, a.bgr.shape) for q in quads]
+                boxes = [quad_to_box(q, a.pixels().shape) for q in quads]
+                a.piece_boxes = boxes
                 a.groups = order_boxes(boxes)
                 a.boxes = [_union([boxes[i] for i in group]) for group in a.groups]
                 a.quads = quads
-                if a.stats.flat_share >= PHOTO_MAX_FLAT:
-                    a.layout = find_layout(a.boxes, a.image)  # geometry only: a few milliseconds
             return a.quads
+
+    def layout(self, a: Analysis) -> None:
+        """The screen layout from the line boxes (geometry only, ~14 ms on a dense page): worked
+        out when a description or question needs it, never before `read`'s first line."""
+        self.detect(a)
+        with a.lock:
+            if a.layout is None and not a.layout_done and a.stats.flat_share >= PHOTO_MAX_FLAT:
+                a.layout = find_layout(a.boxes, a.image)
+            a.layout_done = True
 
     def line_at(self, a: Analysis, index: int) -> TextLine | None:
         """Line `index` (reading order), recognised once; None when nothing sure was read."""
-        quads = self.detect(a)
+        self.detect(a)
         with a.lock:
             if index not in a.read:
-                pieces = [self._reader.recognise_one(a.bgr, quads[i]) for i in a.groups[index]]
+                pieces = [self.piece(a, i) for i in a.groups[index]]
                 kept = [p for p in pieces if p is not None]
                 a.read[index] = (
                     TextLine(" ".join(p.text for p in kept), a.boxes[index], min(p.confidence for p in kept))
@@ -140,13 +169,159 @@ class EmbeddedBackend:
                 )
             return a.read[index]
 
-    def lines(self, a: Analysis) -> list[TextLine]:
+    def upright(self, a: Analysis) -> int:
+        """Turn an upside-down or sideways picture of text the right way up, once, before its
+        lines are read; returns the turn in degrees (clockwise, 0 when it was upright).
+
+        Free for upright text: the first line in reading order is recognised anyway and is
+        sure. Only when the first pieces are all unsure (upside-down text reads as garbage
+        scored 0.3-0.7) or most regions stand upright (a page lying on its side) are turned
+        copies detected and their widest regions recognised; the turn whose readings are sure
+        (median score >= 0.8) and clearly surer than the picture as it is wins."""
+        quads = self.detect(a)
+        with a.lock:
+            if a.turn is not None:
+                return a.turn
+            a.turn = 0
+            sideways = a.standing >= max(2, TURN_VERTICAL_SHARE * a.regions)  # counted before a photo's filter
+            if not quads and not sideways:
+                return 0
+            if not sideways:
+                first = [k for group in a.groups[:TURN_SAMPLE] for k in group][:TURN_SAMPLE]
+                if any(self.piece(a, k) is not None for k in first):
+                    return 0  # the first line reads: upright
+            here = _sample_score(self._reader, a.pixels(), quads)
+            best, best_score = 0, here
+            for turn in (90, 270) if sideways else (180,):
+                turned = np.ascontiguousarray(np.rot90(a.pixels(), k=-turn // 90))
+                score = _sample_score(self._reader, turned, self._reader.detect(turned))
+                if score >= UPRIGHT_SCORE and score >= best_score + TURN_MARGIN:
+                    best, best_score = turn, score
+            if best:
+                self._turn(a, best)
+            return best
+
+    def _turn(self, a: Analysis, turn: int) -> None:
+        """Start again on the picture turned `turn` degrees clockwise."""
+        a.image = a.image.rotate(-turn, expand=True)
+        a.bgr = None
+        a.quads, a.groups, a.boxes, a.piece_boxes = None, [], [], []
+        a.read, a.pieces, a.lines, a.layout, a.layout_settled, a.layout_done = {}, {}, None, None, False, False
+        a.chart, a.chart_done, a.widgets, a.links = None, False, None, None
+        a.turn = turn
         self.detect(a)
+
+    def piece(self, a: Analysis, k: int) -> TextLine | None:
+        """Detection region `k`, recognised once (a line is one or more regions)."""
+        quads = self.detect(a)
+        with a.lock:
+            if k not in a.pieces:
+                a.pieces[k] = self._reader.recognise_one(a.pixels(), quads[k])
+            return a.pieces[k]
+
+    def widgets(self, a: Analysis) -> WidgetsSeen:
+        """Dialogs, buttons and empty form fields of a screen (nothing for photos and charts):
+        found from outlines and faces (widgets.py), then only their own few lines are read."""
+        self.layout(a)
+        with a.lock:
+            if a.widgets is None:
+                a.widgets = WidgetsSeen()
+                if a.kind in ("screenshot", "document") and self.chart_found(a) is None:
+                    try:
+                        a.widgets = self._find_widgets(a)
+                    except Exception:
+                        log.exception("finding dialogs and buttons")  # optional: say the rest
+            return a.widgets
+
+    def _find_widgets(self, a: Analysis) -> WidgetsSeen:
+        rgb = np.asarray(a.image)
+        found = find_widgets(rgb, a.piece_boxes)
+        faces: list[Face] = []
+        buttons: list[TextLine] = []
+        for face in found.button_faces:
+            label = self._face_text(a, face)
+            if label is not None and button_words(label.text):
+                faces.append(face)
+                buttons.append(label)
+        seen = WidgetsSeen(buttons=buttons)
+        dialog = find_dialog(rgb, a.piece_boxes, faces)
+        if dialog is not None:
+            title = self._bar_title(a, dialog.bar) if dialog.bar is not None else None
+            if title is None and dialog.title is not None:
+                title = self.piece(a, dialog.title)
+            message = [
+                line
+                for j in sorted(dialog.lines, key=lambda j: (a.piece_boxes[j][1] // 8, a.piece_boxes[j][0]))
+                if j != dialog.title and words(line := self.piece(a, j))
+            ]
+            own = [buttons[faces.index(f)] for f in dialog.buttons]
+            seen.dialog = DialogSeen(dialog.box, title if words(title) else None, own, [l for l in message if l])
+        for label_index, _ in found.fields:
+            label = self.piece(a, label_index)
+            if label is not None and words(label) and len(label.text.split()) <= 4:
+                seen.fields.append(TextLine(label.text.rstrip(": "), label.box, label.confidence))
+        return seen
+
+    def _face_text(self, a: Analysis, face: Face) -> TextLine | None:
+        """A button's label: the regions inside its face, else its ink read directly (short
+        labels on colour, like a browser's "OK", can escape text detection)."""
+        inside = sorted(
+            (k for k, b in enumerate(a.piece_boxes) if _centre_in(b, face.box)), key=lambda k: a.piece_boxes[k][0]
+        )
+        if inside:
+            read = [p for k in inside if (p := self.piece(a, k)) is not None]
+            if not read:
+                return None
+            return TextLine(" ".join(p.text for p in read), face.box, min(p.confidence for p in read))
+        x0, y0, x1, y1 = face.ink
+        quad = np.array([[x0 - 3, y0 - 3], [x1 + 3, y0 - 3], [x1 + 3, y1 + 3], [x0 - 3, y1 + 3]], dtype=np.float32)
+        line = self._reader.recognise_one(a.pixels(), quad)
+        return TextLine(line.text, face.box, line.confidence) if line is not None else None
+
+    def _bar_title(self, a: Analysis, bar: tuple[int, int, int, int]) -> TextLine | None:
+        """The words in a window's title bar, found again at full size (title bars are small)."""
+        import cv2
+
+        x0, y0, x1, y1 = bar
+        # twice the size: openbox's white-on-light-blue "Error" escapes detection at its own size
+        crop = cv2.resize(a.pixels()[y0:y1, x0:x1], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        read = [line for q in self._reader.detect(crop) if (line := self._reader.recognise_one(crop, q))]
+        read = [l for l in read if words(l)]
+        if not read:
+            return None
+        best = max(read, key=lambda l: l.box[2] - l.box[0])
+        b = best.box
+        return TextLine(best.text, (b[0] // 2 + x0, b[1] // 2 + y0, b[2] // 2 + x0, b[3] // 2 + y0), best.confidence)
+
+    def links(self, a: Analysis, lines: list[TextLine]) -> list[TextLine]:
+        """Link phrases (blue to purple, or underlined, on the page's own background) in the main
+        text of a screen or page, in reading order."""
+        self.layout(a)
+        with a.lock:
+            if a.links is None:
+                a.links = []
+                if a.kind in ("screenshot", "document") and self.chart_found(a) is None:
+                    rgb = np.asarray(a.image)
+                    buttons = [b.box for b in self.widgets(a).buttons]
+                    main = {id(l) for l in main_lines(a, lines)}
+                    quads = a.quads or []
+                    for index, line in sorted(a.read.items()):
+                        if line is None or id(line) not in main or any(_overlaps(line.box, b) for b in buttons):
+                            continue
+                        if not candidate(rgb, line.box, a.stats.background):
+                            continue
+                        words = [w for k in a.groups[index] for w in self._reader.read_words(a.pixels(), quads[k])]
+                        a.links.extend(line_links(rgb, line.box, words, a.stats.background))
+            return a.links
+
+    def lines(self, a: Analysis) -> list[TextLine]:
+        self.upright(a)
         with a.lock:
             if a.lines is None:
                 found = (self.line_at(a, i) for i in range(len(a.groups)))
                 a.lines = [line for line in found if line is not None]
                 self.screen(a)
+                a.bgr = None  # every line is read: the BGR copy (6 MB for full HD) is not needed again
                 release_memory()
             return a.lines
 
@@ -157,7 +332,7 @@ class EmbeddedBackend:
 
     def screen(self, a: Analysis) -> ScreenLayout:
         """The layout, with its title settled on a heading that reads as words (not an icon)."""
-        self.detect(a)
+        self.layout(a)
         with a.lock:
             if a.layout is None:
                 return ScreenLayout()
@@ -239,14 +414,14 @@ class EmbeddedBackend:
     def read_lines(self, image: Image.Image, cancel: threading.Event | None = None) -> Iterator[TextLine]:
         """Lines in reading order, each yielded as soon as it is recognised."""
         a = self.analyse(image)
-        self.detect(a)
+        self.upright(a)
         for index in range(len(a.groups)):
             if cancel is not None and cancel.is_set():
                 return
             line = self.line_at(a, index)
             if line is not None:
                 yield line
-        self.lines(a)  # everything is read now: keep the list for questions
+        self.lines(a)  # everything is read now: keep the list for questions (and give memory back)
 
     def read_text(self, image: Image.Image) -> list[TextLine]:
         return list(self.read_lines(image))
@@ -263,13 +438,18 @@ class EmbeddedBackend:
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
+        release_memory()  # a photo's detector pass leaves freed buffers behind (glibc keeps them)
 
     def first_sentence(self, a: Analysis) -> str:
-        self.detect(a)
+        if a.stats.flat_share < PHOTO_MAX_FLAT:
+            self._detector.prepare()  # a photo: load the detector while its text is being found
+        self.layout(a)
         kind = a.kind
         if kind == "photo":
             self.start_hint(a)  # runs while the first sentence is spoken
             return first_sentence(kind, a.colours, len(a.groups), objects=self.objects(a))
+        if kind in ("screenshot", "document"):
+            self.upright(a)  # a scanned page lying upside down or on its side: turned before its title is read
         chart = self.chart_found(a)
         if chart is not None:
             at = title_index(chart, a.boxes)
@@ -277,7 +457,8 @@ class EmbeddedBackend:
             return first_sentence("chart", a.colours, len(a.groups), title=title if _words(title) else None)
         layout = self.screen(a) if kind in ("screenshot", "document") else None
         title = self.line_at(a, layout.title) if layout is not None and layout.title is not None else None
-        return first_sentence(kind, a.colours, len(a.groups), layout=layout, title=title)
+        dialog = self.widgets(a).dialog if layout is not None else None
+        return first_sentence(kind, a.colours, len(a.groups), layout=layout, title=title, dialog=dialog)
 
     def ask(
         self,
@@ -294,6 +475,7 @@ class EmbeddedBackend:
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
+        release_memory()  # embedding the lines for a question leaves freed buffers behind
 
 
 def _words(line: TextLine | None) -> bool:
@@ -334,6 +516,7 @@ def first_sentence(
     objects: list[Detection] | None = None,
     layout: ScreenLayout | None = None,
     title: TextLine | None = None,
+    dialog: DialogSeen | None = None,
 ) -> str:
     parts = [KIND_PHRASES[kind]]
     if title is not None:
@@ -341,6 +524,8 @@ def first_sentence(
         if layout is not None and layout.title_from_bar:
             noun = "A window"
         parts = [f"{noun} titled {quote(title.text)}"]
+    if dialog is not None:
+        parts[0] += " with " + dialog_phrase(dialog)  # 'a dialog titled “Quit” with the buttons “Yes” and “No”'
     clause = objects_clause(objects or [])
     if clause:
         parts[0] += " " + clause
@@ -358,6 +543,15 @@ def first_sentence(
     else:
         parts.append(f"with about {text_regions} lines of text")
     return ", ".join(parts) + "."
+
+
+def _centre_in(b: Box, area: Box) -> bool:
+    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    return area[0] <= cx <= area[2] and area[1] <= cy <= area[3]
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> list[TextLine]:
@@ -378,6 +572,10 @@ def menu_lines(a: Analysis, lines: list[TextLine], title: TextLine | None) -> li
 
 def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine], full: bool) -> Iterator[str]:
     kind = a.kind
+    if a.turn == 180:
+        yield "The text is upside down; I turned the picture to read it."
+    elif a.turn:
+        yield "The text runs sideways; I turned the picture a quarter turn to read it."
     chart = find_chart(a.image, lines) if a.chart is not None and lines else None
     if not lines:
         if a.quads:
@@ -386,6 +584,8 @@ def detail_sentences(backend: EmbeddedBackend, a: Analysis, lines: list[TextLine
         at = title_index(chart, a.boxes) if a.chart is not None else None
         yield from chart_sentences(chart, said_title=at is not None and _words(a.read.get(at)))
     else:
+        backend.widgets(a)
+        backend.links(a, lines)
         yield from text_sentences(a, lines, full)
     if kind == "photo":
         hint = backend.hint(a)
@@ -425,9 +625,25 @@ def text_sentences(a: Analysis, lines: list[TextLine], full: bool) -> Iterator[s
     columns = main_columns([l for l in main if l.box[1] >= TOP_BAND * a.image.height])
     if columns >= 2:
         yield f"The main text is laid out in {number_word(columns)} columns."
-    errors = error_lines(main, title)
+    seen = a.widgets or WidgetsSeen()
+    dialog = seen.dialog
+    if dialog is not None and dialog.message:
+        yield f"The dialog says {quote_end(' '.join(l.text for l in dialog.message))}"
+    errors = error_lines(main, title, dialog)
     if errors:
         yield f"There is an error or warning message: {quote_end(errors[0].text)}"
+    others = [b for b in seen.buttons if dialog is None or b not in dialog.buttons]
+    if others:
+        yield f"Buttons: {join_words([quote(b.text) for b in others[:6]])}."
+    if len(seen.fields) == 1:
+        yield f"An empty form field labelled {quote_end(seen.fields[0].text)}"
+    elif seen.fields:
+        yield f"Empty form fields labelled {join_words([quote(f.text) for f in seen.fields])}."
+    if a.links:
+        named = join_words([quote(l.text) for l in a.links[:LINKS_SAID]])
+        yield f"Links: {named}." if len(a.links) <= LINKS_SAID else f"Links include {named} ({len(a.links)} in all)."
+    button_boxes = [b.box for b in seen.buttons]
+    main = [l for l in main if not any(_overlaps(l.box, b) for b in button_boxes)] if button_boxes else main
     labels = coloured_labels(a, main)
     if labels:
         described = [f"{quote(l.text)} on {bg} {position(l.box, a.image.size)}" for l, bg, _ in labels[:4]]

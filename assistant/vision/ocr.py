@@ -176,6 +176,31 @@ class TextReader:
         text, score = max(zip(rec.txts or ("",), rec.scores or (0.0,), strict=False), key=lambda r: r[1])
         return text.strip(), float(score)
 
+    def read_words(self, bgr: np.ndarray, quad: np.ndarray) -> list[tuple[str, int, int]]:
+        """The words of one upright region with where each starts and ends (picture x), from
+        the recogniser's own character positions; [] when unsure or sideways."""
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        if is_vertical(quad):
+            return []
+        with self._lock:
+            engine = self._load()
+            crop = engine.crop_text_regions(bgr, [quad.copy()])[0]
+            rec = engine.text_rec(TextRecInput(img=[crop], return_word_box=True))
+        if not rec.txts or not keep(rec.txts[0], float(rec.scores[0])) or not rec.word_results:
+            return []
+        info = rec.word_results[0]
+        steps = max(1.0, float(info.line_txt_len))
+        left, right = float(quad[:, 0].min()), float(quad[:, 0].max())
+        scale = (right - left) / steps
+        words = []
+        for chars, cols in zip(info.words, info.word_cols, strict=False):
+            if chars and cols:
+                x0 = int(left + (cols[0] - 0.5) * scale)
+                x1 = int(left + (cols[-1] + 1.5) * scale)
+                words.append(("".join(chars), x0, x1))
+        return words
+
     def recognise_one(self, bgr: np.ndarray, quad: np.ndarray) -> TextLine | None:
         """One region as a TextLine, or None when it is empty, unsure or a lone glyph."""
         text, score = self.read_one(bgr, quad)
@@ -208,6 +233,8 @@ def _is_cjk(c: str) -> bool:
 
 
 def _resize(bgr: np.ndarray, scale: float) -> np.ndarray:
+    # PIL's bilinear filter (antialiased when shrinking): OpenCV's area average was ~15 ms faster
+    # on full HD but moved detection boxes enough to glue an icon to a heading ("Crate std良").
     h, w = bgr.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return np.ascontiguousarray(np.asarray(Image.fromarray(bgr).resize(size, Image.Resampling.BILINEAR)))

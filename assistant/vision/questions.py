@@ -18,7 +18,9 @@ from .analysis import (
     PULL_COMMAND,
     VLM_PRESET,
     Analysis,
+    WidgetsSeen,
     coloured_labels,
+    dialog_phrase,
     error_lines,
     join_words,
     main_lines,
@@ -85,6 +87,13 @@ _COMMAND_Q = re.compile(
 _ABOUT_Q = re.compile(
     r"\b(?:say|says|said|tell|tells|mention|mentions|written|anything)\b.*?\babout\s+(?P<topic>.+)", re.I
 )
+_BUTTONS_Q = re.compile(
+    r"\b(list|what|which|name|read)\b.*\bbuttons\b|\bhow many buttons\b|\bany buttons\b|"
+    r"\bbuttons\b.*\b(are there|can you see|do you see)\b",
+    re.I,
+)
+_LINKS_Q = re.compile(r"\blinks?\b|\bhyperlinks?\b", re.I)
+_DIALOG_Q = re.compile(r"\b(dialog|dialogue|pop-?up|message box|alert box)\b", re.I)
 _HOW_Q = re.compile(r"\bhow (do|can|should|would) (i|you|we)\b", re.I)
 _FIND_Q = re.compile(r"\b(is there|are there|does it (say|mention|contain)|find|can you see)\b", re.I)
 _REGION = re.compile(r"\b(top|bottom|left|right|background)\b", re.I)
@@ -215,8 +224,45 @@ def _crop_region(a: Analysis, name: str):
     return a.image.crop(boxes[name])
 
 
+def _seen(a: Analysis, backend=None) -> WidgetsSeen:
+    if backend is not None:
+        return backend.widgets(a)
+    return a.widgets or WidgetsSeen()
+
+
+def _buttons(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
+    found = _seen(a, backend).buttons
+    if not found:
+        return ["I found no buttons: no short text inside a box of its own."]
+    names = join_words([f"{quote(b.text)} {position(b.box, a.image.size)}" for b in found[:3]])
+    if len(found) == 1:
+        return [f"There is one button: {names}."]
+    if len(found) <= 3:
+        return [f"The buttons are {join_words([quote(b.text) for b in found])}, in that order: {names}."]
+    return [f"There are {number_word(len(found))} buttons: {join_words([quote(b.text) for b in found[:8]])}."]
+
+
+def _links(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
+    found = backend.links(a, lines) if backend is not None else (a.links or [])
+    if not found:
+        return ["I found no links: no blue or underlined words in the page's text."]
+    return [
+        f"{'One link' if len(found) == 1 else f'{len(found)} links'}: {join_words([quote(l.text) for l in found])}."
+    ]
+
+
+def _dialog(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] | None:
+    dialog = _seen(a, backend).dialog
+    if dialog is None:
+        return ["I found no dialog: no panel with buttons of its own on top of the screen."]
+    out = [f"There is {dialog_phrase(dialog)}."]
+    if dialog.message:
+        out.append(f"It says {quote_end(' '.join(l.text for l in dialog.message))}")
+    return out
+
+
 def _errors(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str]:
-    found = error_lines(lines, title_line(a, lines))
+    found = error_lines(lines, title_line(a, lines), _seen(a, backend).dialog)
     if not found:
         return ["No. None of the text I can read looks like an error or warning."]
     first = found[0]
@@ -348,7 +394,10 @@ def _how(q: str, a: Analysis, lines: list[TextLine], backend=None) -> list[str] 
 _HANDLERS = [
     (_COLOURED_TEXT_Q, _coloured_text),
     (_COLOUR_Q, _colour),
+    (_BUTTONS_Q, _buttons),
+    (_LINKS_Q, _links),
     (_ERROR_Q, _errors),
+    (_DIALOG_Q, _dialog),
     (_TITLE_Q, _title),
     (_COUNT_Q, _count),
     (_KIND_Q, _kind),

@@ -88,6 +88,11 @@ class Page(HTMLParser):
         self.title = ""
         self._in_title = False
         self._button = 0
+        # what a description may name: link texts, button texts, form fields (for invented-claim checks)
+        self.links: list[str] = []
+        self.buttons: list[str] = []
+        self.fields: list[str] = []
+        self._widgets: list[tuple[str, str, list[str]]] = []  # open (tag, kind, text parts)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -100,6 +105,7 @@ class Page(HTMLParser):
         main = (self.stack[-1][2] if self.stack else False) or tag == "main" or a.get("role") == "main"
         main = main or bool(tokens & {"main-content", "apicontent", "content"})
         self.stack.append((tag, nav, main, False))
+        self._widget_start(tag, a)
         if tag in BLOCK:
             self._flush()
         if tag in ("h1", "h2", "h3") and main:
@@ -120,6 +126,7 @@ class Page(HTMLParser):
                 break
         if tag == "button" and self._button:
             self._button -= 1
+        self._widget_end(tag)
         if tag in BLOCK:
             self._flush()
         if tag == self._heading:
@@ -137,9 +144,35 @@ class Page(HTMLParser):
             self.title += data
         if self.skip:
             return
+        for _, _, parts in self._widgets:
+            parts.append(data)
         if self._heading and not self._button:  # icon buttons inside headings ("Copy item path")
             self._heading_text.append(data)
         self._text.append(data)
+
+    def _widget_start(self, tag: str, a: dict) -> None:
+        kind = {"a": "link" if "href" in a else "", "button": "button"}.get(tag, "")
+        if a.get("role") == "button":
+            kind = "button"
+        if tag == "input":
+            kind_of = (a.get("type") or "text").lower()
+            if kind_of in ("submit", "button", "reset"):
+                self.buttons.append(a.get("value") or kind_of.title())
+            elif kind_of not in ("hidden", "checkbox", "radio"):
+                self.fields.append(a.get("placeholder") or a.get("aria-label") or a.get("id") or kind_of)
+        elif tag in ("textarea", "select"):
+            self.fields.append(a.get("placeholder") or a.get("aria-label") or a.get("id") or tag)
+        if kind:
+            self._widgets.append((tag, kind, []))
+
+    def _widget_end(self, tag: str) -> None:
+        for i in range(len(self._widgets) - 1, -1, -1):
+            if self._widgets[i][0] == tag:
+                _, kind, parts = self._widgets.pop(i)
+                text = " ".join("".join(parts).split())
+                if text:
+                    (self.links if kind == "link" else self.buttons).append(text)
+                return
 
     def _flush(self):
         text = " ".join("".join(self._text).split())
@@ -174,6 +207,9 @@ def render(name: str, path: Path, licence: str, keep_png: bool = False) -> dict:
         "nav": page.nav[:200],
         "main_text": page.blocks[:400],  # far more than one screen shows
         "main_columns": 1,
+        "links": page.links[:600],
+        "buttons": page.buttons,
+        "fields": page.fields,
     }
     (OUT / f"{name}.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
     return truth

@@ -1,0 +1,412 @@
+"""Dialogs, buttons and form fields, found from the text boxes and the pixels around them.
+
+Geometry first (no recognition needed), so the first sentence can name a dialog and its buttons
+after recognising only their few lines. Every rule is measured on bench/eval (docs/embedded.md
+has the figures and why each threshold sits where it does):
+
+- a *face* is the closed area of one colour around a text box: flood-filled from the gaps
+  between the letters, it must not reach the edge of a window a few text heights around the
+  text (plain text on a page leaks into the page). A face with the same colour outside it is
+  *bordered* (a line separates them); otherwise it is *filled*.
+- a *button* is short text alone in a face that is about centred on it, where the face is not a
+  table cell (its border lines stop at its corners), and, for a grey or white fill with no
+  border, has clearly more padding than an inline code span (code spans and table cells on
+  documentation pages look exactly like buttons otherwise);
+- a *dialog* is a closed panel of one colour around a button (it does not reach the picture's
+  edges and covers at most half of it), holding at least one more line of text; its title is
+  the text of a title bar directly above the panel (recognised again at full size: window
+  title bars are small), else the panel's topmost line when it is set larger than the rest;
+- a *form field* is an empty face right of a short label, on the label's row, at least four
+  text heights wide and at most four high.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+import numpy as np
+
+from .layout import Box
+
+TOL = 10  # per channel: a face's own shading (Qt and GTK gradients) stays inside it, a border does not
+BUTTON_MAX_WIDTH = 16  # text heights: a button's label is short
+BUTTON_REACH_X = 2.5  # how far (text heights) a button's face may extend beside its text
+BUTTON_REACH_Y = 1.2  # ... and above and below it
+BUTTON_MAX_HEIGHT = 4.0  # a face taller than this many ink heights (capitals: 'Save') is a panel
+CENTRED = 0.15  # the ink's centre is within this share of the face's width from its centre
+PLAIN_MIN_PAD_X = 0.5  # a grey or white fill without a border needs this much padding (ink heights)...
+PLAIN_MIN_PAD_Y = 0.3  # ... beside and above/below its text: inline code spans have less
+DIALOG_MAX_SHARE = 0.5  # a dialog covers at most half of the picture
+FIELD_MIN_WIDTH = 4.0  # text heights
+FIELD_HEIGHT = (1.1, 4.0)  # text heights
+FIELD_GAP = 6.0  # a field starts at most this many text heights right of its label
+TITLE_LARGER = 1.15  # a dialog's own heading is at least this much taller than its other lines
+BAR_HEIGHT = 40  # pixels above a dialog's panel searched for its title bar's text
+RECT_MIN_H, RECT_MAX_H = 16, 120  # outlines of widget size (pixels)
+RECT_FILL = 0.8  # an outline encloses at least this share of its bounding box: about rectangular
+FACE_UNIFORM = 0.5  # at least half of a face is its own colour
+INSET_MAX = 6  # pixels between an outline's bounding box and its face: the edge, its closing, a border
+EDGE_INK = 0.1  # at most this share of a face is ink touching its outline (rounded corners)
+BUTTON_MIN_HEIGHT = 1.2  # a button is at least this many times as tall as its text
+BUTTON_MAX_ASPECT = 8  # ... and at most this many times as wide as tall (not a bar or a banner)
+
+
+@dataclass
+class Face:
+    box: Box  # the closed area of one colour around the text
+    ink: Box  # what is drawn inside it (text, icons)
+    colour: tuple[int, int, int]
+    bordered: bool  # the same colour outside it, with a line between
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+
+@dataclass
+class Dialog:
+    box: Box  # the dialog's panel (without its title bar)
+    buttons: list[Face]  # its buttons, top to bottom, left to right
+    lines: list[int]  # the other lines inside it, in reading order
+    title: int | None = None  # index of its title line (inside or in the title bar)
+    bar: Box | None = None  # the title bar above the panel, when there is one
+
+
+@dataclass
+class Widgets:
+    button_faces: list[Face] = field(default_factory=list)  # top to bottom, left to right
+    fields: list[tuple[int, Box]] = field(default_factory=list)  # (label line index, field box)
+    dialog: Dialog | None = None
+
+
+def _colour_close(a: np.ndarray, b: np.ndarray, tol: int = TOL) -> bool:
+    return bool(np.abs(a.astype(int) - b.astype(int)).max() <= tol)
+
+
+def _mode_colour(pixels: np.ndarray) -> np.ndarray:
+    flat = pixels.reshape(-1, 3)
+    codes = (flat[:, 0].astype(np.int32) >> 3 << 10) | (flat[:, 1].astype(np.int32) >> 3 << 5) | (flat[:, 2] >> 3)
+    values, counts = np.unique(codes, return_counts=True)
+    return np.asarray(np.median(flat[codes == values[counts.argmax()]], axis=0), dtype=np.uint8)
+
+
+def _fill(rgb: np.ndarray, window: Box, seeds: list[tuple[int, int]], colour: np.ndarray) -> np.ndarray | None:
+    """Mask (window-sized) of the area of `colour` connected to the seeds; None when it leaks to
+    the window's edge (the text is not inside a closed area)."""
+    import cv2
+
+    x0, y0, x1, y1 = window
+    crop = np.array(rgb[y0:y1, x0:x1])  # a copy: OpenCV wants a writable picture even for a mask-only fill
+    if crop.shape[0] < 3 or crop.shape[1] < 3:
+        return None
+    mask = np.zeros((crop.shape[0] + 2, crop.shape[1] + 2), np.uint8)
+    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    planted = 0
+    for x, y in seeds:
+        cx, cy = x - x0, y - y0
+        if not (0 <= cx < crop.shape[1] and 0 <= cy < crop.shape[0]) or mask[cy + 1, cx + 1]:
+            continue
+        if not _colour_close(crop[cy, cx], colour):
+            continue
+        cv2.floodFill(crop, mask, (cx, cy), (0, 0, 0), (TOL,) * 3, (TOL,) * 3, flags)
+        planted += 1
+    if not planted:
+        return None
+    inner = mask[1:-1, 1:-1]
+    if inner[0].any() or inner[-1].any() or inner[:, 0].any() or inner[:, -1].any():
+        return None
+    return inner
+
+
+def face_around(rgb: np.ndarray, box: Box, reach_x: float, reach_y: float) -> Face | None:
+    """The closed area of one colour around the text in `box`, or None (plain text on a page)."""
+    h, w = rgb.shape[:2]
+    th = max(1, box[3] - box[1])
+    window = (
+        max(0, int(box[0] - reach_x * th - 4)),
+        max(0, int(box[1] - reach_y * th - 4)),
+        min(w, int(box[2] + reach_x * th + 4)),
+        min(h, int(box[3] + reach_y * th + 4)),
+    )
+    inner = rgb[box[1] : box[3], box[0] : box[2]]
+    if inner.size == 0:
+        return None
+    colour = _mode_colour(inner)
+    step = max(2, th // 4)
+    rows = {box[1] + int(f * th) for f in (0.3, 0.5, 0.7)}
+    seeds = [(x, y) for y in rows for x in range(box[0], box[2], step)]
+    mask = _fill(rgb, window, seeds, colour)
+    if mask is None:
+        return None
+    ys, xs = np.nonzero(mask)
+    fx0, fy0, fx1, fy1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    face = (window[0] + fx0, window[1] + fy0, window[0] + fx1, window[1] + fy1)
+    holes = ~mask[fy0:fy1, fx0:fx1].astype(bool)
+    hy, hx = np.nonzero(holes)
+    if hy.size == 0:
+        return None
+    ink = (face[0] + int(hx.min()), face[1] + int(hy.min()), face[0] + int(hx.max()) + 1, face[1] + int(hy.max()) + 1)
+    return Face(face, ink, (int(colour[0]), int(colour[1]), int(colour[2])), _bordered(rgb, face, colour))
+
+
+def _ring(rgb: np.ndarray, box: Box, gap: int) -> np.ndarray:
+    """Pixels on a rectangle `gap` px outside `box` (clipped to the picture)."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = (
+        max(0, box[0] - gap),
+        max(0, box[1] - gap),
+        min(w - 1, box[2] - 1 + gap),
+        min(h - 1, box[3] - 1 + gap),
+    )
+    parts = [rgb[y0, x0 : x1 + 1], rgb[y1, x0 : x1 + 1], rgb[y0 : y1 + 1, x0], rgb[y0 : y1 + 1, x1]]
+    return np.concatenate(parts)
+
+
+def _bordered(rgb: np.ndarray, face: Box, colour: np.ndarray) -> bool:
+    outside = np.median(_ring(rgb, face, 4), axis=0)
+    return bool(np.abs(outside - colour.astype(float)).sum() < 40)
+
+
+def _lines_run_on(rgb: np.ndarray, face: Box, colour: np.ndarray) -> bool:
+    """A table cell: its border lines carry on past its corners (into the next cells)."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = face
+    probes = [
+        (y0 - 1, x0 - 6),
+        (y0 - 1, x1 + 5),
+        (y1, x0 - 6),
+        (y1, x1 + 5),
+        (y0 - 6, x0 - 1),
+        (y1 + 5, x0 - 1),
+        (y0 - 6, x1),
+        (y1 + 5, x1),
+    ]
+    hits = 0
+    for y, x in probes:
+        if 0 <= y < h and 0 <= x < w and np.abs(rgb[y, x].astype(int) - colour.astype(int)).sum() > 60:
+            hits += 1
+    return hits >= 2
+
+
+def _alone(face: Box, boxes: list[Box]) -> bool:
+    """No text box crosses the face's outline (text inside it or outside it is fine)."""
+    for b in boxes:
+        overlaps = b[0] < face[2] and b[2] > face[0] and b[1] < face[3] and b[3] > face[1]
+        if overlaps and not _centre_in(b, face):
+            return False
+    return True
+
+
+def _one_row(face: Box, boxes: list[Box]) -> bool:
+    """The text inside a face is one row (a button's label), not a paragraph in a note box."""
+    inside = [b for b in boxes if _centre_in(b, face)]
+    return all(min(a[3], b[3]) - max(a[1], b[1]) > 0 for a in inside for b in inside)
+
+
+def _is_neutral(colour: tuple[int, int, int]) -> bool:
+    return max(colour) - min(colour) < 24
+
+
+def rect_candidates(rgb: np.ndarray) -> list[Box]:
+    """Closed outlines of about rectangular shape and widget size: the edges of faces drawn with
+    a border or a fill of their own (OpenCV: Canny edges closed by one pixel, their contours)."""
+    import cv2
+
+    w = rgb.shape[1]
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    edges = cv2.dilate(cv2.Canny(gray, 20, 60), np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    found = []
+    for c in contours:
+        x, y, cw, ch = cv2.boundingRect(c)
+        if RECT_MIN_H <= ch <= RECT_MAX_H and 0.8 * ch <= cw <= 0.6 * w:
+            if cv2.contourArea(c) >= RECT_FILL * cw * ch:
+                found.append((x, y, x + cw, y + ch))
+    return found
+
+
+def face_in(rgb: np.ndarray, rect: Box, inset: int = 4) -> Face | None:
+    """The face inside an outline: its colour, what is drawn on it, bordered or filled. Ink that
+    touches the outline (a rounded corner, the letters of a word whose outline this is) is not
+    drawing on the face; a face with much of it is not a face at all."""
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    inner = rgb[y0 + inset : y1 - inset, x0 + inset : x1 - inset]
+    if inner.shape[0] < 4 or inner.shape[1] < 4:
+        return None
+    colour = _mode_colour(inner)
+    rows = np.median(inner, axis=1).astype(np.int16)  # each row's own colour: faces may be shaded top to bottom
+    diff = np.abs(inner.astype(np.int16) - rows[:, None, :]).sum(axis=2)
+    if float((diff < 30).mean()) < FACE_UNIFORM:
+        return None  # mostly drawing, not a face: a picture
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((diff > 80).astype(np.uint8), connectivity=8)
+    ih, iw = diff.shape
+    edge = {0, *labels[0], *labels[-1], *labels[:, 0], *labels[:, -1]}
+    touching = sum(int(stats[k, cv2.CC_STAT_AREA]) for k in edge if k)
+    if touching > EDGE_INK * ih * iw:
+        if inset < INSET_MAX:  # a thick or double border (a focused default button): look further in
+            return face_in(rgb, rect, inset + 2)
+        return None  # letters run into the outline: the outline of a word, not a face
+    keep = [k for k in range(1, count) if k not in edge]
+    if sum(int(stats[k, cv2.CC_STAT_AREA]) for k in keep) < 5:
+        ink = (x0, y0, x0, y0)  # nothing drawn on it
+    else:
+        ink = (
+            x0 + inset + min(int(stats[k, cv2.CC_STAT_LEFT]) for k in keep),
+            y0 + inset + min(int(stats[k, cv2.CC_STAT_TOP]) for k in keep),
+            x0 + inset + max(int(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH]) for k in keep),
+            y0 + inset + max(int(stats[k, cv2.CC_STAT_TOP] + stats[k, cv2.CC_STAT_HEIGHT]) for k in keep),
+        )
+    return Face(rect, ink, (int(colour[0]), int(colour[1]), int(colour[2])), _bordered(rgb, rect, colour))
+
+
+def is_button(rgb: np.ndarray, face: Face) -> bool:
+    """Text centred on a face with room around it, not a table cell, not an inline code span."""
+    ink_h = face.ink[3] - face.ink[1]
+    if ink_h < 4 or face.ink[2] - face.ink[0] < 4:
+        return False
+    height = face.box[3] - face.box[1]
+    if (
+        not (BUTTON_MIN_HEIGHT * ink_h <= height <= BUTTON_MAX_HEIGHT * ink_h)
+        or face.width > BUTTON_MAX_ASPECT * height
+    ):
+        return False
+    if abs((face.ink[0] + face.ink[2]) / 2 - (face.box[0] + face.box[2]) / 2) > CENTRED * face.width:
+        return False  # text set to one side: a code block or a list row, not a button
+    colour = np.asarray(face.colour, dtype=np.uint8)
+    if face.bordered and _lines_run_on(rgb, face.box, colour):
+        return False
+    if not face.bordered and _is_neutral(face.colour):
+        pad_x = min(face.ink[0] - face.box[0], face.box[2] - face.ink[2]) / ink_h
+        pad_y = min(face.ink[1] - face.box[1], face.box[3] - face.ink[3]) / ink_h
+        if pad_x < PLAIN_MIN_PAD_X or pad_y < PLAIN_MIN_PAD_Y:
+            return False  # an inline code span
+    return True
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
+
+
+def text_face(rgb: np.ndarray, boxes: list[Box], i: int) -> Face | None:
+    """The face around a short text box, found from the gaps between its letters (outlines
+    that touch the letters, like xmessage's round buttons, never close on their own)."""
+    box = boxes[i]
+    th = max(1, box[3] - box[1])
+    if box[2] - box[0] > BUTTON_MAX_WIDTH * th:
+        return None
+    return face_around(rgb, box, BUTTON_REACH_X, BUTTON_REACH_Y)
+
+
+def find_widgets(rgb: np.ndarray, boxes: list[Box]) -> Widgets:
+    """Buttons (geometry only: the caller reads and checks their words), the dialog around them,
+    and empty form fields beside or under short labels."""
+    out = Widgets()
+    faces = [f for f in (face_in(rgb, r) for r in rect_candidates(rgb)) if f is not None]
+    faces += [f for f in (text_face(rgb, boxes, i) for i in range(len(boxes))) if f is not None]
+    buttons = sorted(
+        (f for f in faces if is_button(rgb, f) and _alone(f.box, boxes) and _one_row(f.box, boxes)),
+        key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]),
+    )
+    for face in buttons:  # the innermost of nested outlines (a focus ring around a button)
+        if not any(_contains(face.box, k.box) or _contains(k.box, face.box) for k in out.button_faces):
+            out.button_faces.append(face)
+    out.button_faces.sort(key=lambda f: (f.box[1] // 8, f.box[0]))
+    out.dialog = find_dialog(rgb, boxes, out.button_faces)
+    labelled: dict[int, Box] = {}
+    for face in sorted(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1])):
+        found = _field(face, boxes) if face.ink[2] - face.ink[0] <= 3 else None  # empty, or a cursor
+        if found is not None and found[0] not in labelled:
+            labelled[found[0]] = found[1]  # nested outlines of one field (its border's two edges): once
+    out.fields = sorted(labelled.items(), key=lambda f: (f[1][1], f[1][0]))
+    return out
+
+
+def _field(face: Face, boxes: list[Box]) -> tuple[int, Box] | None:
+    """(label line, field) for an empty face with a short label on its left or just above it."""
+    x0, y0, x1, y1 = face.box
+    best = None
+    for i, b in enumerate(boxes):
+        th = max(1, b[3] - b[1])
+        if b[2] - b[0] > 12 * th or x1 - x0 < FIELD_MIN_WIDTH * th:
+            continue
+        if not (FIELD_HEIGHT[0] * th <= y1 - y0 <= FIELD_HEIGHT[1] * th):
+            continue
+        left = b[2] <= x0 + 2 and x0 - b[2] <= FIELD_GAP * th and y0 <= (b[1] + b[3]) / 2 <= y1
+        above = b[3] <= y0 + 2 and y0 - b[3] <= 1.5 * th and abs(b[0] - x0) <= 2 * th
+        if (left or above) and (best is None or abs(b[2] - x0) < abs(boxes[best][2] - x0)):
+            best = i
+    return (best, face.box) if best is not None else None
+
+
+def find_dialog(rgb: np.ndarray, boxes: list[Box], buttons: list[Face]) -> Dialog | None:
+    """The closed panel around a button, when it holds more text than the buttons' own."""
+    h, w = rgb.shape[:2]
+    for face in buttons:
+        x0, y0, x1, y1 = face.box
+        cy, cx = (y0 + y1) // 2, (x0 + x1) // 2
+        seeds = [  # around the button, beyond a focus ring
+            p
+            for gap in (6, 9, 12)
+            for p in ((x0 - gap, cy), (x1 + gap, cy), (cx, y0 - gap), (cx, y1 + gap))
+            if 0 <= p[0] < w and 0 <= p[1] < h
+        ]
+        if not seeds:
+            continue
+        colour = _mode_colour(np.stack([rgb[y, x] for x, y in seeds])[None])
+        mask = _fill(rgb, (0, 0, w, h), seeds, colour)
+        if mask is None:
+            continue  # the buttons sit on the page itself
+        ys, xs = np.nonzero(mask)
+        panel = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        if (panel[2] - panel[0]) * (panel[3] - panel[1]) > DIALOG_MAX_SHARE * w * h:
+            continue
+        faces = [f for f in buttons if _contains(panel, f.box)]
+        others = [
+            j for j, b in enumerate(boxes) if _centre_in(b, panel) and not any(_centre_in(b, f.box) for f in faces)
+        ]
+        if not others:
+            continue  # a lone button on a panel is a toolbar, not a dialog
+        dialog = Dialog(panel, faces, others)
+        dialog.bar = title_bar(rgb, panel)
+        dialog.title = _heading(boxes, others)
+        return dialog
+    return None
+
+
+def _centre_in(b: Box, area: Box) -> bool:
+    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    return area[0] <= cx <= area[2] and area[1] <= cy <= area[3]
+
+
+def _heading(boxes: list[Box], lines: list[int]) -> int | None:
+    """The dialog's topmost line when it is set larger than the others (an HTML dialog's <h2>,
+    a browser's 'This page says')."""
+    if len(lines) < 2:
+        return None
+    top = min(lines, key=lambda j: boxes[j][1])
+    rest = [boxes[j][3] - boxes[j][1] for j in lines if j != top]
+    if boxes[top][3] - boxes[top][1] >= TITLE_LARGER * median(rest):
+        return top
+    return None
+
+
+def title_bar(rgb: np.ndarray, panel: Box) -> Box | None:
+    """The band where a window title bar sits on top of the panel: just above it, as wide as it,
+    of one colour unlike the panel's and unlike what lies beside the band (the window ends
+    there; a web page's dialog has the same page above it and beside it)."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, _ = panel
+    if y0 < 12 or x1 - x0 < 40 or x0 < 10:
+        return None
+    y = y0 - 4
+    row = rgb[y, x0 + 4 : x1 - 4].astype(int)
+    bar = np.median(row, axis=0)
+    share = float((np.abs(row - bar).sum(axis=1) < 40).mean())
+    panel_colour = rgb[y0 + 2, (x0 + x1) // 2].astype(int)
+    beside = rgb[y, x0 - 8].astype(int)
+    if share < 0.6 or np.abs(bar - panel_colour).sum() < 40 or np.abs(bar - beside).sum() < 60:
+        return None
+    return (x0, max(0, y0 - BAR_HEIGHT), x1, y0)
