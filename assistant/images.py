@@ -207,10 +207,12 @@ def _finite_range(img: Image.Image, rows: int) -> tuple[float, float]:
     return (lo, hi) if lo <= hi else (0.0, 0.0)
 
 
-def _deep_to_8bit(img: Image.Image) -> Image.Image:
-    """16-bit, 32-bit and float pictures to 8-bit greyscale, a strip at a time: never a
-    full-size float copy (a 10000x10000 16-bit PNG used to peak at 1.9 GB)."""
+def _deep_to_8bit(img: Image.Image, factor: int = 1) -> Image.Image:
+    """16-bit, 32-bit and float pictures to 8-bit greyscale, a strip at a time, each strip
+    reduced by `factor` as it is made: never a full-size float copy (a 10000x10000 16-bit PNG
+    used to peak at 1.9 GB) and never a full-size 8-bit copy either."""
     rows = max(1, _STRIP_PIXELS // img.width)
+    rows = max(factor, rows - rows % factor)  # whole blocks of the reduction in every strip
     if img.mode == "F":
         lo, hi = _finite_range(img, rows)
     elif img.mode == "I":
@@ -219,12 +221,13 @@ def _deep_to_8bit(img: Image.Image) -> Image.Image:
     else:
         lo, hi = 0.0, 65535.0
     scale = 255.0 / ((hi - lo) or 1.0)
-    out = Image.new("L", img.size)
+    out = Image.new("L", (-(-img.width // factor), -(-img.height // factor)))
     for top in range(0, img.height, rows):
         band = np.asarray(img.crop((0, top, img.width, min(img.height, top + rows))), dtype=np.float64)
         with np.errstate(all="ignore"):
             band = np.nan_to_num((band - lo) * scale, nan=0.0, posinf=255.0, neginf=0.0)
-        out.paste(Image.fromarray(np.clip(band, 0, 255).astype(np.uint8), "L"), (0, top))
+        strip = Image.fromarray(np.clip(band, 0, 255).astype(np.uint8), "L")
+        out.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
     return out
 
 
@@ -248,8 +251,8 @@ def _decode(img: Image.Image, name: str, max_pixels: int, decode_pixels: int) ->
     _check_dimensions(img.size, name, max_pixels)  # an icon's real frame may differ from its header
     turn = _orientation(img)
     new = False
-    if img.mode in _DEEP_MODES:
-        img, new = _deep_to_8bit(img), True
+    if img.mode in _DEEP_MODES:  # converted and reduced together, a strip at a time
+        img, new = _deep_to_8bit(img, _reduction(img.width * img.height, decode_pixels)), True
     elif img.mode not in _REDUCIBLE:  # palette and 1-bit pixels cannot be averaged
         transparent = img.mode in ("PA", "La", "RGBa") or "transparency" in img.info
         img, new = img.convert("RGBA" if transparent else "RGB"), True

@@ -347,3 +347,32 @@ def test_a_cached_analysis_keeps_no_second_copy_of_the_picture(backend):
     assert again is a and [l.text for l in backend.read_text(img)] == ["Memory matters", "Keep one copy"]
     line = backend.line_at(backend.analyse(render_text(["Read again later"])), 0)
     assert line is not None and line.text == "Read again later"
+
+
+def test_a_4k_screen_is_detected_in_bands_without_losing_or_doubling_a_line(monkeypatch):
+    """Above ~1 MP of detection input the text detector runs on overlapping bands of rows
+    (detection memory grows ~230 bytes a pixel: a 16-bit 10000x10000 scan peaked near 1.2 GB).
+    A line lying across a band edge is found once, whole, and every line is still read."""
+    from assistant.vision import ocr
+
+    img = Image.new("RGB", (3840, 2160), "white")
+    draw = ImageDraw.Draw(img)
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    # 3840x2160 is detected at half size (1920x1080): bands of 520 rows overlapping by 160
+    # (own rows 0-440, 440-800, 800-1080); lines straddle 880 and 1600 (full-size rows).
+    tops = [60, 400, 860, 1040, 1250, 1560, 1590 + 40, 1760, 1900, 2050]
+    for word, top in zip(words, tops, strict=True):
+        draw.text((200 + 30 * len(word), top), f"{word} line of text", fill="black", font=font(44))
+    bgr = ocr.to_bgr(img)
+    assert len(ocr.bands(1080, 1920)) > 1
+    calls = []
+    reader = ocr.TextReader()
+    engine = reader._load()
+    original = type(engine).__call__
+    monkeypatch.setattr(
+        type(engine), "__call__", lambda self, im, **kw: calls.append(im.shape) or original(self, im, **kw)
+    )
+    quads = reader.detect(bgr)
+    read = sorted((q[:, 1].mean(), reader.read_one(bgr, q)[0]) for q in quads)
+    assert [text for _, text in read] == [f"{w} line of text" for w in words]
+    assert len(calls) == 3 and all(h * w <= 1_100_000 for h, w, _ in calls)
