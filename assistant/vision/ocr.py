@@ -167,7 +167,7 @@ class TextReader:
                 out = engine(small[top:bottom], use_det=True, use_cls=False, use_rec=False)
                 boxes = getattr(out, "boxes", None)
                 for box in () if boxes is None else boxes:
-                    quad = np.asarray(box, dtype=np.float32) + np.float32([0, top])
+                    quad = np.asarray(box, dtype=np.float32) + np.asarray([0, top], dtype=np.float32)
                     if keep_from <= float(quad[:, 1].mean()) < keep_to:
                         found.append(quad)
                 release_memory()
