@@ -11,6 +11,8 @@ screen reader's speech-dispatcher and its own voice stays off:
          presses the key a few seconds after start gets: the target), and right after the
          engine was built, with the warm-up still running (a key pressed within the first second)
   warm   the same trigger again on the running app (same screen: the picture analysis is cached)
+  warm, new screen   the trigger on the running app after the screen changed (a new window of
+         other text each time: nothing cached, the case a user meets most)
 
 Also printed, from the app's BENCH lines (bench/app_probe.py): trigger -> the app received it,
 trigger -> the screen was grabbed, trigger -> first answer chunk in the app, trigger -> answer
@@ -181,6 +183,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cold", type=int, default=3, help="app starts, one cold trigger each")
     parser.add_argument("--warm", type=int, default=5, help="warm triggers on the last app")
+    parser.add_argument("--warm-new", type=int, default=5, help="warm triggers after the screen changed")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait per trigger")
     args = parser.parse_args()
     missing = missing_packages()
@@ -209,6 +212,7 @@ def main() -> int:
     cold: list[dict] = []
     early: list[dict] = []
     warm: list[dict] = []
+    fresh: list[dict] = []
     load_before = os.getloadavg()
     try:
         assert shown.stdout is not None
@@ -225,13 +229,27 @@ def main() -> int:
         for _ in range(args.warm):
             time.sleep(0.5)
             warm.append(one_trigger(stack, app, env, args.timeout))
+        for n in range(args.warm_new):
+            shown.terminate()
+            shown.wait()
+            lines = [f"Invoice {4100 + n}", f"Amount due: {37 * (n + 3)} euros", f"Due date: {n + 4} March"]
+            shown = subprocess.Popen([sys.executable, SHOW, "show", *lines], env=env, stdout=subprocess.PIPE, text=True)
+            assert shown.stdout is not None
+            shown.stdout.readline()
+            time.sleep(0.5)
+            fresh.append(one_trigger(stack, app, env, args.timeout))
         app.stop()
     finally:
         shown.terminate()
         stack.stop()
     print(f"{'seconds after `main.py trigger describe_screen`':<64}{'median':>10}{'min':>10}{'max':>10}")
     load_after = os.getloadavg()
-    cases = (("cold", cold, 1.0), ("cold, warm-up running", early, None), ("warm", warm, 0.4))
+    cases = (
+        ("cold", cold, 1.0),
+        ("cold, warm-up running", early, None),
+        ("warm", warm, 0.4),
+        ("warm, new screen", fresh, 0.4),
+    )
     for label, runs, target in cases:
         print(row(f"{label}: trigger -> app received it", [r["received"] for r in runs]))
         print(row(f"{label}: trigger -> screen grabbed", [r["captured"] for r in runs]))
@@ -239,12 +257,13 @@ def main() -> int:
         print(row(f"{label}: trigger -> answer complete", [r["done"] for r in runs]))
         print(row(f"{label}: trigger -> anything at speech-dispatcher", [r["heard"] for r in runs]))
         print(row(f"{label}: trigger -> first answer sentence at speechd", [r["spoken"] for r in runs], target))
-    runs = cold + early + warm
+    runs = cold + early + warm + fresh
     print("first answer sentences heard:", sorted({r["sentence"] for r in runs if r["sentence"]}) or "none")
     before = sorted({r["first_heard"] for r in runs if r["first_heard"] and r["first_heard"] != r["sentence"]})
     print("heard before the answer:", before or "nothing")
     print(
-        f"(screen-reader path, own voice off; {args.cold}+{args.cold} cold starts, {args.warm} warm triggers; "
+        f"(screen-reader path, own voice off; {args.cold}+{args.cold} cold starts, {args.warm} warm triggers, "
+        f"{args.warm_new} on a new screen; "
         f"screen 1280x800; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after, "
         f"{os.cpu_count()} CPUs, shared: noisy)"
     )

@@ -122,6 +122,9 @@ def _after_start(window, hotkeys, settings, history_problem: str | None) -> None
     # needs take a moment: all happen off the GUI thread so the window answers at once. Other
     # models (the picture model, the sentence model for questions) still load on first use.
     threading.Thread(target=_warm, args=(window.controller,), daemon=True, name="warm-up").start()
+    # Whether this screen's grabs equal the window's rendering (a few ms, once painted): then a
+    # capture while other windows cover the app need not wait for it to hide (gui/settle.py).
+    QTimer.singleShot(1000, window, window.check_grabs_match)
 
 
 def _make_speaker(settings, notice):

@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.overlay: Any = None  # the region picker while it is open
         self.history_off_reason = ""  # why there is no history this session, if there is none
         self._refocus_after = False  # give the focus back after a capture (we had it before)
+        self._grabs_match = False  # this screen's grabs were seen to equal the window's rendering
         self.setWindowTitle("Screen Assistant")
         self.setObjectName("mainWindow")
         self.setAccessibleName("Screen Assistant")
@@ -563,7 +564,9 @@ class MainWindow(QMainWindow):
 
         def poll():
             waited = (time.monotonic() - started) * 1000
-            if waited >= HIDE_FOR_CAPTURE_MS or (settle is not None and settle.settled(sample())):
+            if settle is not None and settle.hidden_already:
+                grab_then_return()  # covered by other windows: the screen never showed the app
+            elif waited >= HIDE_FOR_CAPTURE_MS or (settle is not None and settle.settled(sample())):
                 grab_then_return()
             elif settle is not None and settle.known:
                 QTimer.singleShot(POLL_MS, self, poll)  # context: dropped if we are deleted
@@ -586,7 +589,17 @@ class MainWindow(QMainWindow):
         except Exception:  # a platform that cannot grab: wait the fixed time, as before
             log.exception("grabbing the window's area before a capture")
             return None, None
-        return ScreenSettle(before, own), lambda: capture.grab_area(screen, area)
+        settle = ScreenSettle(before, own, grabs_match=self._grabs_match)
+        self._grabs_match = self._grabs_match or settle.known
+        return settle, lambda: capture.grab_area(screen, area)
+
+    def check_grabs_match(self) -> None:
+        """Once the window is on screen and in front: do this screen's grabs equal the window's
+        own rendering? Then a later capture with the window entirely covered need not wait."""
+        if self._grabs_match or not self.isVisible() or not self.isActiveWindow():
+            return
+        settle, _ = self._settle_check()
+        log.info("screen grabs %s the window's rendering", "equal" if settle and settle.known else "differ from")
 
     def _show_behind_picker(self) -> None:
         """Show the window again. While the region picker is open it must keep the focus (arrows,

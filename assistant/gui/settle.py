@@ -9,8 +9,11 @@ does not match). After hiding, the area is grabbed again every POLL_MS until non
 tiles still shows the app and two grabs in a row agree (the windows behind have repainted and
 nothing is still fading out); then the capture is taken. When no tile matched (the window is
 covered entirely, or this platform's screen grab never equals the app's rendering: colour
-management) nothing can be told apart, and the fixed wait is used as before. The fixed wait is
-also the longest any capture waits.
+management) nothing can be told apart, and the fixed wait is used as before, unless this
+screen's grabs were already seen to equal the app's rendering (an earlier capture, or the check
+once the window first showed): then no tile matching means nothing of the app is on screen (the
+program the user works in covers it), and the capture is taken at once. The fixed wait is also the
+longest any capture waits.
 
 The window itself comes back no sooner than RETURN_AFTER_MS after it hid (the capture does not
 wait for that): shown again at once, openbox left the focus with nobody.
@@ -54,8 +57,9 @@ class ScreenSettle:
     before: the screen area just before hiding; own: the window's own rendering of the same
     area (same size, physical pixels)."""
 
-    def __init__(self, before: np.ndarray, own: np.ndarray, tile: int = TILE):
+    def __init__(self, before: np.ndarray, own: np.ndarray, tile: int = TILE, grabs_match: bool = False):
         self.tile = tile
+        self.grabs_match = grabs_match  # this screen's grabs were seen to equal our rendering before
         self.own = own
         self.ours: np.ndarray | None = None  # tiles that showed the app
         if before.shape == own.shape and before.ndim == 3 and min(before.shape[:2]) >= tile:
@@ -66,6 +70,12 @@ class ScreenSettle:
     def known(self) -> bool:
         """False: nothing on screen could be told to be the app's: wait the fixed time instead."""
         return self.ours is not None and bool(self.ours.any())
+
+    @property
+    def hidden_already(self) -> bool:
+        """Nothing of the app is on screen: no tile of it shows, and this screen's grabs are
+        known to show it where it is visible. Nothing to wait for."""
+        return self.grabs_match and self.ours is not None and not self.ours.any()
 
     def settled(self, sample: np.ndarray) -> bool:
         """Feed the area grabbed after hiding; True once nothing of the app is left in it and

@@ -104,3 +104,35 @@ def test_without_a_usable_grab_the_capture_still_happens_hidden(qtbot, window, m
     qtbot.waitUntil(lambda: bool(grabbed), timeout=20000)
     assert grabbed == [False]
     qtbot.waitUntil(window.isVisible, timeout=5000)
+
+
+def test_a_covered_window_needs_no_wait_once_grabs_are_known_to_match():
+    """No tile shows the app (the program the user works in covers it). If this screen's grabs
+    were seen to equal the app's rendering before, nothing of the app is on screen: capture at
+    once. Not known (a first capture, colour management): the fixed wait, as before."""
+    before, own = picture(), picture()
+    assert ScreenSettle(before, own, grabs_match=True).hidden_already
+    assert not ScreenSettle(before, own, grabs_match=False).hidden_already
+    visible = own.copy()
+    assert not ScreenSettle(visible, own, grabs_match=True).hidden_already  # the app shows: wait for it
+    assert not ScreenSettle(picture(64, 64), picture(64, 80), grabs_match=True).hidden_already  # sizes differ
+
+
+def test_a_covered_window_is_captured_without_the_fixed_wait(qtbot, window, monkeypatch):
+    monkeypatch.setattr(main_window, "HIDE_FOR_CAPTURE_MS", 600_000)  # a wait would time the test out
+    own = picture()
+    looks: list[np.ndarray] = []
+    # An earlier capture showed the app: grabs are known to match here.
+    window._grabs_match = False
+    monkeypatch.setattr(main_window.capture, "grab_area", lambda *a: own.copy())
+    monkeypatch.setattr(main_window.capture, "pixmap_pixels", lambda *a: own.copy())
+    settle, _ = window._settle_check()
+    assert settle.known and window._grabs_match
+    # Now other windows cover it entirely.
+    monkeypatch.setattr(main_window.capture, "grab_area", lambda *a: looks.append(1) or picture())
+    grabbed = []
+    monkeypatch.setattr(window, "_capture_and_run", lambda *a: grabbed.append(window.isVisible()))
+    window.trigger("describe_screen")
+    qtbot.waitUntil(lambda: bool(grabbed), timeout=20000)
+    assert grabbed == [False] and len(looks) == 1  # hidden, at once, after the one look before hiding
+    qtbot.waitUntil(window.isVisible, timeout=5000)
