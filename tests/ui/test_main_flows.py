@@ -302,3 +302,20 @@ def test_drop_file_and_saved_prompt_by_key(qtbot, window, backend, tmp_path):
     assert done.args[0] == "result:ask"
     assert f"You asked: {prompt.rstrip('?')}" in window.transcript.toPlainText()
     assert window.history.recent()[0].entries[-1].question == prompt
+
+
+def test_settings_say_what_speaks_now_not_what_was_chosen(qtbot, window):
+    """Issue 13: "Speak answers" stayed ticked when speech was unavailable. The Speech page now
+    says what actually speaks, from the speaker itself, next to the "Speak with" choice."""
+    from types import SimpleNamespace
+
+    from assistant.gui.settings_dialog import SettingsDialog
+
+    broken = SimpleNamespace(active_outputs=[], problem="No audio output device was found.", own_voice=None)
+    dialog = SettingsDialog(window.settings, broken, window)
+    qtbot.addWidget(dialog)
+    assert dialog.speech_state.text() == "Speech now: text only. No audio output device was found."
+    working = SimpleNamespace(active_outputs=["screen reader (speech-dispatcher)"], problem=None, own_voice=None)
+    dialog = SettingsDialog(window.settings, working, window)
+    qtbot.addWidget(dialog)
+    assert dialog.speech_state.text() == "Speech now: screen reader (speech-dispatcher)."
