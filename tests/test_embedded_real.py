@@ -335,3 +335,23 @@ def test_an_upright_scan_is_not_turned(backend, monkeypatch):
     assert "Region-based segmentation" in [l.text for l in backend.read_text(page)]
     assert len(turned) == 1  # one detection: no turned copy was tried
     assert "upside down" not in text(backend.describe(page)) and "sideways" not in text(backend.describe(page))
+
+
+def test_leaving_while_the_object_detector_loads_is_a_clean_exit():
+    """A quit right after a photo arrived left OpenCV reading the net on a daemon thread while
+    the interpreter tore down: a segmentation fault in about 1 exit in 6. Exit now waits for the
+    load (non-daemon loader). Several exits at different moments of the load: all clean."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from assistant.vision.detect import ObjectDetector\n"
+        "d = ObjectDetector(idle_seconds=20)\n"
+        "d.prepare()\n"
+        "time.sleep(float(sys.argv[1]))\n"
+    )
+    for step in range(16):  # the load takes ~0.25 s: leave at 16 moments across it
+        delay = f"{0.02 + 0.025 * step:.3f}"
+        run = subprocess.run([sys.executable, "-c", code, delay], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, f"exit after {delay} s: code {run.returncode} {run.stderr[-300:]}"
