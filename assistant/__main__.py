@@ -18,7 +18,7 @@ def main() -> int:
         from assistant.cli import main as cli_main
 
         return cli_main(sys.argv[1:])
-    from assistant.gui.app import main as gui_main  # the desktop app (PySide6)
+    from ui.app import main as gui_main  # the desktop app (PySide6)
 
     return gui_main()
 

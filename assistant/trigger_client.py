@@ -13,7 +13,7 @@ start believe the app was "already running"):
 - Linux: the peer's uid is also checked with SO_PEERCRED, on both sides. Other Unix systems
   rely on the folder's permissions and the handshake; Windows on the pipe's per-user access
   rights (Qt's UserAccessOption) and the handshake, with the secret in the user's temp folder.
-The server is assistant/gui/trigger.py (a QLocalServer); this module holds what both share.
+The server is ui/trigger.py (a QLocalServer); this module holds what both share.
 """
 
 from __future__ import annotations

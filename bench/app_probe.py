@@ -1,10 +1,10 @@
 """The desktop app with timing lines for bench/bench_app.py, observed from outside the app code:
-it starts the app exactly as `main.py` does (assistant.gui.app.build_app) and adds a controller
+it starts the app exactly as `main.py` does (ui.app.build_app) and adds a controller
 listener plus a hook on the trigger server. Prints `BENCH <event> <unix time>` lines:
 
   shown                 the main window is on screen
   engine_ready          the engine was built in the background
-  warmed                the background warm-up (gui/app.py `_warm`) has finished
+  warmed                the background warm-up (ui/app.py `_warm`) has finished
   trigger_received:NAME a `trigger` line arrived
   captured              the screen was grabbed (after the window got out of the way)
   speech_answer         the first piece of an answer went to speech
@@ -32,9 +32,9 @@ def main() -> int:
 
     from assistant.controller import Finished
     from assistant.events import TextChunk
-    from assistant.gui import main_window
-    from assistant.gui.app import build_app, shutdown
     from assistant.logs import setup_logging
+    from ui import main_window
+    from ui.app import build_app, shutdown
 
     setup_logging()
     app = QApplication(sys.argv[:1])

@@ -7,7 +7,7 @@ screen reader's speech-dispatcher and its own voice stays off:
 
   cold   `main.py trigger describe_screen` as the first request after the app started
          (the app is restarted for every cold run), until the first line lands in spoken.txt;
-         twice: once the background warm-up (gui/app.py `_warm`) has finished (what a user who
+         twice: once the background warm-up (ui/app.py `_warm`) has finished (what a user who
          presses the key a few seconds after start gets: the target), and right after the
          engine was built, with the warm-up still running (a key pressed within the first second)
   warm   the same trigger again on the running app (same screen: the picture analysis is cached)

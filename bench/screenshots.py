@@ -27,7 +27,7 @@ VARIANTS = ["normal", "large", "contrast"]
 def _save(pixmap, name: str, scale: float = 1.0) -> None:
     from PIL import Image
 
-    from assistant.gui.capture import qimage_to_pil
+    from ui.capture import qimage_to_pil
 
     image = qimage_to_pil(pixmap.toImage())
     if scale != 1.0:
@@ -44,14 +44,14 @@ def render(variant: str) -> None:
 
     app = QApplication([])
     from assistant.config import Settings
-    from assistant.gui.history_view import HistoryView
-    from assistant.gui.main_window import MainWindow
-    from assistant.gui.model_manager import ModelManager
-    from assistant.gui.region import RegionOverlay
-    from assistant.gui.settings_dialog import SettingsDialog
-    from assistant.gui.speech import AppSpeech
-    from assistant.gui.theme import scale_font, use_high_contrast
     from assistant.history import HistoryStore
+    from ui.history_view import HistoryView
+    from ui.main_window import MainWindow
+    from ui.model_manager import ModelManager
+    from ui.region import RegionOverlay
+    from ui.settings_dialog import SettingsDialog
+    from ui.speech import AppSpeech
+    from ui.theme import scale_font, use_high_contrast
 
     if variant == "large":
         scale_font(app, 2.0)
@@ -100,7 +100,7 @@ def render(variant: str) -> None:
     from PySide6.QtGui import QPixmap
 
     background = QPixmap.fromImage(
-        __import__("assistant.gui.capture", fromlist=["pil_to_qimage"]).pil_to_qimage(
+        __import__("ui.capture", fromlist=["pil_to_qimage"]).pil_to_qimage(
             render_text(["Some document on the screen", "with a chart and two buttons"], size=(1280, 720), font_size=40)
         )
     )

@@ -358,7 +358,7 @@ def test_gui_asks_consent_then_describes_and_follows_up_through_the_real_server(
     from PySide6.QtWidgets import QMessageBox
 
     from assistant.controller import Controller
-    from assistant.gui.main_window import MainWindow
+    from ui.main_window import MainWindow
 
     settings = _settings_file(home, server, trusted=False)
     asked = []

@@ -55,7 +55,7 @@ def test_the_warmed_classifier_gives_the_same_verdict():
 
 
 def test_the_app_warms_the_engine_in_the_background(home):
-    from assistant.gui.app import _warm
+    from ui.app import _warm
 
     backend = WarmableBackend()
     controller = Controller(Settings(), engine_factory=lambda s: Engine(settings=s, backends={"embedded": backend}))

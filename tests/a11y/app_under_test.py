@@ -36,7 +36,7 @@ def install_slow_pictures() -> None:
 
 def main() -> int:
     install_slow_pictures()
-    from assistant.gui.app import main as app_main
+    from ui.app import main as app_main
 
     return app_main([sys.argv[0]])
 

@@ -6,7 +6,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "assistant"
+PACKAGE = ROOT / "assistant"  # the Qt-free core
+GUI = ROOT / "ui"  # the desktop app (PySide6) on top of it
+
+
+def sources() -> list[Path]:
+    """Every source file of both packages."""
+    return sorted(PACKAGE.rglob("*.py")) + sorted(GUI.rglob("*.py"))
 
 
 def module_name(path: Path) -> str:
@@ -17,7 +23,7 @@ def module_name(path: Path) -> str:
 
 
 def modules() -> dict[str, Path]:
-    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+    return {module_name(p): p for p in sources()}
 
 
 def _type_checking_block(node: ast.AST) -> bool:

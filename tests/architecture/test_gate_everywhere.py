@@ -32,14 +32,14 @@ from assistant.events import (
 from assistant.safety import SafetyGate
 
 from ..conftest import render_text
-from .imports import PACKAGE
+from .imports import sources
 
 WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def _trusted_words() -> set[str]:
     words = {"filtered"}  # what a masked word becomes
-    for path in PACKAGE.rglob("*.py"):
+    for path in sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "trusted" and node.args:
                 arg = node.args[0]
@@ -198,9 +198,9 @@ def test_every_text_sink_of_the_app_shows_only_gated_words(qtbot, tmp_path, home
     from PySide6.QtWidgets import QFileDialog
 
     from assistant.controller import Controller
-    from assistant.gui import announce
-    from assistant.gui.main_window import MainWindow
     from assistant.history import HistoryStore
+    from ui import announce
+    from ui.main_window import MainWindow
 
     settings = Settings()
     settings.safety.text_threshold = 0.0

@@ -104,8 +104,8 @@ def test_hints_per_system():
 
 
 def test_hotkey_fallback_message_names_the_quoted_command(monkeypatch):
-    from assistant.gui import hotkeys
     from assistant.platforms import launch
+    from ui import hotkeys
 
     mac = Installation("darwin", "/usr/bin/python3", scripts={CLI_ENTRY: "/Users/Ann Lee/.local/bin/screen-assistant"})
     monkeypatch.setattr(launch, "current", lambda: mac)

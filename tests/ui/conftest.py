@@ -71,9 +71,9 @@ def settings(home):
 def window(qtbot, settings, backend, home):
     from assistant.controller import Controller
     from assistant.engine import Engine
-    from assistant.gui.main_window import MainWindow
     from assistant.history import HistoryStore
     from assistant.speech.output import speaker_for
+    from ui.main_window import MainWindow
 
     settings.models.backend = "embedded"
     spoken: list[str] = []

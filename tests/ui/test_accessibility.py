@@ -8,7 +8,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QAccessible, QColor, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from assistant.gui import announce as announce_module
+from ui import announce as announce_module
 
 
 def _unnamed_focusable(root: QWidget) -> list[str]:
@@ -45,10 +45,10 @@ def _walk_tree(iface, depth=0, seen=None) -> int:
 
 
 def _windows(window, qtbot):
-    from assistant.gui.history_view import HistoryView
-    from assistant.gui.model_manager import ModelManager
-    from assistant.gui.region import RegionOverlay
-    from assistant.gui.settings_dialog import SettingsDialog
+    from ui.history_view import HistoryView
+    from ui.model_manager import ModelManager
+    from ui.region import RegionOverlay
+    from ui.settings_dialog import SettingsDialog
 
     settings = SettingsDialog(window.settings, window.controller.speech, window)
     history = HistoryView(window.history, window)
@@ -107,7 +107,7 @@ def test_announcement_goes_to_accessibility_and_speech(window):
 # ---- region overlay, driven by keys -----------------------------------------------------------
 @pytest.fixture
 def overlay(qtbot):
-    from assistant.gui.region import RegionOverlay
+    from ui.region import RegionOverlay
 
     background = QPixmap(800, 600)
     background.fill(QColor("white"))
@@ -160,7 +160,7 @@ def test_region_overlay_mouse_drag(qtbot, overlay):
 def test_region_choice_is_cropped_and_described(qtbot, window, backend):
     from PIL import Image
 
-    from assistant.gui.capture import grab_rect, qimage_to_pil
+    from ui.capture import grab_rect, qimage_to_pil
 
     background = QPixmap(400, 300)
     background.fill(QColor("white"))
@@ -195,7 +195,7 @@ def test_tab_order_follows_the_layout(qtbot, window):
 def test_no_pixel_fonts_and_fonts_follow_the_application(qtbot, window):
     from PySide6.QtWidgets import QApplication
 
-    from assistant.gui.theme import high_contrast_palette, scale_font
+    from ui.theme import high_contrast_palette, scale_font
 
     widgets = [window] + window.findChildren(QWidget)
     assert all(w.font().pixelSize() == -1 for w in widgets)  # sizes in points only

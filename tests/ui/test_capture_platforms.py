@@ -12,8 +12,8 @@ from PIL import Image
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
 
-from assistant.gui import capture
 from assistant.platforms.screens import NATIVE_ORIGIN, DesktopLayout, Rect, ScreenInfo
+from ui import capture
 
 # Windows, laptop at 200 % left of a monitor at 100 %: logical (0,0,400,300) and (800,0,400,300)
 LAPTOP = ScreenInfo("laptop", Rect(0, 0, 400, 300), 2.0)
@@ -63,7 +63,7 @@ def test_region_in_the_logical_gap_between_screens_is_refused(qapp):
 
 
 def test_overlay_draws_each_screen_at_its_logical_place(qtbot):
-    from assistant.gui.region import RegionOverlay
+    from ui.region import RegionOverlay
 
     overlay = RegionOverlay(mixed_dpi_grab())
     qtbot.addWidget(overlay)

@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from assistant.config import HistorySettings
-from assistant.gui import announce
 from assistant.history import OFF_SENTENCES, HistoryStore
 from tests.fs_helpers import fill, tmpfs
+from ui import announce
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from assistant.config import Settings
-from assistant.gui.capture import pil_to_qimage
+from ui.capture import pil_to_qimage
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -158,7 +158,7 @@ def test_settings_persist(qtbot, window):
 
 
 def test_settings_refuse_clashing_hotkeys(qtbot, window):
-    from assistant.gui.settings_dialog import SettingsDialog
+    from ui.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window.settings, window.controller.speech, window)
     qtbot.addWidget(dialog)
@@ -265,7 +265,7 @@ def test_edit_then_undo_by_keys(qtbot, window, monkeypatch, tmp_path):
 def test_blocked_edit_is_announced_and_picture_kept(qtbot, window, settings, monkeypatch, tmp_path):
     """With the image threshold at 0 the gate withholds every output picture: the UI must say
     'Blocked', keep the old picture and store nothing new."""
-    from assistant.gui import announce as announce_module
+    from ui import announce as announce_module
 
     settings.safety.image_threshold = 0.0
     path = tmp_path / "red.png"
@@ -309,7 +309,7 @@ def test_settings_say_what_speaks_now_not_what_was_chosen(qtbot, window):
     says what actually speaks, from the speaker itself, next to the "Speak with" choice."""
     from types import SimpleNamespace
 
-    from assistant.gui.settings_dialog import SettingsDialog
+    from ui.settings_dialog import SettingsDialog
 
     broken = SimpleNamespace(active_outputs=[], problem="No audio output device was found.", own_voice=None)
     dialog = SettingsDialog(window.settings, broken, window)

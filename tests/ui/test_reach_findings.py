@@ -15,7 +15,7 @@ from .test_trigger_and_hotkeys import _SlowStore
 
 
 def test_removing_a_model_that_is_not_downloaded_is_a_sentence(qtbot, settings, home):
-    from assistant.gui.model_manager import ModelManager
+    from ui.model_manager import ModelManager
 
     manager = ModelManager(settings)
     qtbot.addWidget(manager)
@@ -37,8 +37,8 @@ def test_cli_models_remove_of_nothing_is_a_sentence_not_a_traceback(home):
 
 
 def test_download_disabling_itself_does_not_send_focus_to_remove(qtbot, settings):
-    from assistant.gui.model_manager import ModelManager
     from assistant.models import Registry
+    from ui.model_manager import ModelManager
 
     manager = ModelManager(settings, store=_SlowStore(Registry()))
     qtbot.addWidget(manager)
@@ -74,7 +74,7 @@ def test_describe_screen_hides_the_app_even_when_another_window_is_active(qtbot,
 
 
 def test_the_focus_ring_is_wider_than_one_pixel(window):
-    from assistant.gui.theme import apply_system_preferences
+    from ui.theme import apply_system_preferences
 
     apply_system_preferences(QApplication.instance())
     assert "3px solid palette(highlight)" in QApplication.instance().styleSheet()

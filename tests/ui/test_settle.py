@@ -1,4 +1,4 @@
-"""The capture waits until the screen no longer shows the app (gui/settle.py), not a fixed
+"""The capture waits until the screen no longer shows the app (ui/settle.py), not a fixed
 quarter of a second: the decision on pixels, and the window's hide-grab-return around it."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.gui import main_window
-from assistant.gui.settle import TILE, ScreenSettle
+from ui import main_window
+from ui.settle import TILE, ScreenSettle
 
 rng = np.random.default_rng(7)
 

@@ -27,7 +27,7 @@ def _trigger(action: str) -> subprocess.Popen:
 
 
 def test_trigger_reaches_running_app_from_another_process(qtbot, home):
-    from assistant.gui.trigger import TriggerServer
+    from ui.trigger import TriggerServer
 
     server = TriggerServer()
     assert server.listen()
@@ -58,7 +58,7 @@ _IMPORTS_AT_EXIT = (
 def test_trigger_sends_without_loading_the_rest_of_the_app(qtbot, home):
     """The action is delivered before the parser of every other command, the text gate (the
     word table, PIL) or the settings code is imported: they are only needed to print a sentence."""
-    from assistant.gui.trigger import TriggerServer
+    from ui.trigger import TriggerServer
 
     server = TriggerServer()
     assert server.listen()
@@ -107,7 +107,7 @@ def test_trigger_without_app_or_with_bad_action(home):
 
 def test_second_start_brings_first_to_front(qtbot, window, home):
     """`python main.py` while the app runs: the new process hands over and exits."""
-    from assistant.gui.trigger import TriggerServer
+    from ui.trigger import TriggerServer
 
     server = TriggerServer(window)
     server.triggered.connect(window.trigger)
@@ -139,7 +139,7 @@ def test_trigger_actions_run_in_window(qtbot, window):
 
 
 def test_hotkeys_fall_back_to_trigger_with_instructions(monkeypatch):
-    from assistant.gui import hotkeys
+    from ui import hotkeys
 
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
@@ -161,7 +161,7 @@ def test_hotkeys_fall_back_to_trigger_with_instructions(monkeypatch):
 
 def test_default_hotkeys_avoid_screen_reader_keys():
     from assistant.config import UiSettings
-    from assistant.gui.hotkeys import validate_combo
+    from ui.hotkeys import validate_combo
 
     defaults = UiSettings().hotkeys
     assert all(validate_combo(c) is None for c in defaults.values())
@@ -171,7 +171,7 @@ def test_default_hotkeys_avoid_screen_reader_keys():
 
 # ---- model manager ----------------------------------------------------------------------------
 def test_model_manager_download_failure_is_a_clear_sentence(qtbot, settings):
-    from assistant.gui.model_manager import ModelManager
+    from ui.model_manager import ModelManager
 
     manager = ModelManager(settings)
     qtbot.addWidget(manager)
@@ -214,8 +214,8 @@ class _SlowStore:
 
 
 def test_model_manager_cancel_download(qtbot, settings):
-    from assistant.gui.model_manager import ModelManager
     from assistant.models import Registry
+    from ui.model_manager import ModelManager
 
     store = _SlowStore(Registry())
     manager = ModelManager(settings, store=store)

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from assistant import trigger_client
-from assistant.gui import trigger
-from assistant.gui.trigger import (
+from tests.fs_helpers import NOBODY_PYTHON, as_nobody
+from ui import trigger
+from ui.trigger import (
     FOLDER_TAKEN,
     NAME_TAKEN,
     NOT_THE_APP,
@@ -35,7 +36,6 @@ from assistant.gui.trigger import (
     send_action,
     server_name,
 )
-from tests.fs_helpers import NOBODY_PYTHON, as_nobody
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECT = (

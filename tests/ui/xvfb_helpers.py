@@ -58,7 +58,7 @@ def grab() -> int:
 
     app = QApplication([])  # noqa: F841 (Qt's screen grab needs the application object)
     from assistant.engine import Engine, Request
-    from assistant.gui.capture import grab_screen
+    from ui.capture import grab_screen
 
     image = grab_screen()
     result = Engine().run_to_result(Request("read_text", image=image))
@@ -101,7 +101,7 @@ def region(x: int, y: int, w: int, h: int) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])  # noqa: F841
-    from assistant.gui.capture import grab_rect, grab_virtual_desktop
+    from ui.capture import grab_rect, grab_virtual_desktop
 
     desktop = grab_virtual_desktop()
     image = grab_rect(QRect(x, y, w, h), desktop)
@@ -131,9 +131,9 @@ def own_window(trials: int) -> int:
     app = QApplication([])
     from assistant.config import Settings
     from assistant.controller import Controller
-    from assistant.gui.capture import grab_screen
-    from assistant.gui.main_window import MainWindow
     from assistant.safety import trusted
+    from ui.capture import grab_screen
+    from ui.main_window import MainWindow
 
     reference = np.asarray(grab_screen())  # before the window ever shows
     window = MainWindow(Controller(Settings()))

@@ -541,7 +541,7 @@ class MainWindow(QMainWindow):
         """The app never describes itself: while it is on screen it hides for a moment so the
         capture shows what the user means, then comes back. It takes the focus back only if it
         had it (a hotkey pressed in another program leaves the focus there). The capture waits
-        until the screen shows what was behind the window (gui/settle.py), at most
+        until the screen shows what was behind the window (ui/settle.py), at most
         HIDE_FOR_CAPTURE_MS."""
         if not self.isVisible() or self.isMinimized():
             grab()

@@ -123,7 +123,7 @@ def _after_start(window, hotkeys, settings, history_problem: str | None) -> None
     # models (the picture model, the sentence model for questions) still load on first use.
     threading.Thread(target=_warm, args=(window.controller,), daemon=True, name="warm-up").start()
     # Whether this screen's grabs equal the window's rendering (a few ms, once painted): then a
-    # capture while other windows cover the app need not wait for it to hide (gui/settle.py).
+    # capture while other windows cover the app need not wait for it to hide (ui/settle.py).
     QTimer.singleShot(1000, window, window.check_grabs_match)
 
 
