@@ -9,8 +9,8 @@ has the figures and why each threshold sits where it does):
   text (plain text on a page leaks into the page). A face with the same colour outside it is
   *bordered* (a line separates them); otherwise it is *filled*.
 - a *button* is short text alone in a face that is about centred on it, where the face is not a
-  table cell (its border lines stop at its corners), and, for a grey or white fill with no
-  border, has clearly more padding than an inline code span (code spans and table cells on
+  table cell (its border lines stop at its corners), and, for a fill with no border, has
+  clearly more padding than an inline code span or a badge (code spans, badges and table cells on
   documentation pages look exactly like buttons otherwise);
 - a *dialog* is a closed panel of one colour around a button (it does not reach the picture's
   edges and covers at most half of it), holding at least one more line of text; its title is
@@ -35,8 +35,10 @@ BUTTON_REACH_X = 2.5  # how far (text heights) a button's face may extend beside
 BUTTON_REACH_Y = 1.2  # ... and above and below it
 BUTTON_MAX_HEIGHT = 4.0  # a face taller than this many ink heights (capitals: 'Save') is a panel
 CENTRED = 0.15  # the ink's centre is within this share of the face's width from its centre
-PLAIN_MIN_PAD_X = 0.5  # a grey or white fill without a border needs this much padding (ink heights)...
-PLAIN_MIN_PAD_Y = 0.3  # ... beside and above/below its text: inline code spans have less
+# A fill without a border needs this much padding (ink heights) beside its text... Inline code
+# spans and badges ("deprecated" on red: 0.42) hug their words; buttons have 1.0-4.2 (bench/eval).
+PLAIN_MIN_PAD_X = 0.8
+PLAIN_MIN_PAD_Y = 0.3  # ... and above and below it
 DIALOG_MAX_SHARE = 0.5  # a dialog covers at most half of the picture
 FIELD_MIN_WIDTH = 4.0  # text heights
 FIELD_HEIGHT = (1.1, 4.0)  # text heights
@@ -204,10 +206,6 @@ def _one_row(face: Box, boxes: list[Box]) -> bool:
     return all(min(a[3], b[3]) - max(a[1], b[1]) > 0 for a in inside for b in inside)
 
 
-def _is_neutral(colour: tuple[int, int, int]) -> bool:
-    return max(colour) - min(colour) < 24
-
-
 def rect_candidates(rgb: np.ndarray) -> list[Box]:
     """Closed outlines of about rectangular shape and widget size: the edges of faces drawn with
     a border or a fill of their own (OpenCV: Canny edges closed by one pixel, their contours)."""
@@ -226,6 +224,17 @@ def rect_candidates(rgb: np.ndarray) -> list[Box]:
     return found
 
 
+def _off_row_colour(inner: np.ndarray) -> np.ndarray:
+    """How far each pixel is from its row's own colour (faces may be shaded top to bottom): the
+    row's median, or its most common colour where letters cover half the row (a long label's
+    strokes, e.g. the crossbars of "Delete"), where the median is a letter's grey."""
+    rows = np.median(inner, axis=1).astype(np.int16)
+    diff = np.abs(inner.astype(np.int16) - rows[:, None, :]).sum(axis=2)
+    for y in np.nonzero((diff < 30).mean(axis=1) < 0.5)[0]:
+        diff[y] = np.abs(inner[y].astype(np.int16) - _mode_colour(inner[y]).astype(np.int16)).sum(axis=1)
+    return diff
+
+
 def face_in(rgb: np.ndarray, rect: Box, inset: int = 4) -> Face | None:
     """The face inside an outline: its colour, what is drawn on it, bordered or filled. Ink that
     touches the outline (a rounded corner, the letters of a word whose outline this is) is not
@@ -237,8 +246,7 @@ def face_in(rgb: np.ndarray, rect: Box, inset: int = 4) -> Face | None:
     if inner.shape[0] < 4 or inner.shape[1] < 4:
         return None
     colour = _mode_colour(inner)
-    rows = np.median(inner, axis=1).astype(np.int16)  # each row's own colour: faces may be shaded top to bottom
-    diff = np.abs(inner.astype(np.int16) - rows[:, None, :]).sum(axis=2)
+    diff = _off_row_colour(inner)
     if float((diff < 30).mean()) < FACE_UNIFORM:
         return None  # mostly drawing, not a face: a picture
     count, labels, stats, _ = cv2.connectedComponentsWithStats((diff > 80).astype(np.uint8), connectivity=8)
@@ -263,7 +271,8 @@ def face_in(rgb: np.ndarray, rect: Box, inset: int = 4) -> Face | None:
 
 
 def is_button(rgb: np.ndarray, face: Face) -> bool:
-    """Text centred on a face with room around it, not a table cell, not an inline code span."""
+    """Text centred on a face with room around it, not a table cell, not an inline code span
+    or a badge."""
     ink_h = face.ink[3] - face.ink[1]
     if ink_h < 4 or face.ink[2] - face.ink[0] < 4:
         return False
@@ -278,11 +287,11 @@ def is_button(rgb: np.ndarray, face: Face) -> bool:
     colour = np.asarray(face.colour, dtype=np.uint8)
     if face.bordered and _lines_run_on(rgb, face.box, colour):
         return False
-    if not face.bordered and _is_neutral(face.colour):
+    if not face.bordered:
         pad_x = min(face.ink[0] - face.box[0], face.box[2] - face.ink[2]) / ink_h
         pad_y = min(face.ink[1] - face.box[1], face.box[3] - face.ink[3]) / ink_h
         if pad_x < PLAIN_MIN_PAD_X or pad_y < PLAIN_MIN_PAD_Y:
-            return False  # an inline code span
+            return False  # an inline code span, a badge
     return True
 
 
