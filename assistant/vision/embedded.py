@@ -264,17 +264,19 @@ class EmbeddedBackend:
 
     def _face_text(self, a: Analysis, face: Face) -> TextLine | None:
         """A button's label: the regions inside its face, else its ink read directly (short
-        labels on colour, like a browser's "OK", can escape text detection)."""
+        labels on colour, like a browser's "OK", can escape text detection; a region shared with
+        the buttons beside it holds their words too)."""
         inside = sorted(
             (k for k, b in enumerate(a.piece_boxes) if _centre_in(b, face.box)), key=lambda k: a.piece_boxes[k][0]
         )
-        if inside:
+        if inside and face.source is None:
             read = [p for k in inside if (p := self.piece(a, k)) is not None]
             if not read:
                 return None
             return TextLine(" ".join(p.text for p in read), face.box, min(p.confidence for p in read))
         x0, y0, x1, y1 = face.ink
-        quad = np.array([[x0 - 3, y0 - 3], [x1 + 3, y0 - 3], [x1 + 3, y1 + 3], [x0 - 3, y1 + 3]], dtype=np.float32)
+        m = 3 if face.source is None else 1  # a round outline that hugs its letters reads as '(Cancel)' at 3
+        quad = np.array([[x0 - m, y0 - m], [x1 + m, y0 - m], [x1 + m, y1 + m], [x0 - m, y1 + m]], dtype=np.float32)
         line = self._reader.recognise_one(a.pixels(), quad)
         return TextLine(line.text, face.box, line.confidence) if line is not None else None
 

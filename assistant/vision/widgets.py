@@ -7,10 +7,12 @@ has the figures and why each threshold sits where it does):
 - a *face* is the closed area of one colour around a text box: flood-filled from the gaps
   between the letters, it must not reach the edge of a window a few text heights around the
   text (plain text on a page leaks into the page). A face with the same colour outside it is
-  *bordered* (a line separates them); otherwise it is *filled*.
+  *bordered* (a line separates them); otherwise it is *filled*. When one text box holds several
+  outlined buttons and the gaps between them (xmessage), each closed area in it is a face, but
+  only when every bit of ink in the box lies inside one (not a line of text with a code span);
 - a *button* is short text alone in a face that is about centred on it, where the face is not a
-  table cell (its border lines stop at its corners), and, for a grey or white fill with no
-  border, has clearly more padding than an inline code span (code spans and table cells on
+  table cell (its border lines stop at its corners), and, for a fill with no border, has
+  clearly more padding than an inline code span or a badge (code spans, badges and table cells on
   documentation pages look exactly like buttons otherwise);
 - a *dialog* is a closed panel of one colour around a button (it does not reach the picture's
   edges and covers at most half of it), holding at least one more line of text; its title is
@@ -35,8 +37,10 @@ BUTTON_REACH_X = 2.5  # how far (text heights) a button's face may extend beside
 BUTTON_REACH_Y = 1.2  # ... and above and below it
 BUTTON_MAX_HEIGHT = 4.0  # a face taller than this many ink heights (capitals: 'Save') is a panel
 CENTRED = 0.15  # the ink's centre is within this share of the face's width from its centre
-PLAIN_MIN_PAD_X = 0.5  # a grey or white fill without a border needs this much padding (ink heights)...
-PLAIN_MIN_PAD_Y = 0.3  # ... beside and above/below its text: inline code spans have less
+# A fill without a border needs this much padding (ink heights) beside its text... Inline code
+# spans and badges ("deprecated" on red: 0.42) hug their words; buttons have 1.0-4.2 (bench/eval).
+PLAIN_MIN_PAD_X = 0.8
+PLAIN_MIN_PAD_Y = 0.3  # ... and above and below it
 DIALOG_MAX_SHARE = 0.5  # a dialog covers at most half of the picture
 FIELD_MIN_WIDTH = 4.0  # text heights
 FIELD_HEIGHT = (1.1, 4.0)  # text heights
@@ -58,6 +62,7 @@ class Face:
     ink: Box  # what is drawn inside it (text, icons)
     colour: tuple[int, int, int]
     bordered: bool  # the same colour outside it, with a line between
+    source: Box | None = None  # a text box shared with other outlines (its words are read from the ink)
 
     @property
     def width(self) -> int:
@@ -91,9 +96,10 @@ def _mode_colour(pixels: np.ndarray) -> np.ndarray:
     return np.asarray(np.median(flat[codes == values[counts.argmax()]], axis=0), dtype=np.uint8)
 
 
-def _fill(rgb: np.ndarray, window: Box, seeds: list[tuple[int, int]], colour: np.ndarray) -> np.ndarray | None:
-    """Mask (window-sized) of the area of `colour` connected to the seeds; None when it leaks to
-    the window's edge (the text is not inside a closed area)."""
+def _seed_fills(rgb: np.ndarray, window: Box, seeds: list[tuple[int, int]], colour: np.ndarray) -> np.ndarray | None:
+    """Window-sized labels of the areas of `colour` flood-filled from the seeds in turn (the
+    first seed's area 1, the next one not yet reached 2, ...; 255 for all from the 255th on);
+    None when no seed has that colour."""
     import cv2
 
     x0, y0, x1, y1 = window
@@ -101,7 +107,6 @@ def _fill(rgb: np.ndarray, window: Box, seeds: list[tuple[int, int]], colour: np
     if crop.shape[0] < 3 or crop.shape[1] < 3:
         return None
     mask = np.zeros((crop.shape[0] + 2, crop.shape[1] + 2), np.uint8)
-    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
     planted = 0
     for x, y in seeds:
         cx, cy = x - x0, y - y0
@@ -109,36 +114,57 @@ def _fill(rgb: np.ndarray, window: Box, seeds: list[tuple[int, int]], colour: np
             continue
         if not _colour_close(crop[cy, cx], colour):
             continue
-        cv2.floodFill(crop, mask, (cx, cy), (0, 0, 0), (TOL,) * 3, (TOL,) * 3, flags)
         planted += 1
-    if not planted:
-        return None
-    inner = mask[1:-1, 1:-1]
-    if inner[0].any() or inner[-1].any() or inner[:, 0].any() or inner[:, -1].any():
-        return None
-    return inner
+        flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (min(planted, 255) << 8)
+        cv2.floodFill(crop, mask, (cx, cy), (0, 0, 0), (TOL,) * 3, (TOL,) * 3, flags)
+    return mask[1:-1, 1:-1] if planted else None
 
 
-def face_around(rgb: np.ndarray, box: Box, reach_x: float, reach_y: float) -> Face | None:
-    """The closed area of one colour around the text in `box`, or None (plain text on a page)."""
-    h, w = rgb.shape[:2]
+def _edge_labels(labels: np.ndarray) -> np.ndarray:
+    """The labels of the areas that reach the window's edge (0 among them)."""
+    return np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1], [0]]))
+
+
+def _fill(rgb: np.ndarray, window: Box, seeds: list[tuple[int, int]], colour: np.ndarray) -> np.ndarray | None:
+    """Mask (window-sized) of the area of `colour` connected to the seeds; None when it leaks to
+    the window's edge (the text is not inside a closed area)."""
+    labels = _seed_fills(rgb, window, seeds, colour)
+    if labels is None or len(_edge_labels(labels)) > 1:
+        return None
+    return (labels > 0).astype(np.uint8)
+
+
+def text_faces(rgb: np.ndarray, boxes: list[Box], i: int) -> list[Face]:
+    """The face around a short text box, found from the gaps between its letters (outlines
+    that touch the letters, like xmessage's round buttons, never close on their own); when that
+    area leaks out of the box, the outlined buttons in it (split_faces)."""
+    box = boxes[i]
     th = max(1, box[3] - box[1])
-    window = (
-        max(0, int(box[0] - reach_x * th - 4)),
-        max(0, int(box[1] - reach_y * th - 4)),
-        min(w, int(box[2] + reach_x * th + 4)),
-        min(h, int(box[3] + reach_y * th + 4)),
-    )
     inner = rgb[box[1] : box[3], box[0] : box[2]]
-    if inner.size == 0:
-        return None
+    if box[2] - box[0] > BUTTON_MAX_WIDTH * th or inner.size == 0:
+        return []
+    h, w = rgb.shape[:2]
+    window = (
+        max(0, int(box[0] - BUTTON_REACH_X * th - 4)),
+        max(0, int(box[1] - BUTTON_REACH_Y * th - 4)),
+        min(w, int(box[2] + BUTTON_REACH_X * th + 4)),
+        min(h, int(box[3] + BUTTON_REACH_Y * th + 4)),
+    )
     colour = _mode_colour(inner)
     step = max(2, th // 4)
     rows = {box[1] + int(f * th) for f in (0.3, 0.5, 0.7)}
     seeds = [(x, y) for y in rows for x in range(box[0], box[2], step)]
-    mask = _fill(rgb, window, seeds, colour)
-    if mask is None:
-        return None
+    labels = _seed_fills(rgb, window, seeds, colour)
+    if labels is None:
+        return []
+    leaked = _edge_labels(labels)
+    if len(leaked) == 1:
+        face = _enclosing_face(rgb, window, labels > 0, colour)
+        return [face] if face is not None else []
+    return split_faces(rgb, window, labels, leaked, box, colour)
+
+
+def _enclosing_face(rgb: np.ndarray, window: Box, mask: np.ndarray, colour: np.ndarray) -> Face | None:
     ys, xs = np.nonzero(mask)
     fx0, fy0, fx1, fy1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
     face = (window[0] + fx0, window[1] + fy0, window[0] + fx1, window[1] + fy1)
@@ -168,32 +194,42 @@ def _bordered(rgb: np.ndarray, face: Box, colour: np.ndarray) -> bool:
     return bool(np.abs(outside - colour.astype(float)).sum() < 40)
 
 
-def _lines_run_on(rgb: np.ndarray, face: Box, colour: np.ndarray) -> bool:
-    """A table cell: its border lines carry on past its corners (into the next cells)."""
+def _lines_run_on(rgb: np.ndarray, face: Box, colour: np.ndarray, from_corner: bool = False) -> bool:
+    """A table cell: its border lines carry on past its corners (into the next cells). With
+    `from_corner` the whole run from the corner must be line, not only its far end: a face
+    flood-filled to its border has it right at its edge, and a round button's corners are open
+    (xmessage's sit 5 pixels from the window's frame, which the far ends alone would take for a
+    table's lines)."""
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = face
-    probes = [
-        (y0 - 1, x0 - 6),
-        (y0 - 1, x1 + 5),
-        (y1, x0 - 6),
-        (y1, x1 + 5),
-        (y0 - 6, x0 - 1),
-        (y1 + 5, x0 - 1),
-        (y0 - 6, x1),
-        (y1 + 5, x1),
+    runs = [  # (y, x) at the corner, then at the far end
+        ((y0 - 1, x0 - 1), (y0 - 1, x0 - 6)),
+        ((y0 - 1, x1), (y0 - 1, x1 + 5)),
+        ((y1, x0 - 1), (y1, x0 - 6)),
+        ((y1, x1), (y1, x1 + 5)),
+        ((y0 - 1, x0 - 1), (y0 - 6, x0 - 1)),
+        ((y1, x0 - 1), (y1 + 5, x0 - 1)),
+        ((y0 - 1, x1), (y0 - 6, x1)),
+        ((y1, x1), (y1 + 5, x1)),
     ]
     hits = 0
-    for y, x in probes:
-        if 0 <= y < h and 0 <= x < w and np.abs(rgb[y, x].astype(int) - colour.astype(int)).sum() > 60:
+    for (ya, xa), (yb, xb) in runs:
+        ys = np.linspace(ya, yb, 6).round().astype(int) if from_corner else np.array([yb])
+        xs = np.linspace(xa, xb, 6).round().astype(int) if from_corner else np.array([xb])
+        if ys.min() < 0 or xs.min() < 0 or ys.max() >= h or xs.max() >= w:
+            continue
+        if (np.abs(rgb[ys, xs].astype(int) - colour.astype(int)).sum(axis=1) > 60).all():
             hits += 1
     return hits >= 2
 
 
-def _alone(face: Box, boxes: list[Box]) -> bool:
-    """No text box crosses the face's outline (text inside it or outside it is fine)."""
+def _alone(face: Face, boxes: list[Box]) -> bool:
+    """No text box crosses the face's outline (text inside it or outside it is fine), but the
+    one it shares with the outlines beside it."""
+    x0, y0, x1, y1 = face.box
     for b in boxes:
-        overlaps = b[0] < face[2] and b[2] > face[0] and b[1] < face[3] and b[3] > face[1]
-        if overlaps and not _centre_in(b, face):
+        overlaps = b[0] < x1 and b[2] > x0 and b[1] < y1 and b[3] > y0
+        if overlaps and b != face.source and not _centre_in(b, face.box):
             return False
     return True
 
@@ -202,10 +238,6 @@ def _one_row(face: Box, boxes: list[Box]) -> bool:
     """The text inside a face is one row (a button's label), not a paragraph in a note box."""
     inside = [b for b in boxes if _centre_in(b, face)]
     return all(min(a[3], b[3]) - max(a[1], b[1]) > 0 for a in inside for b in inside)
-
-
-def _is_neutral(colour: tuple[int, int, int]) -> bool:
-    return max(colour) - min(colour) < 24
 
 
 def rect_candidates(rgb: np.ndarray) -> list[Box]:
@@ -226,6 +258,17 @@ def rect_candidates(rgb: np.ndarray) -> list[Box]:
     return found
 
 
+def _off_row_colour(inner: np.ndarray) -> np.ndarray:
+    """How far each pixel is from its row's own colour (faces may be shaded top to bottom): the
+    row's median, or its most common colour where letters cover half the row (a long label's
+    strokes, e.g. the crossbars of "Delete"), where the median is a letter's grey."""
+    rows = np.median(inner, axis=1).astype(np.int16)
+    diff = np.abs(inner.astype(np.int16) - rows[:, None, :]).sum(axis=2)
+    for y in np.nonzero((diff < 30).mean(axis=1) < 0.5)[0]:
+        diff[y] = np.abs(inner[y].astype(np.int16) - _mode_colour(inner[y]).astype(np.int16)).sum(axis=1)
+    return diff
+
+
 def face_in(rgb: np.ndarray, rect: Box, inset: int = 4) -> Face | None:
     """The face inside an outline: its colour, what is drawn on it, bordered or filled. Ink that
     touches the outline (a rounded corner, the letters of a word whose outline this is) is not
@@ -237,8 +280,7 @@ def face_in(rgb: np.ndarray, rect: Box, inset: int = 4) -> Face | None:
     if inner.shape[0] < 4 or inner.shape[1] < 4:
         return None
     colour = _mode_colour(inner)
-    rows = np.median(inner, axis=1).astype(np.int16)  # each row's own colour: faces may be shaded top to bottom
-    diff = np.abs(inner.astype(np.int16) - rows[:, None, :]).sum(axis=2)
+    diff = _off_row_colour(inner)
     if float((diff < 30).mean()) < FACE_UNIFORM:
         return None  # mostly drawing, not a face: a picture
     count, labels, stats, _ = cv2.connectedComponentsWithStats((diff > 80).astype(np.uint8), connectivity=8)
@@ -263,7 +305,8 @@ def face_in(rgb: np.ndarray, rect: Box, inset: int = 4) -> Face | None:
 
 
 def is_button(rgb: np.ndarray, face: Face) -> bool:
-    """Text centred on a face with room around it, not a table cell, not an inline code span."""
+    """Text centred on a face with room around it, not a table cell, not an inline code span
+    or a badge."""
     ink_h = face.ink[3] - face.ink[1]
     if ink_h < 4 or face.ink[2] - face.ink[0] < 4:
         return False
@@ -276,13 +319,13 @@ def is_button(rgb: np.ndarray, face: Face) -> bool:
     if abs((face.ink[0] + face.ink[2]) / 2 - (face.box[0] + face.box[2]) / 2) > CENTRED * face.width:
         return False  # text set to one side: a code block or a list row, not a button
     colour = np.asarray(face.colour, dtype=np.uint8)
-    if face.bordered and _lines_run_on(rgb, face.box, colour):
+    if face.bordered and _lines_run_on(rgb, face.box, colour, from_corner=face.source is not None):
         return False
-    if not face.bordered and _is_neutral(face.colour):
+    if not face.bordered:
         pad_x = min(face.ink[0] - face.box[0], face.box[2] - face.ink[2]) / ink_h
         pad_y = min(face.ink[1] - face.box[1], face.box[3] - face.ink[3]) / ink_h
         if pad_x < PLAIN_MIN_PAD_X or pad_y < PLAIN_MIN_PAD_Y:
-            return False  # an inline code span
+            return False  # an inline code span, a badge
     return True
 
 
@@ -290,14 +333,60 @@ def _contains(outer: Box, inner: Box) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
 
 
-def text_face(rgb: np.ndarray, boxes: list[Box], i: int) -> Face | None:
-    """The face around a short text box, found from the gaps between its letters (outlines
-    that touch the letters, like xmessage's round buttons, never close on their own)."""
-    box = boxes[i]
+def split_faces(
+    rgb: np.ndarray, window: Box, labels: np.ndarray, leaked: np.ndarray, box: Box, colour: np.ndarray
+) -> list[Face]:
+    """Outlined buttons that text detection took as one box with what lies between them
+    (xmessage's round '(Retry)(Cancel)' in one box, its '(OK)' in a box wider than the outline):
+    the closed areas among those flood-filled from the gaps between the letters, when every bit
+    of ink in the box is inside one of them (a line of text with a code span in it is not)."""
     th = max(1, box[3] - box[1])
-    if box[2] - box[0] > BUTTON_MAX_WIDTH * th:
+    closed = np.bincount(labels.ravel(), minlength=256) >= th * th / 4  # not a letter's counter
+    closed[leaked] = False
+    faces = [f for k in np.nonzero(closed)[0] if (f := _closed_face(labels == k, th)) is not None]
+    if not faces:
+        return []
+    x0, y0 = window[0], window[1]
+    inner = rgb[box[1] : box[3], box[0] : box[2]]
+    ink = np.abs(inner.astype(np.int16) - colour.astype(np.int16)).max(axis=2) > TOL
+    for fx0, fy0, fx1, fy1 in (f[0] for f in faces):  # the face and its outline, up to 3 pixels thick
+        ink[
+            max(0, fy0 + y0 - 3 - box[1]) : max(0, fy1 + y0 + 3 - box[1]),
+            max(0, fx0 + x0 - 3 - box[0]) : max(0, fx1 + x0 + 3 - box[0]),
+        ] = False
+    if ink.any():
+        return []
+    rgb_colour = (int(colour[0]), int(colour[1]), int(colour[2]))
+    found = []
+    for (fx0, fy0, fx1, fy1), (ix0, iy0, ix1, iy1) in faces:
+        face = (fx0 + x0, fy0 + y0, fx1 + x0, fy1 + y0)
+        ink_box = (ix0 + x0, iy0 + y0, ix1 + x0, iy1 + y0)
+        found.append(Face(face, ink_box, rgb_colour, _bordered(rgb, face, colour), source=box))
+    return found
+
+
+def _closed_face(region: np.ndarray, th: int) -> tuple[Box, Box] | None:
+    """(face, ink) of a closed area at least half a text height tall (not a letter's counter);
+    the ink is what it encloses (not what lies beyond a round outline's corners)."""
+    import cv2
+
+    ys, xs = np.nonzero(region)
+    fx0, fy0, fx1, fy1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    if fy1 - fy0 < th / 2:
         return None
-    return face_around(rgb, box, BUTTON_REACH_X, BUTTON_REACH_Y)
+    rest = (~region[fy0:fy1, fx0:fx1]).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    edge = {0, *labels[0], *labels[-1], *labels[:, 0], *labels[:, -1]}
+    keep = [k for k in range(1, count) if k not in edge]
+    if not keep:
+        return None
+    ink = (
+        fx0 + min(int(stats[k, cv2.CC_STAT_LEFT]) for k in keep),
+        fy0 + min(int(stats[k, cv2.CC_STAT_TOP]) for k in keep),
+        fx0 + max(int(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH]) for k in keep),
+        fy0 + max(int(stats[k, cv2.CC_STAT_TOP] + stats[k, cv2.CC_STAT_HEIGHT]) for k in keep),
+    )
+    return (fx0, fy0, fx1, fy1), ink
 
 
 def find_widgets(rgb: np.ndarray, boxes: list[Box]) -> Widgets:
@@ -305,9 +394,9 @@ def find_widgets(rgb: np.ndarray, boxes: list[Box]) -> Widgets:
     and empty form fields beside or under short labels."""
     out = Widgets()
     faces = [f for f in (face_in(rgb, r) for r in rect_candidates(rgb)) if f is not None]
-    faces += [f for f in (text_face(rgb, boxes, i) for i in range(len(boxes))) if f is not None]
+    faces += [f for i in range(len(boxes)) for f in text_faces(rgb, boxes, i)]
     buttons = sorted(
-        (f for f in faces if is_button(rgb, f) and _alone(f.box, boxes) and _one_row(f.box, boxes)),
+        (f for f in faces if is_button(rgb, f) and _alone(f, boxes) and _one_row(f.box, boxes)),
         key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]),
     )
     for face in buttons:  # the innermost of nested outlines (a focus ring around a button)
@@ -365,7 +454,9 @@ def find_dialog(rgb: np.ndarray, boxes: list[Box], buttons: list[Face]) -> Dialo
             continue
         faces = [f for f in buttons if _contains(panel, f.box)]
         others = [
-            j for j, b in enumerate(boxes) if _centre_in(b, panel) and not any(_centre_in(b, f.box) for f in faces)
+            j
+            for j, b in enumerate(boxes)
+            if _centre_in(b, panel) and not any(_centre_in(b, f.box) or b == f.source for f in faces)
         ]
         if not others:
             continue  # a lone button on a panel is a toolbar, not a dialog
