@@ -37,6 +37,7 @@ from .events import (
     options_for,
 )
 from .logs import get_logger
+from .memory import release_memory
 from .safety import join, trusted
 from .speech.output.base import Priority
 
@@ -250,6 +251,9 @@ class Controller:
                     self._current = None
                 self._stop_busy_timer()
                 self._emit(Busy(self.busy))
+                # A request frees tens of MB (the capture's copies, OCR buffers, activations) on
+                # this thread and others; glibc would keep them resident until reused.
+                release_memory()
 
     def _run(self, job: _Job) -> None:
         request = job.request
