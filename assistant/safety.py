@@ -61,8 +61,7 @@ class PictureClassifier:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
-        opts.enable_cpu_mem_arena = False
-        opts.enable_mem_pattern = False
+        opts.enable_cpu_mem_arena = False  # its memory pattern stays: one block a run, freed after it
         self._preprocess = preprocess
         self.session = ort.InferenceSession(str(MODEL_PATH), opts, providers=["CPUExecutionProvider"])
         self._input = self.session.get_inputs()[0].name
