@@ -17,10 +17,12 @@ a question is `ask` (question slot). "What?" right after a spoken answer means `
 from __future__ import annotations
 
 import hashlib
+import mmap
 import re
 import threading
 import tomllib
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -285,7 +287,15 @@ class _Embedder:
     The model is six small layers and commands are a few words long, so a plain numpy forward
     pass takes milliseconds, starts without importing torch, and does not fight other work for
     CPU threads (torch's thread pool stalls badly on a busy two-core machine). Weights are
-    read from the package's safetensors file; tests check the output against transformers."""
+    read from the package's safetensors file; tests check the output against transformers.
+
+    Memory (the app's resident target, issue 10): the weights are mapped from the file, not
+    copied, and the mapping is let go after each call (`_release_weights`), so between questions
+    the 90 MB file costs the app nothing (mapping it again costs ~3 ms); texts go through in
+    batches of at most TOKENS padded tokens, sorted by length, so many OCR lines never make
+    lines x 128 x 128 attention scores or padded activations, and everything stays float32."""
+
+    TOKENS = 512  # padded tokens per forward pass: activations stay a few MB however many lines
 
     def __init__(self, model_dir: Path):
         import json
@@ -298,28 +308,60 @@ class _Embedder:
             raise ValueError(f"{model_dir} is not a BERT sentence-embedding model")
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
+        self.width = int(config["hidden_size"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        # Mapped read-only from the file, not copied: the 47 MB word table stays on disk except
-        # the rows a text uses, and the kernel can drop the rest under memory pressure.
-        tensors = _mapped_safetensors(model_dir / "model.safetensors")
+        self.pad_id = int(config.get("pad_token_id", 0))
+        self._file, tensors = _mapped_safetensors(model_dir / "model.safetensors")
         self.w = {k.removeprefix("bert."): v for k, v in tensors.items() if not k.endswith("position_ids")}
         from threadpoolctl import ThreadpoolController
 
         self._blas = ThreadpoolController()
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=128)
-        self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
+        self.tokenizer.no_padding()  # each batch is padded to its own longest text below
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-        # The matrices are tiny: BLAS worker threads only add hand-off stalls (tens of ms on a
-        # busy machine), so this forward pass runs on the calling thread alone.
-        with self._blas.limit(limits=1, user_api="blas"):
-            hidden = self._encode(ids, mask)
-        pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        encodings = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        out = np.zeros((len(encodings), self.width), dtype=np.float32)
+        try:
+            # The matrices are tiny: BLAS worker threads only add hand-off stalls (tens of ms on
+            # a busy machine), so this forward pass runs on the calling thread alone.
+            with self._blas.limit(limits=1, user_api="blas"):
+                for chunk in self._batches(encodings):
+                    ids, mask = self._padded([encodings[i] for i in chunk])
+                    hidden = self._encode(ids, mask)
+                    pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+                    out[chunk] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        finally:
+            self._release_weights()
+        return out
+
+    def _batches(self, encodings: list[list[int]]) -> Iterator[list[int]]:
+        """Indices of the texts, shortest first, in groups of at most TOKENS padded tokens."""
+        chunk: list[int] = []
+        for i in sorted(range(len(encodings)), key=lambda i: len(encodings[i])):
+            if chunk and (len(chunk) + 1) * len(encodings[i]) > self.TOKENS:
+                yield chunk
+                chunk = []
+            chunk.append(i)
+        if chunk:
+            yield chunk
+
+    def _padded(self, rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        length = max(len(r) for r in rows)
+        ids = np.full((len(rows), length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), length), dtype=np.float32)
+        for n, row in enumerate(rows):
+            ids[n, : len(row)] = row
+            mask[n, : len(row)] = 1.0
+        return ids, mask
+
+    def _release_weights(self) -> None:
+        """Unmap the weight pages from this process (they stay in the page cache, clean, so the
+        next call maps them again in ~3 ms; the kernel may drop them when memory is short)."""
+        madvise = getattr(self._file, "madvise", None)  # not on Windows
+        if madvise is not None and hasattr(mmap, "MADV_DONTNEED"):
+            madvise(mmap.MADV_DONTNEED)
 
     def _encode(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         w, (batch, length) = self.w, ids.shape
@@ -329,17 +371,23 @@ class _Embedder:
             + w["embeddings.token_type_embeddings.weight"][0]
         )
         x = self._norm(x, "embeddings.LayerNorm")
-        bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
+        bias = (np.float32(1.0) - mask)[:, None, None, :] * np.float32(-1e9)
+        scale = np.float32(1.0 / np.sqrt(self.width // self.heads))  # a float32 scalar keeps scores float32
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
             q, k, v = (self._heads(self._dense(x, p + f"attention.self.{n}")) for n in ("query", "key", "value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1]) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            context = (scores / scores.sum(-1, keepdims=True)) @ v
-            context = context.transpose(0, 2, 1, 3).reshape(batch, length, -1)
+            scores = q @ k.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores += bias
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, -1)
+            del q, k, v, scores  # not alive through the rest of the layer: a lower peak
             x = self._norm(x + self._dense(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
             inner = _gelu(self._dense(x, p + "intermediate.dense"))
             x = self._norm(x + self._dense(inner, p + "output.dense"), p + "output.LayerNorm")
+            del context, inner
         return x
 
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
@@ -357,15 +405,17 @@ class _Embedder:
         return (x - mean) / np.sqrt(var + self.eps) * self.w[name + ".weight"] + self.w[name + ".bias"]
 
 
-def _mapped_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a safetensors file (float32, int64) as a read-only view of one memory map."""
+def _mapped_safetensors(path: Path) -> tuple[mmap.mmap, dict[str, np.ndarray]]:
+    """Every tensor of a safetensors file (float32, int64) as a read-only view of one memory map
+    (returned too, so its pages can be let go)."""
     import json
     import struct
 
     with open(path, "rb") as f:
         (length,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(length))
-    raw = np.memmap(path, dtype=np.uint8, mode="r")
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    raw = np.frombuffer(mapped, dtype=np.uint8)
     start = 8 + length
     out = {}
     for name, info in header.items():
@@ -376,13 +426,45 @@ def _mapped_safetensors(path: Path) -> dict[str, np.ndarray]:
             raise ValueError(f"{path}: {name} is {info['dtype']}, expected F32")
         begin, end = info["data_offsets"]
         out[name] = raw[start + begin : start + end].view(dtype).reshape(info["shape"])
-    return out
+    return mapped, out
+
+
+# erfc(z) for z >= 0 with a fractional error below 1.2e-7 everywhere (Numerical Recipes' erfcc,
+# a Chebyshev fit): float32 noise, and it spares importing scipy (~18 MB resident) for one function.
+_ERFC = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf
-
-    return (0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))).astype(np.float32)
+    """0.5 x (1 + erf(x / sqrt 2)) in float32, in place (x is a fresh activation): with
+    e = erfc(|x| / sqrt 2) that is x - x e / 2 for x >= 0 and x e / 2 below."""
+    z = np.abs(x)
+    z *= np.float32(1.0 / np.sqrt(2.0))
+    t = z * np.float32(0.5)
+    t += np.float32(1.0)
+    np.reciprocal(t, out=t)
+    poly = np.full_like(t, _ERFC[-1])
+    for c in _ERFC[-2::-1]:
+        poly *= t
+        poly += np.float32(c)
+    z *= z
+    poly -= z
+    np.exp(poly, out=poly)
+    poly *= t  # erfc(|x| / sqrt 2)
+    poly *= x
+    poly *= np.float32(0.5)
+    np.subtract(x, poly, out=poly, where=x >= 0)
+    return poly
 
 
 def embedding_model_dir() -> Path:
@@ -507,7 +589,7 @@ class Router:
                     return matrix
             except (OSError, ValueError):
                 pass
-        matrix = np.concatenate([embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+        matrix = embed(texts)  # batched inside
         if cache:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)

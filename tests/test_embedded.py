@@ -349,6 +349,19 @@ def test_a_cached_analysis_keeps_no_second_copy_of_the_picture(backend):
     assert line is not None and line.text == "Read again later"
 
 
+def test_descriptions_and_answers_let_the_bgr_copy_go(backend):
+    """A photo never reads lines and finding a page's links makes the BGR copy again: after a
+    description or an answer, the cached analysis no longer holds it (6 MB for full HD each, four
+    analyses cached); a follow-up makes it again."""
+    photo = _sample_photo("flower.jpg")
+    _text(backend.describe(photo))
+    assert backend.analyse(photo).bgr is None
+    page = render_text(["Memory matters", "Keep one copy"])
+    _text(backend.ask(page, "what does it say?"))
+    assert backend.analyse(page).bgr is None
+    assert "Memory matters" in _text(backend.ask(page, "what does it say?"))
+
+
 def test_a_4k_screen_is_detected_in_bands_without_losing_or_doubling_a_line(monkeypatch):
     """Above ~1 MP of detection input the text detector runs on overlapping bands of rows
     (detection memory grows ~230 bytes a pixel: a 16-bit 10000x10000 scan peaked near 1.2 GB).

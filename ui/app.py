@@ -14,6 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from assistant.logs import get_logger, setup_logging
+from assistant.memory import limit_malloc_arenas
 
 log = get_logger(__name__)
 
@@ -26,6 +27,7 @@ class _HotkeyBridge(QObject):
 
 
 def main(argv: list[str] | None = None) -> int:
+    limit_malloc_arenas()  # before Qt and the models start their threads
     setup_logging()
     if (
         sys.platform.startswith("linux")
@@ -63,6 +65,7 @@ def build_app(app, settings=None, history=None, speech=None, engine_factory=None
     """Create the controller, window, trigger server, hotkeys and tray; show the window.
 
     on_event: an extra controller listener (benchmarks and tests observe the app through it)."""
+    limit_malloc_arenas()  # again for callers that skip main(): before the app's own threads start
     from assistant.config import Settings
     from assistant.controller import Controller
     from assistant.history import HistoryStore

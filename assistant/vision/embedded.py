@@ -437,7 +437,7 @@ class EmbeddedBackend:
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
-        release_memory()  # a photo's detector pass leaves freed buffers behind (glibc keeps them)
+        self._let_go(a)
 
     def first_sentence(self, a: Analysis) -> str:
         if a.stats.flat_share < PHOTO_MAX_FLAT:
@@ -474,7 +474,17 @@ class EmbeddedBackend:
             if cancel is not None and cancel.is_set():
                 return
             yield sentence + " "
-        release_memory()  # embedding the lines for a question leaves freed buffers behind
+        self._let_go(a)
+
+    def _let_go(self, a: Analysis) -> None:
+        """After a description or answer: drop the BGR copy of the picture (6 MB for full HD; a
+        photo never reads lines, and finding links makes it again), which the cached analysis
+        would otherwise keep for as long as it is cached (pixels() makes it again if a follow-up
+        needs it), and give freed buffers back (glibc keeps them: a photo's detector pass, the
+        embeddings of the lines for a question)."""
+        with a.lock:
+            a.bgr = None
+        release_memory()
 
 
 def _words(line: TextLine | None) -> bool:

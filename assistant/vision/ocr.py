@@ -22,15 +22,14 @@ Speed and memory choices for a 1920x1080 screen on 2 cores (figures in docs/embe
 
 from __future__ import annotations
 
-import ctypes
 import threading
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
+from ..memory import release_memory as release_memory  # also imported from here (detect.py, embedded.py)
 from .base import TextLine
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
@@ -111,22 +110,6 @@ def _engine():
     engine._load_det_model()
     engine._load_rec_model()
     return engine
-
-
-def release_memory() -> None:
-    """Give freed heap pages back to the system (glibc keeps them otherwise). One detection pass
-    leaves ~90-120 MB of freed buffers resident; this returns them (measured: 276 -> 154 MB)."""
-    global _TRIM
-    if _TRIM is None:
-        try:
-            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _TRIM = False  # not glibc (macOS, Windows, musl): nothing to do
-    if _TRIM:
-        _TRIM(0)
-
-
-_TRIM: Any = None  # libc's malloc_trim once looked up; False where there is none
 
 
 def to_bgr(image: Image.Image) -> np.ndarray:

@@ -40,7 +40,6 @@ PACKAGES = [
     "safetensors",
     "accelerate",
     "sklearn",
-    "scipy",
     "av",
     "PySide6",
     "shiboken6",
