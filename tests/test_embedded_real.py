@@ -216,8 +216,9 @@ def test_imagenet_hints_are_off_by_default(monkeypatch):
 
 
 def test_object_detector_is_let_go_when_idle_and_comes_back_for_the_next_photo():
-    """The detector holds ~36 MB (its int16 weights): it is released after `detector_idle_seconds` without a photo, and loaded again, already while
-    the next photo's text is being found, when one comes."""
+    """The detector holds ~36 MB (its int16 weights): it is released after
+    `detector_idle_seconds` without a photo, and loaded again, already while the next photo's
+    text is being found, when one comes."""
     import time
 
     from assistant.config import EmbeddedSettings

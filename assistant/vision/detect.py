@@ -112,7 +112,7 @@ class ObjectDetector:
 
     def _load(self):
         if self._net is None:
-            from .ocr import release_memory
+            from ..memory import release_memory
             from .ssd import SsdNet
 
             graph, config = model_files()
@@ -148,7 +148,7 @@ class ObjectDetector:
 
     def release(self) -> None:
         """Let the net go (loaded again on the next photo) and give its memory back."""
-        from .ocr import release_memory
+        from ..memory import release_memory
 
         with self._lock:
             self._net = None
