@@ -10,10 +10,11 @@ has the figures and why each threshold sits where it does):
   *bordered* (a line separates them); otherwise it is *filled*. When one text box holds several
   outlined buttons and the gaps between them (xmessage), each closed area in it is a face, but
   only when every bit of ink in the box lies inside one (not a line of text with a code span);
-- a *button* is short text alone in a face that is about centred on it, where the face is not a
-  table cell (its border lines stop at its corners), and, for a fill with no border, has
-  clearly more padding than an inline code span or a badge (code spans, badges and table cells on
-  documentation pages look exactly like buttons otherwise);
+- a *button* is short text alone in a face (every text box touching the face lies inside it)
+  that is about centred on it, where the face is not a table cell (its border lines stop at its
+  corners), and, for a fill with no border, has clearly more padding than an inline code span or
+  a badge (code spans, badges and table cells on documentation pages look exactly like buttons
+  otherwise);
 - a *dialog* is a closed panel of one colour around a button (it does not reach the picture's
   edges and covers at most half of it), holding at least one more line of text; its title is
   the text of a title bar directly above the panel (recognised again at full size: window
@@ -36,6 +37,9 @@ BUTTON_MAX_WIDTH = 16  # text heights: a button's label is short
 BUTTON_REACH_X = 2.5  # how far (text heights) a button's face may extend beside its text
 BUTTON_REACH_Y = 1.2  # ... and above and below it
 BUTTON_MAX_HEIGHT = 4.0  # a face taller than this many ink heights (capitals: 'Save') is a panel
+# A button's own text box runs out of its face by at most 0.15 of its height (a detector's padding,
+# bench/eval); the line of text around an outlined word by whole words.
+TEXT_SLACK = 0.3
 CENTRED = 0.15  # the ink's centre is within this share of the face's width from its centre
 # A fill without a border needs this much padding (ink heights) beside its text... Inline code
 # spans and badges ("deprecated" on red: 0.42) hug their words; buttons have 1.0-4.2 (bench/eval).
@@ -224,14 +228,27 @@ def _lines_run_on(rgb: np.ndarray, face: Box, colour: np.ndarray, from_corner: b
 
 
 def _alone(face: Face, boxes: list[Box]) -> bool:
-    """No text box crosses the face's outline (text inside it or outside it is fine), but the
-    one it shares with the outlines beside it."""
+    """Every text box that touches the face lies inside it (text wholly outside it is fine), but
+    the one it shares with the outlines beside it. The whole box, not its centre: a line of text
+    with an outlined word in its middle (a key cap, a code word) has its centre on that word."""
     x0, y0, x1, y1 = face.box
     for b in boxes:
         overlaps = b[0] < x1 and b[2] > x0 and b[1] < y1 and b[3] > y0
-        if overlaps and b != face.source and not _centre_in(b, face.box):
+        if overlaps and b != face.source and not _inside(b, face.box):
             return False
     return True
+
+
+def _inside(b: Box, face: Box) -> bool:
+    """The box lies in the face, but for a detector's padding (TEXT_SLACK)."""
+    slack = TEXT_SLACK * (b[3] - b[1])
+    return (
+        _centre_in(b, face)
+        and b[0] >= face[0] - slack
+        and b[1] >= face[1] - slack
+        and b[2] <= face[2] + slack
+        and b[3] <= face[3] + slack
+    )
 
 
 def _one_row(face: Box, boxes: list[Box]) -> bool:
