@@ -58,6 +58,7 @@ def test_the_detector_holds_little_memory():
     """cv2.dnn held ~190 MB after one photo (weights, their repacked copy, forward buffers); this
     net keeps its weights as int16 steps: resident growth after loading and one photo < 60 MB."""
     code = (
+        "import cv2, threadpoolctl  # already loaded in the app (rapidocr, the router): not the detector's\n"
         "import numpy as np\n"
         "from PIL import Image\n"
         "from assistant.vision.detect import ObjectDetector\n"

@@ -361,8 +361,7 @@ class EmbeddedBackend:
                 a.objects = []
                 if a.kind == "photo":
                     try:
-                        a.objects = self._detector.detect(np.asarray(a.image))
-                        release_memory()
+                        a.objects = self._detector.detect(np.asarray(a.image))  # gives its buffers back
                     except Exception:
                         log.exception("detecting objects in a photo")  # objects are optional: say the rest
             return a.objects
