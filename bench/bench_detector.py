@@ -35,7 +35,7 @@ def rss():
     return next(int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmRSS'))
 import cv2
 from threadpoolctl import threadpool_limits
-from assistant.vision.detect import model_files
+from assistant.vision.detect import INPUT_SIZE, model_files
 from assistant.vision.ssd import SsdNet
 rgb = np.asarray(Image.open(sys.argv[2]).convert('RGB'))
 graph, config = model_files()
@@ -44,7 +44,7 @@ threadpool_limits(1)
 before = rss()
 t0 = time.perf_counter()
 if sys.argv[1] == 'numpy':
-    net = SsdNet(graph, config)
+    net = SsdNet(graph, config, INPUT_SIZE)
     t1 = time.perf_counter()
     net.forward(rgb)
 else:
@@ -65,12 +65,12 @@ def main() -> int:
     import cv2
     from threadpoolctl import threadpool_limits
 
-    from assistant.vision.detect import model_files
+    from assistant.vision.detect import INPUT_SIZE, model_files
     from assistant.vision.ssd import SsdNet
 
     load_before = os.getloadavg()
     graph, config = model_files()
-    ours, theirs = SsdNet(graph, config), cv2.dnn.readNetFromTensorflow(str(graph), str(config))
+    ours, theirs = SsdNet(graph, config, INPUT_SIZE), cv2.dnn.readNetFromTensorflow(str(graph), str(config))
     cv2.setNumThreads(1)
     print(f"{'photo':<24}{'numpy ms':>10}{'cv2.dnn ms':>12}{'ratio':>8}{'max score diff':>16}")
     ratios = []

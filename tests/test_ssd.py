@@ -18,11 +18,11 @@ PHOTOS = Path(__file__).resolve().parents[1] / "bench" / "eval" / "photos"
 def nets():
     import cv2
 
-    from assistant.vision.detect import model_files
+    from assistant.vision.detect import INPUT_SIZE, model_files
     from assistant.vision.ssd import SsdNet
 
     graph, config = model_files()
-    return SsdNet(graph, config), cv2.dnn.readNetFromTensorflow(str(graph), str(config))
+    return SsdNet(graph, config, INPUT_SIZE), cv2.dnn.readNetFromTensorflow(str(graph), str(config))
 
 
 def rows_above(out, floor):
@@ -92,4 +92,4 @@ def test_an_unknown_operation_is_a_plain_error(tmp_path):
     (tmp_path / "g.pbtxt").write_text('node { name: "x" op: "Placeholder" }\nnode { name: "y" op: "Erf" input: "x" }\n')
     (tmp_path / "g.pb").write_bytes(b"")
     with pytest.raises(ValueError, match="uses the operation Erf at y"):
-        SsdNet(tmp_path / "g.pb", tmp_path / "g.pbtxt")
+        SsdNet(tmp_path / "g.pb", tmp_path / "g.pbtxt", 300)

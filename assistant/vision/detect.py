@@ -116,7 +116,7 @@ class ObjectDetector:
             from .ssd import SsdNet
 
             graph, config = model_files()
-            self._net = SsdNet(graph, config)
+            self._net = SsdNet(graph, config, INPUT_SIZE)
             release_memory()  # the float32 weights read and folded on the way
         return self._net
 

@@ -31,6 +31,7 @@ from PIL import Image
 
 from ..config import EmbeddedSettings
 from ..logs import get_logger
+from ..memory import release_memory
 from .analysis import (
     PULL_COMMAND,
     VLM_PRESET,
@@ -59,7 +60,7 @@ from .detect import Detection, ObjectDetector, objects_clause
 from .kinds import PHOTO_MAX_FLAT, pixel_stats
 from .layout import Box, order_boxes
 from .links import candidate, line_links
-from .ocr import MIN_CONFIDENCE, TextReader, is_vertical, quad_to_box, release_memory, to_bgr
+from .ocr import MIN_CONFIDENCE, TextReader, is_vertical, quad_to_box, to_bgr
 from .screen import TOP_BAND, ScreenLayout, find_layout, main_columns, settle_title
 from .widgets import Face, find_dialog, find_widgets
 

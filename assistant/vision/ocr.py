@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelUnavailable
-from ..memory import release_memory as release_memory  # also imported from here (detect.py, embedded.py)
+from ..memory import release_memory
 from .base import TextLine
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"

@@ -98,6 +98,10 @@ def _tensor(buf: Any, start: int, end: int) -> np.ndarray:
     return np.broadcast_to(data, (count,)).reshape(shape).copy() if data.size != count else data.reshape(shape)
 
 
+def _text(buf: Any, span: tuple[int, int]) -> str:
+    return bytes(buf[span[0] : span[1]]).decode()
+
+
 def read_constants(path: Path, names: set[str]) -> dict[str, np.ndarray]:
     """The named Const nodes of a frozen GraphDef: node (1) → name (1), op (2), attr (5) with the
     tensor under key "value" (AttrValue.tensor is field 8)."""
@@ -107,25 +111,24 @@ def read_constants(path: Path, names: set[str]) -> dict[str, np.ndarray]:
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         view = memoryview(buf)
         try:
-            for number, _, (start, end) in ((n, w, v) for n, w, v in _fields(view, 0, len(view)) if n == 1):
-                del number
+            for number, _, node in _fields(view, 0, len(view)):
+                if number != 1:
+                    continue
                 name, op, attrs = "", "", []
-                for n, _, value in _fields(view, start, end):
+                for n, _, value in _fields(view, *node):
                     if n == 1:
-                        name = bytes(view[value[0] : value[1]]).decode()
+                        name = _text(view, value)
                     elif n == 2:
-                        op = bytes(view[value[0] : value[1]]).decode()
+                        op = _text(view, value)
                     elif n == 5:
                         attrs.append(value)
                 if op != "Const" or name not in names:
                     continue
-                for a_start, a_end in attrs:
-                    entry = dict((n, v) for n, _, v in _fields(view, a_start, a_end))
-                    key = bytes(view[entry[1][0] : entry[1][1]]).decode()
-                    if key != "value":
-                        continue
-                    tensor = next(v for n, _, v in _fields(view, *entry[2]) if n == 8)
-                    found[name] = _tensor(view, *tensor)
+                for attr in attrs:
+                    entry = {n: v for n, _, v in _fields(view, *attr)}
+                    if _text(view, entry[1]) == "value":
+                        tensor = next(v for n, _, v in _fields(view, *entry[2]) if n == 8)
+                        found[name] = _tensor(view, *tensor)
         finally:
             view.release()
     return found
@@ -236,7 +239,8 @@ class SsdNet:
     """forward(rgb uint8 HxWx3) → rows of (image, class id, score, x0, y0, x1, y1), boxes as
     fractions of the picture, like cv2.dnn's DetectionOutput."""
 
-    def __init__(self, graph: Path, text_graph: Path):
+    def __init__(self, graph: Path, text_graph: Path, size: int):
+        """size: the square input the model was trained at (the graph's placeholder leaves it open)."""
         nodes = parse_text_proto(Path(text_graph).read_text(encoding="utf-8"))["node"]
         by_name = {n["name"][0]: n for n in nodes}
         known = set(by_name)
@@ -245,7 +249,7 @@ class SsdNet:
         for n in nodes:  # Const nodes written into the text graph itself
             if n["op"][0] == "Const":
                 consts[n["name"][0]] = np.array(_attr(n, "value"))
-        self.size = 300
+        self.size = size
         self.steps = self._plan(nodes, consts)
         self._last_use = self._last_uses()
 
