@@ -152,7 +152,10 @@ def test_an_untrusted_xdg_runtime_dir_is_not_used(monkeypatch, shared_tmp):
 def test_another_user_squatting_the_names_never_gets_an_action(qtbot, shared_tmp):
     """The reported attack: a local user binds the name first. Before, the app said "already
     running; its window was brought to the front", exited, and the squatter got the actions."""
-    command = as_nobody([NOBODY_PYTHON, str(ROOT / "tests" / "squatter.py")])
+    script = shared_tmp / "squatter.py"  # the other user's own copy: it may not read a private checkout
+    shutil.copyfile(ROOT / "tests" / "squatter.py", script)
+    script.chmod(0o644)
+    command = as_nobody([NOBODY_PYTHON, str(script)])
     folder, usual = runtime_folder(), server_name()
     old_name = shared_tmp / f"screen-assistant-{getpass.getuser()}-{trigger_client.digest()}"  # the old name
     log = shared_tmp / "squatter.log"
